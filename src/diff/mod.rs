@@ -1,0 +1,186 @@
+//! The diff model every input produces and every later stage reads.
+//!
+//! A [`ChangeSet`] is what one run of `check` looks at: the files a change touches, with the lines
+//! it adds and removes, plus the commit messages of the range (for acknowledgement trailers).
+//! Sources live beside it: [`git`] (range, merge base, staged, working tree, one commit) and
+//! [`patch`] (unified diff text).
+
+pub mod git;
+pub mod patch;
+
+use serde::{Deserialize, Serialize};
+
+/// How a file changed. Names follow `git diff --name-status`, spelled out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+    Copied,
+    /// Only the file mode changed (e.g. the executable bit).
+    Mode,
+}
+
+impl FileStatus {
+    pub const ALL: [FileStatus; 6] = [
+        FileStatus::Added,
+        FileStatus::Modified,
+        FileStatus::Deleted,
+        FileStatus::Renamed,
+        FileStatus::Copied,
+        FileStatus::Mode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Added => "added",
+            FileStatus::Modified => "modified",
+            FileStatus::Deleted => "deleted",
+            FileStatus::Renamed => "renamed",
+            FileStatus::Copied => "copied",
+            FileStatus::Mode => "mode",
+        }
+    }
+}
+
+impl std::fmt::Display for FileStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One side of a change: the lines a file gained or lost, with their line numbers.
+///
+/// Lines are kept in one buffer per side so a file with a million added lines costs two
+/// allocations, not a million. Line text never holds the line terminator (`\n` or `\r\n`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lines {
+    text: String,
+    /// (line number in its side of the file, start, end) into `text`.
+    spans: Vec<(u32, u32, u32)>,
+}
+
+impl Lines {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a line. A trailing `\r` or `\n` is dropped, so CRLF files match like LF files.
+    pub fn push(&mut self, number: u32, line: &str) {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let start = self.text.len() as u32;
+        self.text.push_str(line);
+        self.spans.push((number, start, self.text.len() as u32));
+    }
+
+    /// Appends a line given as raw bytes; invalid UTF-8 is replaced, never rejected.
+    pub fn push_bytes(&mut self, number: u32, line: &[u8]) {
+        self.push(number, &String::from_utf8_lossy(line));
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// `(line number, text)` for each line, in the order they were pushed.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
+        self.spans
+            .iter()
+            .map(|&(n, s, e)| (n, &self.text[s as usize..e as usize]))
+    }
+
+    /// The text of line `number`, if this side has it.
+    pub fn get(&self, number: u32) -> Option<&str> {
+        self.spans
+            .iter()
+            .find(|&&(n, _, _)| n == number)
+            .map(|&(_, s, e)| &self.text[s as usize..e as usize])
+    }
+}
+
+/// One file in a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// Repo-relative path with `/` separators: the new path, or the old one for a deletion.
+    /// Paths that are not UTF-8 are converted lossily; they still match path globs.
+    pub path: String,
+    /// The path before a rename or copy.
+    pub old_path: Option<String>,
+    pub status: FileStatus,
+    /// Binary files keep their path rules but have no lines to match.
+    pub binary: bool,
+    /// Lines of the new version that the change added.
+    pub added: Lines,
+    /// Lines of the old version that the change removed.
+    pub removed: Lines,
+}
+
+impl ChangedFile {
+    pub fn new(path: impl Into<String>, status: FileStatus) -> Self {
+        ChangedFile {
+            path: path.into(),
+            old_path: None,
+            status,
+            binary: false,
+            added: Lines::new(),
+            removed: Lines::new(),
+        }
+    }
+
+    /// Added plus removed lines: the size a `lines` threshold counts.
+    pub fn changed_lines(&self) -> usize {
+        self.added.len() + self.removed.len()
+    }
+}
+
+/// A commit in the checked range: its id and full message (for `Forewarn-Ack:` trailers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    pub message: String,
+}
+
+/// Where the new version of each file can be read, to show lines around a finding and to find
+/// inline acknowledgements just above a matched line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NewSide {
+    /// The working tree of the repository at this root.
+    Worktree(std::path::PathBuf),
+    /// The index (staging area) of the repository at this root.
+    Index(std::path::PathBuf),
+    /// A commit of the repository at this root, by full id.
+    Commit {
+        repo: std::path::PathBuf,
+        commit: String,
+    },
+    /// Only the diff text is known (a patch): nothing beyond its added lines.
+    #[default]
+    DiffOnly,
+}
+
+/// Everything one run checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    pub files: Vec<ChangedFile>,
+    /// Commits in the range, oldest first; empty for staged, working-tree-only and patch input.
+    pub commits: Vec<CommitInfo>,
+    /// Where to read the new version of files from.
+    pub new_side: NewSide,
+    /// A short human description of what was compared, e.g. `origin/main...working tree`.
+    pub description: String,
+    /// The commit the change ends at, when it is one (for ledger events and reports).
+    pub head_commit: Option<String>,
+}
+
+impl ChangeSet {
+    pub fn total_changed_lines(&self) -> usize {
+        self.files.iter().map(ChangedFile::changed_lines).sum()
+    }
+}

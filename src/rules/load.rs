@@ -1,0 +1,509 @@
+//! Loading rule files: parse with spans, check every rule, and report every problem at once.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Example, Expect, Match, Origin, Rollout, Rule, RuleSet, Severity, Threshold, Unless};
+use crate::config::Config;
+use crate::diff::FileStatus;
+use crate::error::{Error, Result, SourceError, line_col};
+
+/// A rule file's text and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFile {
+    /// As shown to the user: `builtin:rules/migrations.toml` or `.forewarn/rules/team.toml`.
+    pub path: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPack {
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    title: String,
+    severity: Severity,
+    category: String,
+    message: Spanned<String>,
+    ask: String,
+    #[serde(default)]
+    findings: Vec<Spanned<String>>,
+    why: Option<String>,
+    procedure: Option<String>,
+    #[serde(default)]
+    docs: Vec<String>,
+    #[serde(default, rename = "match")]
+    matcher: RawMatch,
+    #[serde(default)]
+    unless: RawUnless,
+    #[serde(default)]
+    threshold: RawThreshold,
+    #[serde(default)]
+    example: Vec<Spanned<RawExample>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatch {
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    status: Vec<FileStatus>,
+    #[serde(default)]
+    added: Vec<Spanned<String>>,
+    #[serde(default)]
+    removed: Vec<Spanned<String>>,
+    #[serde(default)]
+    rollout: Vec<Rollout>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnless {
+    #[serde(default)]
+    changed: Vec<Spanned<String>>,
+    #[serde(default)]
+    added: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThreshold {
+    files: Option<usize>,
+    lines: Option<usize>,
+    components: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExample {
+    name: String,
+    expect: Expect,
+    diff: String,
+}
+
+/// Turns a TOML parse or shape error into a located error.
+pub fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> SourceError {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim().to_string();
+    let first = message.lines().next().unwrap_or("invalid TOML").to_string();
+    SourceError::new(path, text, span, first).label(message)
+}
+
+/// Builds a glob the way DESIGN.md promises: `/` is a literal separator, as in .gitignore.
+pub fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+/// Checks one glob, pushing a located error if it does not compile.
+pub fn check_glob(path: &str, text: &str, glob: &Spanned<String>, errors: &mut Vec<SourceError>) {
+    if let Err(e) = build_glob(glob.get_ref()) {
+        errors.push(
+            SourceError::new(path, text, glob.span(), "invalid glob")
+                .label(e.kind().to_string())
+                .help("globs use globset syntax: `*` stays inside one folder, `**` crosses folders, `{a,b}` is a choice"),
+        );
+    }
+}
+
+fn check_regex(path: &str, text: &str, re: &Spanned<String>, errors: &mut Vec<SourceError>) {
+    if let Err(e) = regex::Regex::new(re.get_ref()) {
+        let detail = e.to_string();
+        let last = detail
+            .lines()
+            .last()
+            .unwrap_or("invalid regex")
+            .trim()
+            .to_string();
+        errors.push(
+            SourceError::new(path, text, re.span(), "invalid regex")
+                .label(last)
+                .help("regexes use the Rust `regex` crate syntax (no look-around or backreferences); in a TOML basic string write `\\\\` for one backslash, or use a 'literal string'"),
+        );
+    }
+}
+
+fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+fn strings(v: Vec<Spanned<String>>) -> Vec<String> {
+    v.into_iter().map(Spanned::into_inner).collect()
+}
+
+/// Parses one rule file. All problems in it are collected, not just the first.
+pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceError>> {
+    let (path, text) = (file.path.as_str(), file.text.as_str());
+    let pack: RawPack = toml::from_str(text).map_err(|e| {
+        vec![toml_error(path, text, &e).help(
+            "a rule file holds [[rule]] tables; see `forewarn explain <id>` for a shipped rule, or DESIGN.md's Rules section",
+        )]
+    })?;
+    let mut errors = Vec::new();
+    let mut rules = Vec::new();
+    for spanned in pack.rule {
+        let rule_line = line_col(text, spanned.span().start).0;
+        let raw = spanned.into_inner();
+        let id_span = raw.id.span();
+        if !is_kebab_case(raw.id.get_ref()) {
+            errors.push(
+                SourceError::new(path, text, id_span.clone(), "rule id is not kebab-case")
+                    .label("ids are lowercase words and digits joined by `-`")
+                    .help(format!(
+                        "rename it, e.g. id = \"{}\"",
+                        kebab(raw.id.get_ref())
+                    )),
+            );
+        }
+        for link in &raw.findings {
+            let ok = link
+                .get_ref()
+                .split_once('#')
+                .is_some_and(|(a, f)| !a.is_empty() && !f.is_empty() && !f.contains('#'));
+            if !ok {
+                errors.push(
+                    SourceError::new(
+                        path,
+                        text,
+                        link.span(),
+                        "finding link is not ANALYSIS-ID#FINDING-ID",
+                    )
+                    .label("expected e.g. \"2019-07-payments-config-missing#F2\"")
+                    .help("link the analysis record's `id` and the finding's `id`, joined by `#`"),
+                );
+            }
+        }
+        check_placeholders(path, text, &raw.message, &mut errors);
+        for g in raw
+            .matcher
+            .paths
+            .iter()
+            .chain(&raw.matcher.exclude)
+            .chain(&raw.unless.changed)
+        {
+            check_glob(path, text, g, &mut errors);
+        }
+        for r in raw
+            .matcher
+            .added
+            .iter()
+            .chain(&raw.matcher.removed)
+            .chain(&raw.unless.added)
+        {
+            check_regex(path, text, r, &mut errors);
+        }
+        let matcher = Match {
+            paths: strings(raw.matcher.paths),
+            exclude: strings(raw.matcher.exclude),
+            status: raw.matcher.status,
+            added: strings(raw.matcher.added),
+            removed: strings(raw.matcher.removed),
+            rollout: raw.matcher.rollout,
+        };
+        let threshold = Threshold {
+            files: raw.threshold.files,
+            lines: raw.threshold.lines,
+            components: raw.threshold.components,
+        };
+        if !matcher.has_file_criteria() && !threshold.is_set() {
+            errors.push(
+                SourceError::new(
+                    path,
+                    text,
+                    id_span.clone(),
+                    "this rule would fire on every file",
+                )
+                .label("no [rule.match] criteria and no [rule.threshold]")
+                .help("add [rule.match] paths, status, added or removed, or a [rule.threshold]"),
+            );
+        }
+        let examples = raw
+            .example
+            .into_iter()
+            .map(|e| {
+                let line = line_col(text, e.span().start).0;
+                let e = e.into_inner();
+                Example {
+                    name: e.name,
+                    expect: e.expect,
+                    diff: e.diff,
+                    line,
+                }
+            })
+            .collect();
+        rules.push(Rule {
+            id: raw.id.into_inner(),
+            title: raw.title,
+            severity: raw.severity,
+            default_severity: raw.severity,
+            category: raw.category,
+            message: raw.message.into_inner(),
+            ask: raw.ask,
+            findings: strings(raw.findings),
+            why: raw.why,
+            procedure: raw.procedure,
+            docs: raw.docs,
+            matcher,
+            unless: Unless {
+                changed: strings(raw.unless.changed),
+                added: strings(raw.unless.added),
+            },
+            threshold,
+            examples,
+            origin: Origin {
+                file: path.to_string(),
+                line: rule_line,
+                builtin: file.builtin,
+            },
+        });
+    }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+fn kebab(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+fn check_placeholders(
+    path: &str,
+    text: &str,
+    message: &Spanned<String>,
+    errors: &mut Vec<SourceError>,
+) {
+    let msg = message.get_ref();
+    let mut rest = msg.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        if !matches!(name, "path" | "line" | "match")
+            && !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            errors.push(
+                SourceError::new(
+                    path,
+                    text,
+                    message.span(),
+                    format!("unknown placeholder `{{{name}}}` in message"),
+                )
+                .label("a message may use {path}, {line} and {match}")
+                .help("remove it or use one of {path}, {line}, {match}"),
+            );
+        }
+        rest = &after[close + 1..];
+    }
+}
+
+/// Loads every rule file, checks ids are unique across all of them, and applies the config
+/// (builtin on/off, disabled ids, severity overrides). Every problem in every file is reported.
+pub fn load(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
+    let mut errors = Vec::new();
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut first_seen: HashMap<String, (String, usize)> = HashMap::new();
+    for file in files {
+        if file.builtin && !config.builtin {
+            continue;
+        }
+        match parse_file(file) {
+            Ok(parsed) => {
+                for rule in parsed {
+                    if let Some((other, line)) = first_seen.get(&rule.id) {
+                        let span = id_span(&file.text, rule.origin.line, &rule.id);
+                        errors.push(
+                            SourceError::new(&file.path, &file.text, span, format!("duplicate rule id `{}`", rule.id))
+                                .label(format!("first defined at {other}:{line}"))
+                                .help("rule ids are unique across all packs: rename one, or disable the built-in one in forewarn.toml [rules] disable"),
+                        );
+                        continue;
+                    }
+                    first_seen.insert(rule.id.clone(), (file.path.clone(), rule.origin.line));
+                    rules.push(rule);
+                }
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Source(errors));
+    }
+    let mut warnings = Vec::new();
+    for named in &config.disable {
+        if !rules.iter().any(|r| r.id == named.id) {
+            warnings.push(format!(
+                "{}:{}: [rules] disable names `{}`, which no rule has; `forewarn rules` lists the ids",
+                config.path, named.line, named.id
+            ));
+        }
+    }
+    rules.retain(|r| !config.disable.iter().any(|d| d.id == r.id));
+    for (named, severity) in &config.severity {
+        match rules.iter_mut().find(|r| r.id == named.id) {
+            Some(rule) => rule.severity = *severity,
+            None => warnings.push(format!(
+                "{}:{}: [rules.severity] names `{}`, which no active rule has; `forewarn rules` lists the ids",
+                config.path, named.line, named.id
+            )),
+        }
+    }
+    Ok(RuleSet { rules, warnings })
+}
+
+/// The span of `id = "..."` for the rule that starts at `rule_line`, for duplicate-id errors.
+fn id_span(text: &str, rule_line: usize, id: &str) -> Range<usize> {
+    let start_of_rule: usize = text
+        .split_inclusive('\n')
+        .take(rule_line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let quoted = format!("\"{id}\"");
+    text[start_of_rule..]
+        .find(&quoted)
+        .map(|i| start_of_rule + i..start_of_rule + i + quoted.len())
+        .unwrap_or(start_of_rule..start_of_rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> RuleFile {
+        RuleFile {
+            path: "team.toml".into(),
+            text: text.into(),
+            builtin: false,
+        }
+    }
+
+    const GOOD: &str = r#"
+[[rule]]
+id = "new-sql"
+title = "t"
+severity = "error"
+category = "migration"
+message = "{path} adds SQL"
+ask = "?"
+findings = ["a#F1"]
+[rule.match]
+paths = ["db/*.sql"]
+status = ["added"]
+"#;
+
+    #[test]
+    fn loads_a_rule() {
+        let set = load(&[file(GOOD)], &Config::default()).unwrap();
+        let rule = &set.rules[0];
+        assert_eq!(rule.id, "new-sql");
+        assert_eq!(rule.origin.line, 2);
+        assert_eq!(rule.matcher.status, vec![FileStatus::Added]);
+    }
+
+    #[test]
+    fn collects_every_problem_with_its_line() {
+        let bad = r#"
+[[rule]]
+id = "Bad_Id"
+title = "t"
+severity = "error"
+category = "c"
+message = "{path} {who}"
+ask = "?"
+findings = ["nohash"]
+[rule.match]
+paths = ["a/[b"]
+added = ["(unclosed"]
+"#;
+        let Err(Error::Source(errors)) = load(&[file(bad)], &Config::default()) else {
+            panic!("expected source errors")
+        };
+        let lines: Vec<_> = errors
+            .iter()
+            .map(|e| (e.message.as_str(), e.line_col().0))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("rule id is not kebab-case", 3),
+                ("finding link is not ANALYSIS-ID#FINDING-ID", 9),
+                ("unknown placeholder `{who}` in message", 7),
+                ("invalid glob", 11),
+                ("invalid regex", 12),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_position() {
+        let err = load(
+            &[file(&GOOD.replace("status =", "stat ="))],
+            &Config::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("team.toml:12:1:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_ids_point_at_the_second() {
+        let two = format!("{GOOD}\n{GOOD}");
+        let Err(Error::Source(errors)) = load(&[file(&two)], &Config::default()) else {
+            panic!()
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line_col().0, 16);
+        assert!(errors[0].label.contains("team.toml:2"));
+    }
+
+    #[test]
+    fn config_disables_and_overrides_and_warns() {
+        let config = Config::parse(
+            "forewarn.toml",
+            "[rules]\ndisable = ['nope']\n[rules.severity]\nnew-sql = 'note'\n",
+        )
+        .unwrap();
+        let set = load(&[file(GOOD)], &config).unwrap();
+        assert_eq!(set.rules[0].severity, Severity::Note);
+        assert_eq!(set.rules[0].default_severity, Severity::Error);
+        assert_eq!(set.warnings.len(), 1);
+        assert!(set.warnings[0].contains("forewarn.toml:2"));
+    }
+
+    #[test]
+    fn kebab_suggestion() {
+        assert_eq!(kebab("Bad_Id"), "bad-id");
+        assert!(is_kebab_case("a-1-b"));
+        assert!(!is_kebab_case("a--b"));
+    }
+}

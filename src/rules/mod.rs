@@ -1,0 +1,202 @@
+//! The rule model: what a rule says (from TOML), checked and ready for the engine.
+//!
+//! [`load`] turns rule files into [`Rule`]s, collecting every problem with its span;
+//! [`builtin`] holds the packs compiled into the binary from the project's `rules/` folder.
+
+pub mod builtin;
+pub mod load;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::FileStatus;
+
+/// How loud a finding is. Ordered: `note < warning < error`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Note,
+    #[default]
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a component reaches its hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rollout {
+    /// Canary or waves: a change reaches a few hosts first.
+    Staged,
+    /// Every host at once.
+    Global,
+}
+
+impl Rollout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rollout::Staged => "staged",
+            Rollout::Global => "global",
+        }
+    }
+}
+
+/// What makes a rule fire.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Match {
+    /// Globs on the repo-relative path; empty means every file.
+    pub paths: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Empty means any status.
+    pub status: Vec<FileStatus>,
+    /// Regexes on added lines; a match fires at that line.
+    pub added: Vec<String>,
+    /// Regexes on removed lines.
+    pub removed: Vec<String>,
+    /// Only files that belong to a component with one of these rollouts (from `forewarn.toml`).
+    pub rollout: Vec<Rollout>,
+}
+
+impl Match {
+    pub fn has_line_patterns(&self) -> bool {
+        !self.added.is_empty() || !self.removed.is_empty()
+    }
+
+    /// Whether the rule looks at single files at all (as opposed to only the size of the change).
+    pub fn has_file_criteria(&self) -> bool {
+        !self.paths.is_empty()
+            || !self.status.is_empty()
+            || self.has_line_patterns()
+            || !self.rollout.is_empty()
+    }
+}
+
+/// What keeps a matching rule quiet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Unless {
+    /// Globs: if another file of the change matches one, the rule counts as handled.
+    pub changed: Vec<String>,
+    /// Regexes: if an added line of the same file matches one, that file counts as handled.
+    pub added: Vec<String>,
+}
+
+/// Fire on the size of a change instead of its content: more than N of these.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Threshold {
+    pub files: Option<usize>,
+    pub lines: Option<usize>,
+    /// More than N components touched. `forewarn.toml`'s `max_components_per_change` replaces
+    /// this number when set: the team's limit wins.
+    pub components: Option<usize>,
+}
+
+impl Threshold {
+    pub fn is_set(&self) -> bool {
+        self.files.is_some() || self.lines.is_some() || self.components.is_some()
+    }
+}
+
+/// Whether an example should make its rule fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    Fire,
+    Pass,
+}
+
+/// A small unified diff that shows what the rule catches, or what it leaves alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    pub name: String,
+    pub expect: Expect,
+    pub diff: String,
+    /// Line of the example in its rule file, for `forewarn test` messages.
+    pub line: usize,
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    /// `builtin:rules/migrations.toml`, or the path of a team rule file.
+    pub file: String,
+    pub line: usize,
+    pub builtin: bool,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A checked rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// The severity the rule file gave, before `forewarn.toml` overrides.
+    pub default_severity: Severity,
+    pub category: String,
+    pub message: String,
+    pub ask: String,
+    pub findings: Vec<String>,
+    /// Why this is risky at deploy time (for `explain` and the docs).
+    pub why: Option<String>,
+    /// The safe procedure (for `explain` and the docs).
+    pub procedure: Option<String>,
+    /// Links to public guidance.
+    pub docs: Vec<String>,
+    #[serde(rename = "match")]
+    pub matcher: Match,
+    pub unless: Unless,
+    pub threshold: Threshold,
+    pub examples: Vec<Example>,
+    pub origin: Origin,
+}
+
+impl Rule {
+    /// The message with `{path}`, `{line}` and `{match}` filled in.
+    pub fn render_message(
+        &self,
+        path: Option<&str>,
+        line: Option<u32>,
+        matched: Option<&str>,
+    ) -> String {
+        let line = line.map(|l| l.to_string());
+        self.message
+            .replace("{path}", path.unwrap_or("this change"))
+            .replace("{line}", line.as_deref().unwrap_or("-"))
+            .replace("{match}", matched.map(str::trim).unwrap_or(""))
+    }
+}
+
+/// The rules in force for a run, and what loading them noticed.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// Problems worth a word that do not stop the run (a disabled id that names no rule).
+    pub warnings: Vec<String>,
+}
+
+impl RuleSet {
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
