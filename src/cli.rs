@@ -1,1 +1,171 @@
-//! CLI.
+//! The command line: commands and flags, with help a user can follow.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+use crate::rules::Severity;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "forewarn",
+    version,
+    about = "Turns the lessons of post-incident analyses into checks that run before a change merges",
+    long_about = "forewarn reads a change (a git range, the staged files, the working tree, or a patch) and \
+runs rules written in TOML on it. It flags changes that need a manual step at deploy time (a database \
+migration run by hand) or that reach every host at once, and links each finding to the analysis that \
+taught the lesson.\n\nExit codes: 0 nothing at or above the gate, 1 findings at or above the gate, \
+2 usage, config, rule or repository error.",
+    after_help = "Start with `forewarn demo`, then `forewarn check` in your repository."
+)]
+pub struct Cli {
+    /// Run as if started in this directory.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a change against the rules and gate on what is found.
+    ///
+    /// By default compares the merge base of HEAD with its upstream (or the default branch)
+    /// against the working tree: everything you are about to push, committed or not.
+    Check(CheckArgs),
+    /// Explain a rule: what it matches, why it is risky, the safe procedure, its lessons.
+    Explain {
+        /// The rule id, as `forewarn rules` lists it.
+        rule: String,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// List the rules in force, with where each came from.
+    Rules {
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Run every rule's examples (`[[rule.example]]`) and report the ones that disagree.
+    Test {
+        /// Only these rule ids.
+        rules: Vec<String>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Check rule files and forewarn.toml without checking a change.
+    Validate {
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Replay the incident that started forewarn in a throw-away repository and check it.
+    Demo,
+}
+
+/// Where rules and config come from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LoadArgs {
+    /// Read forewarn.toml and the team's rules from this git revision instead of the working
+    /// tree (CI passes the base branch, so a pull request cannot loosen its own gate).
+    #[arg(long, value_name = "REV")]
+    pub rules_from: Option<String>,
+
+    /// Use this config file instead of forewarn.toml at the repository root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    /// Compare from the merge base of REV and HEAD (or --head).
+    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "commit", "patch"])]
+    pub base: Option<String>,
+
+    /// With --base: compare against this revision instead of the working tree.
+    #[arg(long, value_name = "REV", requires = "base")]
+    pub head: Option<String>,
+
+    /// Check what is staged for commit (the index against HEAD): for pre-commit hooks.
+    #[arg(long, conflicts_with_all = ["commit", "patch"])]
+    pub staged: bool,
+
+    /// Check one commit against its first parent.
+    #[arg(long, value_name = "SHA", conflicts_with = "patch")]
+    pub commit: Option<String>,
+
+    /// Check a unified diff from a file, or `-` for stdin; works outside a repository.
+    #[arg(long, value_name = "FILE|-")]
+    pub patch: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Fail (exit 1) on findings at or above this severity that are not acknowledged.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+
+    /// Acknowledge a rule for this run: `--ack <rule-id>=<reason>`. A reason is required.
+    #[arg(long = "ack", value_name = "ID=REASON")]
+    pub acks: Vec<String>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    pub fn gate(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn head_needs_base_and_inputs_conflict() {
+        assert!(Cli::try_parse_from(["forewarn", "check", "--head", "x"]).is_err());
+        assert!(Cli::try_parse_from(["forewarn", "check", "--staged", "--patch", "-"]).is_err());
+        assert!(
+            Cli::try_parse_from(["forewarn", "check", "--base", "main", "--head", "HEAD"]).is_ok()
+        );
+    }
+}

@@ -84,7 +84,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            path: FILE_NAME.to_string(),
+            path: "(no forewarn.toml: defaults)".to_string(),
             base: None,
             rule_dirs: vec![".forewarn/rules".to_string()],
             analyses: ".forewarn/analyses".to_string(),

@@ -158,13 +158,11 @@ impl Error {
             }
             Error::Usage { help, .. } | Error::Repository { help, .. } | Error::Io { help, .. } => {
                 let title = self.to_string();
-                let mut groups = vec![Group::with_title(Level::ERROR.primary_title(title))];
+                let mut group = Group::with_title(Level::ERROR.primary_title(title));
                 if let Some(help) = help {
-                    groups.push(Group::with_title(
-                        Level::HELP.secondary_title(help.as_str()),
-                    ));
+                    group = group.element(Level::HELP.message(help.as_str()));
                 }
-                let mut s = renderer.render(&groups);
+                let mut s = renderer.render(&[group]);
                 s.push('\n');
                 s
             }
@@ -182,8 +180,7 @@ fn render_source_error(renderer: &Renderer, e: &SourceError) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let (line, col) = e.line_col();
-    let title = format!("{} ({}:{line}:{col})", e.message, e.path);
+    let title = e.message.as_str();
     let mut groups = vec![
         Level::ERROR.primary_title(title).element(
             Snippet::source(text)
@@ -198,9 +195,9 @@ fn render_source_error(renderer: &Renderer, e: &SourceError) -> String {
         ),
     ];
     if let Some(help) = &e.help {
-        groups.push(Group::with_title(
-            Level::HELP.secondary_title(help.as_str()),
-        ));
+        groups[0] = groups[0]
+            .clone()
+            .element(Level::HELP.message(help.as_str()));
     }
     renderer.render(&groups)
 }
@@ -226,7 +223,7 @@ mod tests {
                 .help("write id = \"kebab-case\""),
         ]);
         let out = e.render(false);
-        assert!(out.contains("rules/x.toml:2:6"), "{out}");
+        assert!(out.contains("--> rules/x.toml:2:6"), "{out}");
         assert!(out.contains("expected a string"), "{out}");
         assert!(out.contains("help: write id"), "{out}");
         assert_eq!(e.to_string(), "rules/x.toml:2:6: bad id");

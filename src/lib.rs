@@ -16,6 +16,7 @@ pub mod error;
 pub mod finding;
 pub mod output;
 pub mod rules;
+pub mod workspace;
 
 pub use error::{Error, Result};
 pub use finding::Finding;

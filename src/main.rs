@@ -1,1 +1,54 @@
-fn main() {}
+//! The forewarn binary: parse the command line, run the command, map the outcome to an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use forewarn::cli::{Cli, ColorChoice};
+use forewarn::commands::{self, Context};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap's usage errors are ours to number: 2, as for every other usage error.
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let stdout_tty = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stdout_tty && !no_color,
+    };
+    let stderr_color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && !no_color,
+    };
+    let cwd = match &cli.directory {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| ".".into()),
+    };
+    let ctx = Context { cwd, color };
+    match commands::run(cli, &ctx) {
+        Ok(outcome) => {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(outcome.stderr.as_bytes());
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`forewarn check | head`) is not an error.
+            let _ = out
+                .write_all(outcome.stdout.as_bytes())
+                .and_then(|()| out.flush());
+            ExitCode::from(outcome.code)
+        }
+        Err(e) => {
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(e.render(stderr_color).as_bytes());
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,55 @@
-//! Commands.
+//! One file per subcommand, gluing the stages together. Commands return what to print; they
+//! never print themselves.
+
+pub mod check;
+pub mod demo;
+pub mod explain;
+pub mod rules;
+pub mod test;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+
+/// What a command has to say, and how the process should end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    /// 0: nothing at or above the gate; 1: findings at or above the gate. Errors are 2.
+    pub code: u8,
+}
+
+impl Outcome {
+    pub fn ok(stdout: String) -> Outcome {
+        Outcome {
+            stdout,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// How the run was started: where, and whether colour is on.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub cwd: PathBuf,
+    pub color: bool,
+}
+
+pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
+    match cli.command {
+        Command::Check(args) => check::run(&args, ctx),
+        Command::Explain { rule, load } => explain::run(&rule, &load, ctx),
+        Command::Rules { load } => rules::run(&load, ctx),
+        Command::Test { rules, load } => test::run(&rules, &load, ctx),
+        Command::Validate { load } => validate::run(&load, ctx),
+        Command::Demo => demo::run(ctx),
+    }
+}
+
+/// Warnings from loading, one per line, for stderr.
+pub(crate) fn warning_lines(warnings: &[String]) -> String {
+    warnings.iter().map(|w| format!("warning: {w}\n")).collect()
+}

@@ -96,12 +96,20 @@ impl Lines {
             .map(|&(n, s, e)| (n, &self.text[s as usize..e as usize]))
     }
 
-    /// The text of line `number`, if this side has it.
+    /// The text of line `number`, if this side has it. Lines arrive in file order from every
+    /// source, so this is a binary search; out-of-order input falls back to a scan.
     pub fn get(&self, number: u32) -> Option<&str> {
-        self.spans
-            .iter()
-            .find(|&&(n, _, _)| n == number)
-            .map(|&(_, s, e)| &self.text[s as usize..e as usize])
+        let at = match self.spans.binary_search_by_key(&number, |&(n, _, _)| n) {
+            Ok(i) => Some(i),
+            Err(_) if !self.spans.is_sorted_by_key(|&(n, _, _)| n) => {
+                self.spans.iter().position(|&(n, _, _)| n == number)
+            }
+            Err(_) => None,
+        };
+        at.map(|i| {
+            let (_, s, e) = self.spans[i];
+            &self.text[s as usize..e as usize]
+        })
     }
 }
 

@@ -92,6 +92,7 @@ struct RawExample {
     name: String,
     expect: Expect,
     diff: String,
+    config: Option<String>,
 }
 
 /// Turns a TOML parse or shape error into a located error.
@@ -248,6 +249,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
                     name: e.name,
                     expect: e.expect,
                     diff: e.diff,
+                    config: e.config,
                     line,
                 }
             })

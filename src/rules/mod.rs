@@ -126,6 +126,8 @@ pub struct Example {
     pub name: String,
     pub expect: Expect,
     pub diff: String,
+    /// A `forewarn.toml` for this example alone (components, limits), when it needs one.
+    pub config: Option<String>,
     /// Line of the example in its rule file, for `forewarn test` messages.
     pub line: usize,
 }

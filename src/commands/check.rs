@@ -1,0 +1,200 @@
+//! `forewarn check`: read a change, run the rules, apply acknowledgements, draw, gate.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::Instant;
+
+use super::{Context, Outcome};
+use crate::ack;
+use crate::cli::CheckArgs;
+use crate::diff::{ChangeSet, NewSide, git, patch};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::finding::{Finding, Snippet};
+use crate::output::{self, Report};
+use crate::workspace::Workspace;
+
+/// Lines shown before and after a matched line.
+const CONTEXT_LINES: u32 = 2;
+
+pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
+    let started = Instant::now();
+    // A bad --ack is a usage error: say so before doing any work.
+    let cli_acks = args
+        .acks
+        .iter()
+        .map(|a| ack::parse_cli(a))
+        .collect::<Result<Vec<_>>>()?;
+    let workspace = Workspace::load(&ctx.cwd, &args.load)?;
+    let changes = read_changes(args, &workspace)?;
+    let report = check_changes(&workspace, &changes, cli_acks, args, started)?;
+    let rendered = output::render(&report, args.format, ctx.color && args.output.is_none());
+    let code = u8::from(report.fails());
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, rendered).map_err(|e| Error::Io {
+                action: "write the report to",
+                path: path.clone(),
+                source: e,
+                help: Some("check that the folder exists and is writable".into()),
+            })?;
+            Ok(Outcome {
+                code,
+                ..Outcome::default()
+            })
+        }
+        None => Ok(Outcome {
+            stdout: rendered,
+            stderr: String::new(),
+            code,
+        }),
+    }
+}
+
+/// Reads the change the flags name.
+pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<ChangeSet> {
+    if let Some(path) = &args.patch {
+        let (name, bytes) = if path.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io("read the patch from", "stdin", e))?;
+            ("stdin".to_string(), buf)
+        } else {
+            let bytes = std::fs::read(path).map_err(|e| Error::Io {
+                action: "read the patch",
+                path: path.clone(),
+                source: e,
+                help: Some("produce one with: git diff > change.patch".into()),
+            })?;
+            (path.display().to_string(), bytes)
+        };
+        return patch::parse(&name, &bytes);
+    }
+    let Some(repo) = workspace.repo.as_ref() else {
+        return Err(Error::repository(
+            format!(
+                "{} is not inside a git repository",
+                workspace.root.display()
+            ),
+            "run forewarn inside a git checkout, or pipe a diff in: git diff | forewarn check --patch -",
+        ));
+    };
+    let input = if args.staged {
+        git::Input::Staged
+    } else if let Some(sha) = &args.commit {
+        git::Input::Commit(sha.clone())
+    } else if let (Some(base), Some(head)) = (&args.base, &args.head) {
+        git::Input::Range {
+            base: base.clone(),
+            head: head.clone(),
+        }
+    } else {
+        git::Input::WorkingTree {
+            base: args.base.clone().or_else(ci_base),
+        }
+    };
+    git::changes(repo, &input, workspace.config.base.as_deref())
+}
+
+/// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.
+fn ci_base() -> Option<String> {
+    let base = std::env::var("GITHUB_BASE_REF").ok()?;
+    (!base.is_empty()).then(|| format!("origin/{base}"))
+}
+
+/// Runs the rules on a change and applies every acknowledgement: the part of `check` that the
+/// demo and tests share.
+pub fn check_changes(
+    workspace: &Workspace,
+    changes: &ChangeSet,
+    cli_acks: Vec<crate::finding::Acknowledgement>,
+    args: &CheckArgs,
+    started: Instant,
+) -> Result<Report> {
+    let engine = Engine::new(&workspace.rules.rules, &workspace.config);
+    let outcome = engine.check(changes);
+    let mut findings = outcome.findings;
+    attach_snippets(&mut findings, changes);
+
+    let mut warnings = workspace.rules.warnings.clone();
+    let mut collected = ack::from_commits(&changes.commits);
+    if let Some(event) = std::env::var_os("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+        let from_pr = ack::from_event_file(std::path::Path::new(&event))?;
+        collected.acks.extend(from_pr.acks);
+        collected.refused.extend(from_pr.refused);
+    }
+    ack::apply_inline(&mut findings, changes, &mut collected.refused);
+    collected.acks.extend(cli_acks);
+    let unused_acks = ack::apply(&mut findings, &collected.acks);
+    warnings.extend(collected.refused);
+
+    Ok(Report {
+        description: changes.description.clone(),
+        findings,
+        unused_acks,
+        warnings,
+        files_checked: outcome.files_checked,
+        rules_checked: workspace.rules.rules.len(),
+        elapsed: started.elapsed(),
+        fail_on: args.fail_on.gate(),
+    })
+}
+
+/// Reads a few lines around each line finding from the new version of its file (once per file).
+fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
+    let mut files: HashMap<String, Option<Vec<String>>> = HashMap::new();
+    for f in findings.iter_mut() {
+        let (Some(path), Some(line)) = (f.path.as_deref(), f.line) else {
+            continue;
+        };
+        if f.old_side {
+            continue;
+        }
+        let lines = files.entry(path.to_string()).or_insert_with(|| {
+            if changes.new_side == NewSide::DiffOnly {
+                return None;
+            }
+            git::read_new_file(&changes.new_side, path).map(|bytes| {
+                String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .map(|l| l.trim_end_matches('\r').to_string())
+                    .collect()
+            })
+        });
+        f.snippet = match lines {
+            Some(lines) if (line as usize) <= lines.len() && line > 0 => {
+                let first = line.saturating_sub(CONTEXT_LINES).max(1);
+                let last = (line + CONTEXT_LINES).min(lines.len() as u32);
+                Some(Snippet {
+                    line_start: first,
+                    text: lines[first as usize - 1..last as usize].join("\n"),
+                })
+            }
+            _ => diff_only_snippet(changes, path, line),
+        };
+    }
+}
+
+/// Without the new file, the added lines next to the match are the best context there is.
+fn diff_only_snippet(changes: &ChangeSet, path: &str, line: u32) -> Option<Snippet> {
+    let file = changes.files.iter().find(|c| c.path == path)?;
+    let mut first = line;
+    while first > 1 && line - first < CONTEXT_LINES && file.added.get(first - 1).is_some() {
+        first -= 1;
+    }
+    let mut text = Vec::new();
+    let mut n = first;
+    while n <= line + CONTEXT_LINES {
+        match file.added.get(n) {
+            Some(t) => text.push(t.to_string()),
+            None if n <= line => return None,
+            None => break,
+        }
+        n += 1;
+    }
+    Some(Snippet {
+        line_start: first,
+        text: text.join("\n"),
+    })
+}

@@ -1,0 +1,192 @@
+//! `forewarn explain <rule>`: what a rule matches, why it is risky, the safe procedure, how to
+//! acknowledge it, and the lessons it came from.
+
+use std::fmt::Write;
+
+use super::{Context, Outcome};
+use crate::cli::LoadArgs;
+use crate::error::{Error, Result};
+use crate::rules::{Expect, Rule};
+use crate::workspace::Workspace;
+
+pub fn run(id: &str, load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
+    let workspace = Workspace::load(&ctx.cwd, load)?;
+    let Some(rule) = workspace.rules.get(id) else {
+        let mut ids: Vec<&str> = workspace
+            .rules
+            .rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        ids.sort_by_key(|other| strsim(id, other));
+        let near: Vec<&str> = ids.into_iter().take(3).collect();
+        return Err(Error::usage(
+            format!("no active rule has the id `{id}`"),
+            format!(
+                "did you mean one of: {}? `forewarn rules` lists them all",
+                near.join(", ")
+            ),
+        ));
+    };
+    Ok(Outcome::ok(explain(rule)))
+}
+
+/// A rough distance: how many characters of `a` are missing from `b`'s words, for suggestions.
+fn strsim(a: &str, b: &str) -> usize {
+    let shared = a.split('-').filter(|w| b.contains(w)).count();
+    a.split('-').count() - shared + b.len().abs_diff(a.len()) / 8
+}
+
+/// The text of `explain`, also used for the generated rule docs.
+pub fn explain(rule: &Rule) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{} — {}", rule.id, rule.title);
+    let _ = writeln!(
+        s,
+        "severity: {}{} · category: {} · defined at {}",
+        rule.severity,
+        if rule.severity != rule.default_severity {
+            format!(
+                " (set in forewarn.toml; the rule says {})",
+                rule.default_severity
+            )
+        } else {
+            String::new()
+        },
+        rule.category,
+        rule.origin
+    );
+    let _ = writeln!(s, "\nWhat it says\n  {}", rule.message);
+    let _ = writeln!(s, "\nThe question it asks\n  {}", rule.ask);
+    let _ = writeln!(s, "\nWhat matches");
+    s.push_str(&describe_match(rule));
+    if let Some(why) = &rule.why {
+        let _ = writeln!(s, "\nWhy it is risky at deploy time\n{}", indent(why));
+    }
+    if let Some(procedure) = &rule.procedure {
+        let _ = writeln!(s, "\nA safe procedure\n{}", indent(procedure));
+    }
+    let _ = writeln!(
+        s,
+        "\nHow to acknowledge it, once the question has an answer"
+    );
+    let _ = writeln!(
+        s,
+        "  a commit trailer:     Forewarn-Ack: {}: <reason>",
+        rule.id
+    );
+    let _ = writeln!(
+        s,
+        "  a pull-request body:  Forewarn-Ack: {}: <reason>",
+        rule.id
+    );
+    let _ = writeln!(
+        s,
+        "  an inline comment:    forewarn-ack: {} <reason>   (on or above the line)",
+        rule.id
+    );
+    let _ = writeln!(s, "  the command line:     --ack {}=<reason>", rule.id);
+    if !rule.findings.is_empty() {
+        let _ = writeln!(s, "\nLessons it came from");
+        for link in &rule.findings {
+            let _ = writeln!(s, "  {link}");
+        }
+    }
+    if !rule.docs.is_empty() {
+        let _ = writeln!(s, "\nFurther reading");
+        for doc in &rule.docs {
+            let _ = writeln!(s, "  {doc}");
+        }
+    }
+    let fire = rule
+        .examples
+        .iter()
+        .filter(|e| e.expect == Expect::Fire)
+        .count();
+    let pass = rule.examples.len() - fire;
+    let _ = writeln!(
+        s,
+        "\nExamples: {fire} that fire, {pass} that pass (`forewarn test {}` runs them)",
+        rule.id
+    );
+    s
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end()
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_match(rule: &Rule) -> String {
+    let m = &rule.matcher;
+    let mut s = String::new();
+    if !m.paths.is_empty() {
+        let _ = writeln!(s, "  files matching {}", list(&m.paths));
+    }
+    if !m.exclude.is_empty() {
+        let _ = writeln!(s, "  but not {}", list(&m.exclude));
+    }
+    if !m.status.is_empty() {
+        let names: Vec<String> = m.status.iter().map(|x| x.to_string()).collect();
+        let _ = writeln!(s, "  that are {}", names.join(" or "));
+    }
+    if !m.rollout.is_empty() {
+        let names: Vec<&str> = m.rollout.iter().map(|r| r.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "  in a component whose rollout is {} (forewarn.toml [[component]])",
+            names.join(" or ")
+        );
+    }
+    if !m.added.is_empty() {
+        let _ = writeln!(s, "  an added line matching {}", list(&m.added));
+    }
+    if !m.removed.is_empty() {
+        let _ = writeln!(s, "  a removed line matching {}", list(&m.removed));
+    }
+    let t = &rule.threshold;
+    if let Some(n) = t.files {
+        let _ = writeln!(s, "  more than {n} such files in one change");
+    }
+    if let Some(n) = t.lines {
+        let _ = writeln!(s, "  more than {n} changed lines in one change");
+    }
+    if let Some(n) = t.components {
+        let _ = writeln!(
+            s,
+            "  more than {n} components in one change (or forewarn.toml's max_components_per_change)"
+        );
+    }
+    if !rule.unless.changed.is_empty() {
+        let _ = writeln!(
+            s,
+            "  unless the same change also touches {}",
+            list(&rule.unless.changed)
+        );
+    }
+    if !rule.unless.added.is_empty() {
+        let _ = writeln!(
+            s,
+            "  unless the same file adds a line matching {}",
+            list(&rule.unless.added)
+        );
+    }
+    s
+}

@@ -1,0 +1,240 @@
+use super::*;
+use crate::diff::{ChangedFile, FileStatus};
+use crate::rules::load::{RuleFile, load};
+
+fn rules(text: &str) -> Vec<Rule> {
+    let file = RuleFile {
+        path: "t.toml".into(),
+        text: text.into(),
+        builtin: false,
+    };
+    load(&[file], &Config::default()).unwrap().rules
+}
+
+fn rule(body: &str) -> Vec<Rule> {
+    rules(&format!(
+        "[[rule]]\nid = \"r\"\ntitle = \"T\"\nseverity = \"error\"\ncategory = \"c\"\nmessage = \"{{path}}:{{line}} {{match}}\"\nask = \"?\"\n{body}"
+    ))
+}
+
+fn file(path: &str, status: FileStatus, added: &[&str]) -> ChangedFile {
+    let mut f = ChangedFile::new(path, status);
+    for (i, l) in added.iter().enumerate() {
+        f.added.push(i as u32 + 1, l);
+    }
+    f
+}
+
+fn change(files: Vec<ChangedFile>) -> ChangeSet {
+    ChangeSet {
+        files,
+        ..ChangeSet::default()
+    }
+}
+
+fn run(rules: &[Rule], config: &Config, files: Vec<ChangedFile>) -> Vec<Finding> {
+    Engine::new(rules, config).check(&change(files)).findings
+}
+
+#[test]
+fn path_and_status_fire_a_path_only_finding() {
+    let r = rule("[rule.match]\npaths = ['db/migrate/*.rb']\nstatus = ['added']\n");
+    let c = Config::default();
+    let found = run(
+        &r,
+        &c,
+        vec![file("db/migrate/1_a.rb", FileStatus::Added, &["x"])],
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path.as_deref(), Some("db/migrate/1_a.rb"));
+    assert_eq!(found[0].line, None);
+    assert_eq!(found[0].message, "db/migrate/1_a.rb:- ");
+    // a rename of a migration is not a new migration
+    assert!(
+        run(
+            &r,
+            &c,
+            vec![file("db/migrate/1_a.rb", FileStatus::Renamed, &[])]
+        )
+        .is_empty()
+    );
+    // `*` does not cross `/`
+    assert!(
+        run(
+            &r,
+            &c,
+            vec![file("db/migrate/old/1_a.rb", FileStatus::Added, &[])]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn added_regex_fires_at_each_matching_line_with_match_text() {
+    let r = rule("[rule.match]\nadded = ['(?i)drop\\s+table\\s+\\w+']\n");
+    let found = run(
+        &r,
+        &Config::default(),
+        vec![file(
+            "a.sql",
+            FileStatus::Modified,
+            &["select 1;", "DROP TABLE users;", "drop table x"],
+        )],
+    );
+    let lines: Vec<_> = found.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![Some(2), Some(3)]);
+    assert_eq!(found[0].message, "a.sql:2 DROP TABLE users");
+    assert_eq!(found[0].matched.as_deref(), Some("DROP TABLE users;"));
+}
+
+#[test]
+fn removed_regex_reports_old_side() {
+    let r = rule("[rule.match]\nremoved = ['prevent_destroy\\s*=\\s*true']\n");
+    let mut f = ChangedFile::new("main.tf", FileStatus::Modified);
+    f.removed.push(7, "    prevent_destroy = true");
+    let found = run(&r, &Config::default(), vec![f]);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].old_side);
+    assert_eq!(found[0].line, Some(7));
+}
+
+#[test]
+fn binary_files_skip_line_rules_but_keep_path_rules() {
+    let lines = rule("[rule.match]\nadded = ['x']\n");
+    let paths = rule("[rule.match]\npaths = ['*.bin']\n");
+    let mut f = file("a.bin", FileStatus::Added, &["x"]);
+    f.binary = true;
+    assert!(run(&lines, &Config::default(), vec![f.clone()]).is_empty());
+    assert_eq!(run(&paths, &Config::default(), vec![f]).len(), 1);
+}
+
+#[test]
+fn unless_changed_needs_another_file() {
+    let r = rule(
+        "[rule.match]\npaths = ['db/migrate/*.rb']\n[rule.unless]\nchanged = ['db/schema.rb', 'db/migrate/*.rb']\n",
+    );
+    let c = Config::default();
+    let mig = file("db/migrate/1_a.rb", FileStatus::Added, &[]);
+    // the migration itself does not count as its own co-change
+    assert_eq!(run(&r, &c, vec![mig.clone()]).len(), 1);
+    assert!(
+        run(
+            &r,
+            &c,
+            vec![mig, file("db/schema.rb", FileStatus::Modified, &[])]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn unless_added_quiets_only_that_file() {
+    let r = rule(
+        "[rule.match]\nadded = ['algorithm: :concurrently']\n[rule.unless]\nadded = ['disable_ddl_transaction!']\n",
+    );
+    let found = run(
+        &r,
+        &Config::default(),
+        vec![
+            file(
+                "a.rb",
+                FileStatus::Added,
+                &[
+                    "disable_ddl_transaction!",
+                    "add_index :t, :c, algorithm: :concurrently",
+                ],
+            ),
+            file(
+                "b.rb",
+                FileStatus::Added,
+                &["add_index :t, :c, algorithm: :concurrently"],
+            ),
+        ],
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path.as_deref(), Some("b.rb"));
+}
+
+#[test]
+fn config_exclude_hides_files() {
+    let r = rule("[rule.match]\npaths = ['**/*.sql']\n");
+    let c = Config::parse("forewarn.toml", "exclude = ['vendor/**']\n").unwrap();
+    let out = Engine::new(&r, &c).check(&change(vec![
+        file("vendor/x.sql", FileStatus::Added, &[]),
+        file("db/x.sql", FileStatus::Added, &[]),
+    ]));
+    assert_eq!(out.files_checked, 1);
+    assert_eq!(out.findings.len(), 1);
+}
+
+const COMPONENTS: &str = r#"
+[[component]]
+name = "api"
+paths = ["api/**"]
+rollout = "staged"
+[[component]]
+name = "web"
+paths = ["web/**"]
+rollout = "staged"
+[[component]]
+name = "edge"
+paths = ["edge/**"]
+rollout = "global"
+"#;
+
+#[test]
+fn global_component_fires_once_for_the_change() {
+    let r = rule("[rule.match]\nrollout = ['global']\n[rule.threshold]\nfiles = 0\n");
+    let c = Config::parse("forewarn.toml", COMPONENTS).unwrap();
+    let found = run(
+        &r,
+        &c,
+        vec![
+            file("edge/a.conf", FileStatus::Modified, &["x"]),
+            file("edge/b.conf", FileStatus::Modified, &["y"]),
+            file("api/c.py", FileStatus::Modified, &["z"]),
+        ],
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, None);
+    assert_eq!(found[0].matched.as_deref(), Some("1 component: edge"));
+    assert!(run(&r, &c, vec![file("api/c.py", FileStatus::Modified, &[])]).is_empty());
+}
+
+#[test]
+fn components_threshold_uses_the_config_limit() {
+    let r = rule("[rule.threshold]\ncomponents = 3\n");
+    let three = vec![
+        file("api/a", FileStatus::Modified, &[]),
+        file("web/a", FileStatus::Modified, &[]),
+        file("edge/a", FileStatus::Modified, &[]),
+    ];
+    let c = Config::parse("forewarn.toml", COMPONENTS).unwrap();
+    assert!(run(&r, &c, three.clone()).is_empty());
+    let strict = Config::parse(
+        "forewarn.toml",
+        &format!("max_components_per_change = 2\n{COMPONENTS}"),
+    )
+    .unwrap();
+    let found = run(&r, &strict, three);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].message,
+        "this change:- 3 components: api, edge, web"
+    );
+}
+
+#[test]
+fn findings_are_sorted_and_fingerprints_ignore_line_numbers() {
+    let r = rule("[rule.match]\nadded = ['TODO']\n");
+    let mut a = ChangedFile::new("z.py", FileStatus::Modified);
+    a.added.push(10, "# TODO");
+    let mut b = ChangedFile::new("a.py", FileStatus::Modified);
+    b.added.push(3, "# TODO");
+    let found = run(&r, &Config::default(), vec![a, b]);
+    assert_eq!(found[0].path.as_deref(), Some("a.py"));
+    let mut moved = ChangedFile::new("a.py", FileStatus::Modified);
+    moved.added.push(99, "# TODO");
+    let again = run(&r, &Config::default(), vec![moved]);
+    assert_eq!(again[0].fingerprint, found[0].fingerprint);
+}

@@ -1,0 +1,187 @@
+//! Where a run's config and rules come from: the working tree, or a git revision
+//! (`--rules-from`), plus the built-in packs.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::LoadArgs;
+use crate::config::{self, Config};
+use crate::error::{Error, Result};
+use crate::rules::RuleSet;
+use crate::rules::builtin;
+use crate::rules::load::{self, RuleFile};
+
+/// The repository (if any), the config and the rules in force.
+pub struct Workspace {
+    pub repo: Option<git2::Repository>,
+    /// The repository's working directory, or the starting directory outside a repository.
+    pub root: PathBuf,
+    pub config: Config,
+    pub rules: RuleSet,
+}
+
+impl Workspace {
+    /// Loads config and rules for a run started in `cwd`.
+    pub fn load(cwd: &Path, args: &LoadArgs) -> Result<Workspace> {
+        let repo = git2::Repository::discover(cwd).ok();
+        let root = repo
+            .as_ref()
+            .and_then(|r| r.workdir().map(Path::to_path_buf))
+            .unwrap_or_else(|| cwd.to_path_buf());
+        let (config, rules) = Self::load_config_and_rules(repo.as_ref(), &root, cwd, args)?;
+        Ok(Workspace {
+            repo,
+            root,
+            config,
+            rules,
+        })
+    }
+
+    fn load_config_and_rules(
+        repo: Option<&git2::Repository>,
+        root: &Path,
+        cwd: &Path,
+        args: &LoadArgs,
+    ) -> Result<(Config, RuleSet)> {
+        let source = match &args.rules_from {
+            Some(rev) => {
+                let Some(repo) = repo else {
+                    return Err(Error::usage(
+                        format!(
+                            "--rules-from {rev} needs a git repository, and {} is not in one",
+                            cwd.display()
+                        ),
+                        "run inside the repository, or drop --rules-from to read rules from the working tree",
+                    ));
+                };
+                Source::Revision(repo, rev_tree(repo, rev)?, rev.clone())
+            }
+            None => Source::Worktree(root.to_path_buf()),
+        };
+        let config = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+                    action: "read config",
+                    path: path.clone(),
+                    source: e,
+                    help: Some("check the path given to --config".into()),
+                })?;
+                Config::parse(&path.display().to_string(), &text)?
+            }
+            None => match source.read(config::FILE_NAME)? {
+                Some(text) => Config::parse(&source.display(config::FILE_NAME), &text)?,
+                None => Config::default(),
+            },
+        };
+        let mut files = builtin::files();
+        for dir in &config.rule_dirs {
+            files.extend(source.rule_files(dir)?);
+        }
+        let rules = load::load(&files, &config)?;
+        Ok((config, rules))
+    }
+}
+
+enum Source<'r> {
+    Worktree(PathBuf),
+    Revision(&'r git2::Repository, git2::Tree<'r>, String),
+}
+
+fn rev_tree<'r>(repo: &'r git2::Repository, rev: &str) -> Result<git2::Tree<'r>> {
+    repo.revparse_single(rev)
+        .and_then(|o| o.peel_to_tree())
+        .map_err(|e| {
+            Error::repository(
+                format!("cannot read rules from revision `{rev}`: {}", e.message()),
+                format!("check the name, or fetch it first: git fetch origin {rev}"),
+            )
+        })
+}
+
+impl Source<'_> {
+    fn display(&self, path: &str) -> String {
+        match self {
+            Source::Worktree(_) => path.to_string(),
+            Source::Revision(_, _, rev) => format!("{rev}:{path}"),
+        }
+    }
+
+    fn read(&self, path: &str) -> Result<Option<String>> {
+        match self {
+            Source::Worktree(root) => {
+                let full = root.join(path);
+                match std::fs::read(&full) {
+                    Ok(bytes) => Ok(Some(text_of(bytes, &full.display().to_string())?)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::io("read", full, e)),
+                }
+            }
+            Source::Revision(repo, tree, rev) => {
+                let Ok(entry) = tree.get_path(Path::new(path)) else {
+                    return Ok(None);
+                };
+                let blob = entry
+                    .to_object(repo)
+                    .ok()
+                    .and_then(|o| o.as_blob().map(|b| b.content().to_vec()));
+                match blob {
+                    Some(bytes) => Ok(Some(text_of(bytes, &format!("{rev}:{path}"))?)),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// `*.toml` files directly in `dir`, sorted by name.
+    fn rule_files(&self, dir: &str) -> Result<Vec<RuleFile>> {
+        let dir = dir.trim_end_matches('/');
+        let mut names: Vec<String> = match self {
+            Source::Worktree(root) => match std::fs::read_dir(root.join(dir)) {
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+            Source::Revision(repo, tree, _) => tree
+                .get_path(Path::new(dir))
+                .ok()
+                .and_then(|entry| entry.to_object(repo).ok())
+                .and_then(|o| {
+                    o.as_tree().map(|sub| {
+                        sub.iter()
+                            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+                            .filter_map(|e| e.name().ok().map(str::to_string))
+                            .collect()
+                    })
+                })
+                .unwrap_or_default(),
+        };
+        names.retain(|n| n.ends_with(".toml"));
+        names.sort();
+        let mut files = Vec::new();
+        for name in names {
+            let path = format!("{dir}/{name}");
+            if let Some(text) = self.read(&path)? {
+                files.push(RuleFile {
+                    path: self.display(&path),
+                    text,
+                    builtin: false,
+                });
+            }
+        }
+        Ok(files)
+    }
+}
+
+fn text_of(bytes: Vec<u8>, shown: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        Error::usage(
+            format!(
+                "{shown} is not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "save rule and config files as UTF-8",
+        )
+    })
+}
