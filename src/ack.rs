@@ -62,7 +62,7 @@ pub fn parse_text(text: &str, source: &AckSource, where_: &str) -> Collected {
 pub fn from_commits(commits: &[CommitInfo]) -> Collected {
     let mut out = Collected::default();
     for c in commits {
-        let short = &c.id[..c.id.len().min(12)];
+        let short: String = c.id.chars().take(12).collect();
         out.absorb(parse_text(
             &c.message,
             &AckSource::Trailer {

@@ -42,7 +42,8 @@ impl std::fmt::Display for AckSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AckSource::Trailer { commit } => {
-                write!(f, "trailer in commit {}", &commit[..commit.len().min(12)])
+                let short: String = commit.chars().take(12).collect();
+                write!(f, "trailer in commit {short}")
             }
             AckSource::PullRequest => f.write_str("pull-request body"),
             AckSource::Inline { line } => write!(f, "inline comment on line {line}"),

@@ -20,8 +20,8 @@ pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<id_width$}  {:<8}  {:<cat_width$}  {}",
-        "ID", "SEVERITY", "CATEGORY", "FROM"
+        "{:<id_width$}  {:<8}  {:<cat_width$}  FROM",
+        "ID", "SEVERITY", "CATEGORY"
     );
     for r in rules {
         let _ = writeln!(

@@ -1,7 +1,419 @@
 //! `--format json`: the report as one JSON document.
+//!
+//! The document is versioned: fields may be added within a version, never renamed or removed.
+//! It is built from structs of its own, so the shape stays put when the internal types change.
+//! Text keeps its exact value, but every control character and bidirectional override is written
+//! as a `\uXXXX` escape, so the document is also safe to print on a terminal.
+
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter, Serializer};
 
 use super::Report;
+use crate::finding::{AckSource, Acknowledgement, Finding};
+use crate::rules::Severity;
 
+/// Bumped only when a field is renamed, removed or changes meaning.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: &'static str,
+    /// What was compared.
+    description: &'a str,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    unused_acknowledgements: Vec<JsonAck<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    /// Unacknowledged findings at each severity.
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    acknowledged: usize,
+    files_checked: usize,
+    rules_checked: usize,
+    /// The gate (`--fail-on`); `null` when it never fails.
+    fail_on: Option<Severity>,
+    /// Whether the gate fails: the exit code is 1.
+    fails: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    category: &'a str,
+    message: &'a str,
+    ask: &'a str,
+    /// `ANALYSIS-ID#FINDING-ID` links.
+    findings: &'a [String],
+    path: Option<&'a str>,
+    line: Option<u32>,
+    /// `line` counts in the old version of the file (a removed line matched).
+    old_side: bool,
+    matched: Option<&'a str>,
+    fingerprint: &'a str,
+    acknowledged: Option<JsonAckOf<'a>>,
+}
+
+/// How a finding was acknowledged.
+#[derive(Debug, Serialize)]
+struct JsonAckOf<'a> {
+    reason: &'a str,
+    source: &'a AckSource,
+}
+
+/// An acknowledgement that matched no finding.
+#[derive(Debug, Serialize)]
+struct JsonAck<'a> {
+    rule_id: &'a str,
+    reason: &'a str,
+    source: &'a AckSource,
+}
+
+/// The report as pretty-printed JSON, ending in a newline.
 pub fn render(report: &Report) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_default()
+    let document = Document {
+        version: VERSION,
+        tool: "forewarn",
+        description: &report.description,
+        summary: Summary {
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            notes: report.count(Severity::Note),
+            acknowledged: report.acknowledged(),
+            files_checked: report.files_checked,
+            rules_checked: report.rules_checked,
+            fail_on: report.fail_on,
+            fails: report.fails(),
+        },
+        findings: report.findings.iter().map(finding).collect(),
+        unused_acknowledgements: report.unused_acks.iter().map(unused_ack).collect(),
+        warnings: &report.warnings,
+    };
+    match to_json(&document) {
+        Ok(mut text) => {
+            text.push('\n');
+            text
+        }
+        // Cannot happen with these types (no maps, no fallible Serialize impls); still, a
+        // consumer gets a document it can parse rather than a panic or nothing.
+        Err(e) => {
+            let fallback = serde_json::json!({
+                "version": VERSION,
+                "tool": "forewarn",
+                "error": format!("the report could not be written as JSON: {e}"),
+            });
+            format!("{fallback}\n")
+        }
+    }
+}
+
+fn to_json(document: &Document<'_>) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let mut serializer =
+        Serializer::with_formatter(&mut bytes, TerminalSafe(PrettyFormatter::new()));
+    document
+        .serialize(&mut serializer)
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// Pretty output that also escapes what serde_json leaves raw but a terminal may act on: DEL, C1
+/// controls (0x9b is a one-byte CSI) and bidirectional overrides. Escapes decode to the same text.
+struct TerminalSafe(PrettyFormatter<'static>);
+
+impl Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let unsafe_char = c.is_control()
+                || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c);
+            if unsafe_char {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
+fn finding(f: &Finding) -> JsonFinding<'_> {
+    JsonFinding {
+        rule_id: &f.rule_id,
+        title: &f.title,
+        severity: f.severity,
+        category: &f.category,
+        message: &f.message,
+        ask: &f.ask,
+        findings: &f.findings,
+        path: f.path.as_deref(),
+        line: f.line,
+        old_side: f.old_side,
+        matched: f.matched.as_deref(),
+        fingerprint: &f.fingerprint,
+        acknowledged: f.acknowledged.as_ref().map(|a| JsonAckOf {
+            reason: &a.reason,
+            source: &a.source,
+        }),
+    }
+}
+
+fn unused_ack(a: &Acknowledgement) -> JsonAck<'_> {
+    JsonAck {
+        rule_id: &a.rule_id,
+        reason: &a.reason,
+        source: &a.source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::finding::{Snippet, fingerprint};
+
+    fn line_finding() -> Finding {
+        let rule_id = "new-migration-needs-deploy-step";
+        let path = "payments/migrations/0002_gateway_config.py";
+        let matched = "class Migration(migrations.Migration):";
+        Finding {
+            rule_id: rule_id.into(),
+            title: "A new migration needs a deploy step".into(),
+            severity: Severity::Error,
+            category: "migration".into(),
+            message: format!("{path} adds a migration"),
+            ask: "Does this migration have to run before the new code starts?".into(),
+            findings: vec!["2019-07-payments-config-missing#F2".into()],
+            path: Some(path.into()),
+            line: Some(3),
+            old_side: false,
+            matched: Some(matched.into()),
+            fingerprint: fingerprint(rule_id, Some(path), Some(matched)),
+            snippet: Some(Snippet {
+                line_start: 2,
+                text: "from django.db import migrations\nclass Migration(migrations.Migration):"
+                    .into(),
+            }),
+            acknowledged: None,
+        }
+    }
+
+    fn report() -> Report {
+        let mut acked = line_finding();
+        acked.rule_id = "migration-without-schema-dump".into();
+        acked.severity = Severity::Warning;
+        acked.acknowledged = Some(Acknowledgement {
+            rule_id: acked.rule_id.clone(),
+            reason: "schema dump is generated in CI".into(),
+            source: AckSource::Trailer {
+                commit: "3f9c2e1a7b0c".into(),
+            },
+        });
+        let mut change_wide = line_finding();
+        change_wide.rule_id = "too-many-components".into();
+        change_wide.severity = Severity::Note;
+        change_wide.path = None;
+        change_wide.line = None;
+        change_wide.matched = None;
+        change_wide.snippet = None;
+        change_wide.fingerprint = fingerprint("too-many-components", None, None);
+        Report {
+            description: "merge base of HEAD and origin/main (3f9c2e1) → working tree".into(),
+            findings: vec![line_finding(), acked, change_wide],
+            unused_acks: vec![Acknowledgement {
+                rule_id: "no-such-rule".into(),
+                reason: "typo".into(),
+                source: AckSource::CommandLine,
+            }],
+            warnings: vec!["`Forewarn-Ack: x` has no reason and was refused".into()],
+            files_checked: 14,
+            rules_checked: 23,
+            elapsed: Duration::from_millis(40),
+            fail_on: Some(Severity::Error),
+        }
+    }
+
+    fn parse(report: &Report) -> Value {
+        let text = render(report);
+        assert!(text.ends_with('\n'));
+        serde_json::from_str(&text).expect("valid JSON")
+    }
+
+    #[test]
+    fn document_has_version_tool_and_summary() {
+        let doc = parse(&report());
+        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["tool"], "forewarn");
+        assert_eq!(
+            doc["description"],
+            "merge base of HEAD and origin/main (3f9c2e1) → working tree"
+        );
+        assert_eq!(
+            doc["summary"],
+            json!({
+                "errors": 1, "warnings": 0, "notes": 1, "acknowledged": 1,
+                "files_checked": 14, "rules_checked": 23, "fail_on": "error", "fails": true,
+            })
+        );
+        assert_eq!(
+            doc["warnings"],
+            json!(["`Forewarn-Ack: x` has no reason and was refused"])
+        );
+    }
+
+    #[test]
+    fn findings_carry_every_field() {
+        let doc = parse(&report());
+        let findings = doc["findings"].as_array().expect("findings array");
+        assert_eq!(findings.len(), 3);
+        let f = &findings[0];
+        let expected = line_finding();
+        assert_eq!(f["rule_id"], "new-migration-needs-deploy-step");
+        assert_eq!(f["title"], "A new migration needs a deploy step");
+        assert_eq!(f["severity"], "error");
+        assert_eq!(f["category"], "migration");
+        assert_eq!(
+            f["message"],
+            "payments/migrations/0002_gateway_config.py adds a migration"
+        );
+        assert_eq!(
+            f["ask"],
+            "Does this migration have to run before the new code starts?"
+        );
+        assert_eq!(f["findings"], json!(["2019-07-payments-config-missing#F2"]));
+        assert_eq!(f["path"], "payments/migrations/0002_gateway_config.py");
+        assert_eq!(f["line"], 3);
+        assert_eq!(f["old_side"], false);
+        assert_eq!(f["matched"], "class Migration(migrations.Migration):");
+        assert_eq!(f["fingerprint"], expected.fingerprint.as_str());
+        assert_eq!(f["acknowledged"], Value::Null);
+        assert!(f.get("snippet").is_none());
+
+        let change_wide = &findings[2];
+        assert_eq!(change_wide["path"], Value::Null);
+        assert_eq!(change_wide["line"], Value::Null);
+        assert_eq!(change_wide["matched"], Value::Null);
+        assert_eq!(change_wide["severity"], "note");
+    }
+
+    #[test]
+    fn acknowledgements_name_reason_and_source() {
+        let doc = parse(&report());
+        assert_eq!(
+            doc["findings"][1]["acknowledged"],
+            json!({
+                "reason": "schema dump is generated in CI",
+                "source": {"kind": "trailer", "commit": "3f9c2e1a7b0c"},
+            })
+        );
+        assert_eq!(
+            doc["unused_acknowledgements"],
+            json!([{"rule_id": "no-such-rule", "reason": "typo", "source": {"kind": "command-line"}}])
+        );
+    }
+
+    #[test]
+    fn empty_report_and_no_gate() {
+        let mut r = report();
+        r.findings.clear();
+        r.unused_acks.clear();
+        r.warnings.clear();
+        r.fail_on = None;
+        let doc = parse(&r);
+        assert_eq!(doc["findings"], json!([]));
+        assert_eq!(doc["unused_acknowledgements"], json!([]));
+        assert_eq!(doc["warnings"], json!([]));
+        assert_eq!(doc["summary"]["fail_on"], Value::Null);
+        assert_eq!(doc["summary"]["fails"], false);
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_round_trip() {
+        let mut r = report();
+        r.findings[0].message = "evil \x1b[2J\u{9b}31m \u{202e}txet \u{7f}é".into();
+        r.findings[0].path = Some("a\nb.py".into());
+        let text = render(&r);
+        assert!(!text.contains('\x1b') && !text.contains('\u{9b}'), "{text}");
+        assert!(
+            !text.contains('\u{202e}') && !text.contains('\u{7f}'),
+            "{text}"
+        );
+        assert!(
+            text.contains(r"evil \u001b[2J\u009b31m \u202etxet \u007fé"),
+            "{text}"
+        );
+        let doc: Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(
+            doc["findings"][0]["message"],
+            "evil \x1b[2J\u{9b}31m \u{202e}txet \u{7f}é"
+        );
+        assert_eq!(doc["findings"][0]["path"], "a\nb.py");
+    }
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render(&report()));
+    }
 }
