@@ -11,6 +11,11 @@ pub const PACKS: &[(&str, &str)] = &[
     ),
     ("config.toml", include_str!("../../rules/config.toml")),
     ("rollout.toml", include_str!("../../rules/rollout.toml")),
+    (
+        "migration-operations.toml",
+        include_str!("../../rules/migration-operations.toml"),
+    ),
+    ("process.toml", include_str!("../../rules/process.toml")),
 ];
 
 /// The built-in packs as rule files, named `builtin:rules/<file>`.
