@@ -52,11 +52,16 @@ impl LineMatcher {
         self.set.as_ref().is_some_and(|s| s.is_match(text))
     }
 
-    /// The text the first matching regex matched, if any regex matches.
-    pub fn find<'t>(&self, text: &'t str) -> Option<&'t str> {
+    /// Whether there is any regex to match.
+    pub fn is_active(&self) -> bool {
+        self.set.is_some()
+    }
+
+    /// The first match of the first matching regex, if any regex matches.
+    pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
         let set = self.set.as_ref()?;
         let first = set.matches(text).into_iter().next()?;
-        self.each[first].find(text).map(|m| m.as_str())
+        self.each[first].find(text)
     }
 }
 
@@ -70,6 +75,7 @@ pub struct CompiledRule<'r> {
     pub removed: LineMatcher,
     pub unless_changed: GlobMatcher,
     pub unless_added: LineMatcher,
+    pub unless_matched: LineMatcher,
 }
 
 impl<'r> CompiledRule<'r> {
@@ -82,6 +88,7 @@ impl<'r> CompiledRule<'r> {
             removed: LineMatcher::new(&rule.matcher.removed),
             unless_changed: GlobMatcher::new(&rule.unless.changed),
             unless_added: LineMatcher::new(&rule.unless.added),
+            unless_matched: LineMatcher::new(&rule.unless.matched),
         }
     }
 }

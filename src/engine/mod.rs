@@ -4,11 +4,12 @@
 //! so compiling here cannot fail on user input.
 
 mod compile;
+mod statement;
 
 use std::collections::BTreeSet;
 
 use crate::config::Config;
-use crate::diff::{ChangeSet, ChangedFile};
+use crate::diff::{ChangeSet, ChangedFile, Lines};
 use crate::finding::{Finding, fingerprint};
 use crate::rules::Rule;
 
@@ -137,30 +138,9 @@ impl<'r> Engine<'r> {
                 if file.binary {
                     continue;
                 }
-                for (line, text) in file.added.iter() {
-                    if let Some(found) = rule.added.find(text) {
-                        out.push(finding(
-                            rule.rule,
-                            Some(&file.path),
-                            Some(line),
-                            false,
-                            Some(text),
-                            Some(found),
-                        ));
-                    }
-                }
-                for (line, text) in file.removed.iter() {
-                    if let Some(found) = rule.removed.find(text) {
-                        out.push(finding(
-                            rule.rule,
-                            Some(&file.path),
-                            Some(line),
-                            true,
-                            Some(text),
-                            Some(found),
-                        ));
-                    }
-                }
+                let statements = rule.rule.matcher.statements;
+                match_lines(rule, file, &file.added, &rule.added, false, statements, out);
+                match_lines(rule, file, &file.removed, &rule.removed, true, statements, out);
             } else {
                 out.push(finding(
                     rule.rule,
@@ -223,6 +203,42 @@ impl<'r> Engine<'r> {
             Some(&summary),
             Some(&summary),
         ));
+    }
+}
+
+/// Matches one side's lines (or statements) of a file, pushing a finding per match.
+fn match_lines(
+    rule: &CompiledRule<'_>,
+    file: &ChangedFile,
+    lines: &Lines,
+    matcher: &compile::LineMatcher,
+    old_side: bool,
+    statements: bool,
+    out: &mut Vec<Finding>,
+) {
+    if !matcher.is_active() {
+        return;
+    }
+    let silenced = |text: &str| !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text);
+    if statements {
+        let sql = file.path.to_ascii_lowercase().ends_with(".sql");
+        for stmt in statement::split(lines, sql) {
+            let Some(m) = matcher.find(&stmt.text) else { continue };
+            if silenced(&stmt.text) {
+                continue;
+            }
+            let (line, text) = stmt.line_at(m.start());
+            out.push(finding(rule.rule, Some(&file.path), Some(line), old_side, Some(text), Some(m.as_str())));
+        }
+        return;
+    }
+    for (line, text) in lines.iter() {
+        if let Some(m) = matcher.find(text) {
+            if silenced(text) {
+                continue;
+            }
+            out.push(finding(rule.rule, Some(&file.path), Some(line), old_side, Some(text), Some(m.as_str())));
+        }
     }
 }
 

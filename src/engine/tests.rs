@@ -238,3 +238,56 @@ fn findings_are_sorted_and_fingerprints_ignore_line_numbers() {
     let again = run(&r, &Config::default(), vec![moved]);
     assert_eq!(again[0].fingerprint, found[0].fingerprint);
 }
+
+#[test]
+fn statements_find_a_match_split_over_lines() {
+    let r = rule(
+        "[rule.match]\npaths = ['**/*.sql']\nstatements = true\nadded = ['(?is)alter\\s+table\\s+\\w+\\s+add\\s+constraint\\s+\\w+\\s+foreign\\s+key']\n[rule.unless]\nmatched = ['(?i)not\\s+valid']\n",
+    );
+    let found = run(
+        &r,
+        &Config::default(),
+        vec![file(
+            "db/m.sql",
+            FileStatus::Added,
+            &[
+                "ALTER TABLE orders",
+                "  ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);",
+                "ALTER TABLE items ADD CONSTRAINT fk_o FOREIGN KEY (o) REFERENCES orders (id)",
+                "  NOT VALID;",
+            ],
+        )],
+    );
+    // the first statement fires at its first line; the second is silenced by NOT VALID on its
+    // own next line, without silencing the first
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].line, Some(1));
+    assert_eq!(found[0].matched.as_deref(), Some("ALTER TABLE orders"));
+}
+
+#[test]
+fn unless_matched_works_per_line() {
+    let r = rule("[rule.match]\nadded = ['(?i)create\\s+index']\n[rule.unless]\nmatched = ['(?i)concurrently']\n");
+    let found = run(
+        &r,
+        &Config::default(),
+        vec![file(
+            "m.sql",
+            FileStatus::Added,
+            &["CREATE INDEX CONCURRENTLY a ON t (c);", "CREATE INDEX b ON t (c);"],
+        )],
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].line, Some(2));
+}
+
+#[test]
+fn statements_and_matched_need_line_patterns() {
+    let file = RuleFile {
+        path: "t.toml".into(),
+        text: "[[rule]]\nid = \"r\"\ntitle = \"T\"\nseverity = \"error\"\ncategory = \"c\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = ['a']\nstatements = true\n".into(),
+        builtin: false,
+    };
+    let err = load(&[file], &Config::default()).unwrap_err();
+    assert!(err.to_string().contains("need line patterns"), "{err}");
+}

@@ -67,6 +67,8 @@ struct RawMatch {
     removed: Vec<Spanned<String>>,
     #[serde(default)]
     rollout: Vec<Rollout>,
+    #[serde(default)]
+    statements: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +78,8 @@ struct RawUnless {
     changed: Vec<Spanned<String>>,
     #[serde(default)]
     added: Vec<Spanned<String>>,
+    #[serde(default)]
+    matched: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +215,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             .iter()
             .chain(&raw.matcher.removed)
             .chain(&raw.unless.added)
+            .chain(&raw.unless.matched)
         {
             check_regex(path, text, r, &mut errors);
         }
@@ -221,12 +226,20 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             added: strings(raw.matcher.added),
             removed: strings(raw.matcher.removed),
             rollout: raw.matcher.rollout,
+            statements: raw.matcher.statements,
         };
         let threshold = Threshold {
             files: raw.threshold.files,
             lines: raw.threshold.lines,
             components: raw.threshold.components,
         };
+        if (matcher.statements || !raw.unless.matched.is_empty()) && !matcher.has_line_patterns() {
+            errors.push(
+                SourceError::new(path, text, id_span.clone(), "`statements` and `unless.matched` need line patterns")
+                    .label("this rule has no [rule.match] added or removed regexes")
+                    .help("add [rule.match] added = ['regex'], or remove `statements` / `unless.matched`"),
+            );
+        }
         if !matcher.has_file_criteria() && !threshold.is_set() {
             errors.push(
                 SourceError::new(
@@ -270,6 +283,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             unless: Unless {
                 changed: strings(raw.unless.changed),
                 added: strings(raw.unless.added),
+                matched: strings(raw.unless.matched),
             },
             threshold,
             examples,

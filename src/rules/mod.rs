@@ -71,6 +71,10 @@ pub struct Match {
     pub removed: Vec<String>,
     /// Only files that belong to a component with one of these rollouts (from `forewarn.toml`).
     pub rollout: Vec<Rollout>,
+    /// Match `added`/`removed` against whole statements instead of single lines: runs of
+    /// consecutive changed lines, ended by `;` (or, outside `.sql` files, by balanced brackets
+    /// at the end of a line) or a blank line. A statement written over several lines is found.
+    pub statements: bool,
 }
 
 impl Match {
@@ -94,6 +98,9 @@ pub struct Unless {
     pub changed: Vec<String>,
     /// Regexes: if an added line of the same file matches one, that file counts as handled.
     pub added: Vec<String>,
+    /// Regexes: a match is silenced when its own line (or statement) also matches one, e.g.
+    /// `CREATE INDEX` unless the same statement says `CONCURRENTLY`.
+    pub matched: Vec<String>,
 }
 
 /// Fire on the size of a change instead of its content: more than N of these.
