@@ -38,7 +38,11 @@ pub fn parse_text(text: &str, source: &AckSource, where_: &str) -> Collected {
     let mut out = Collected::default();
     for line in text.lines() {
         let line = line.trim();
-        if line.len() < TRAILER.len() || !line[..TRAILER.len()].eq_ignore_ascii_case(TRAILER) {
+        // `get` rather than slicing: the first bytes may end inside a multi-byte character.
+        if !line
+            .get(..TRAILER.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(TRAILER))
+        {
             continue;
         }
         let (id, reason) = split_trailer_value(&line[TRAILER.len()..]);
@@ -231,6 +235,12 @@ mod tests {
         assert_eq!(got.refused.len(), 1);
         assert!(got.refused[0].contains("commit abc"));
         assert!(got.refused[0].contains("Forewarn-Ack: other-rule: <why"));
+    }
+
+    #[test]
+    fn a_multibyte_character_where_the_trailer_key_would_end_is_not_a_panic() {
+        let got = parse_text("¥𗀪:\u{feff}x", &AckSource::PullRequest, "pr");
+        assert!(got.acks.is_empty() && got.refused.is_empty());
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub enum Command {
     ///
     /// By default compares the merge base of HEAD with its upstream (or the default branch)
     /// against the working tree: everything you are about to push, committed or not.
-    Check(CheckArgs),
+    // Boxed: the flags of `check` dwarf every other command's.
+    Check(Box<CheckArgs>),
     /// Explain a rule: what it matches, why it is risky, the safe procedure, its lessons.
     Explain {
         /// The rule id, as `forewarn rules` lists it.
@@ -73,6 +74,34 @@ pub enum Command {
     },
     /// Replay the incident that started forewarn in a throw-away repository and check it.
     Demo,
+    /// Git hooks that run the check before a commit or a push.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install a git hook that runs `forewarn check`: before each push (the default: the pushed
+    /// commits) or before each commit (`--pre-commit`: what is staged).
+    ///
+    /// Writes into core.hooksPath when it is set, else .git/hooks. A hook forewarn did not write
+    /// is never replaced without --force; installing again updates forewarn's own hook.
+    Install(HookInstallArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct HookInstallArgs {
+    /// Install the pre-commit hook: `forewarn check --staged` before each commit.
+    #[arg(long, conflicts_with = "pre_push")]
+    pub pre_commit: bool,
+
+    /// Install the pre-push hook: check the commits each push sends (the default).
+    #[arg(long)]
+    pub pre_push: bool,
+
+    /// Replace a hook forewarn did not write (it is kept as `<hook>.forewarn-backup`).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where rules and config come from.
@@ -128,6 +157,50 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub load: LoadArgs,
+
+    #[command(flatten)]
+    pub reports: ReportFiles,
+}
+
+/// More reports from the same run, whatever `--format` prints (CI wants annotations on stdout and
+/// a SARIF file for code scanning). Each file is written atomically.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportFiles {
+    /// Also write a SARIF 2.1.0 report to FILE (GitHub code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub sarif_file: Option<PathBuf>,
+
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json_file: Option<PathBuf>,
+
+    /// Also write a markdown pull-request comment to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown_file: Option<PathBuf>,
+
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit_file: Option<PathBuf>,
+
+    /// Also write a GitLab Code Quality report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub gitlab_file: Option<PathBuf>,
+}
+
+impl ReportFiles {
+    /// Each requested file with its format.
+    pub fn files(&self) -> Vec<(Format, PathBuf)> {
+        [
+            (Format::Sarif, &self.sarif_file),
+            (Format::Json, &self.json_file),
+            (Format::Markdown, &self.markdown_file),
+            (Format::Junit, &self.junit_file),
+            (Format::Gitlab, &self.gitlab_file),
+        ]
+        .into_iter()
+        .filter_map(|(format, path)| path.clone().map(|p| (format, p)))
+        .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

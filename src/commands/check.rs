@@ -28,16 +28,16 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
     let workspace = Workspace::load(&ctx.cwd, &args.load)?;
     let changes = read_changes(args, &workspace)?;
     let report = check_changes(&workspace, &changes, cli_acks, args, started)?;
-    let rendered = output::render(&report, args.format, ctx.color && args.output.is_none());
+    let render_ctx = output::RenderContext {
+        rules: &workspace.rules.rules,
+        color: ctx.color && args.output.is_none(),
+    };
+    let rendered = output::render(&report, args.format, &render_ctx);
+    output::write::side_reports(&report, args.format, &args.reports.files(), &render_ctx)?;
     let code = u8::from(report.fails());
     match &args.output {
         Some(path) => {
-            std::fs::write(path, rendered).map_err(|e| Error::Io {
-                action: "write the report to",
-                path: path.clone(),
-                source: e,
-                help: Some("check that the folder exists and is writable".into()),
-            })?;
+            output::write::atomic(path, &rendered)?;
             Ok(Outcome {
                 code,
                 ..Outcome::default()

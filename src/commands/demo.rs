@@ -149,7 +149,11 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
         .iter()
         .map(|f| (f.rule_id.clone(), f.category.clone()))
         .collect();
-    let mut drawing = output::render(&report, Format::Human, ctx.color);
+    let render_ctx = output::RenderContext {
+        rules: &workspace.rules.rules,
+        color: ctx.color,
+    };
+    let mut drawing = output::render(&report, Format::Human, &render_ctx);
     drawing.push_str(&format!(
         "(exit code {}: {})\n",
         u8::from(report.fails()),

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod demo;
 pub mod explain;
+pub mod hook;
 pub mod rules;
 pub mod test;
 pub mod validate;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
         Command::Test { rules, load } => test::run(&rules, &load, ctx),
         Command::Validate { load } => validate::run(&load, ctx),
         Command::Demo => demo::run(ctx),
+        Command::Hook(command) => hook::run(&command, ctx),
     }
 }
 

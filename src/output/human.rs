@@ -308,13 +308,13 @@ fn count(n: usize, noun: &str) -> String {
 }
 
 /// [`neutralise`] for text that must stay on one line (paths, ids, titles, labels).
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     neutralise(text, false).into_owned()
 }
 
 /// Replaces control characters (but tab, and newline when `newlines`) and bidirectional
 /// overrides with visible escapes (`\x1b`, `\u{202e}`), so text from a change prints as text.
-fn neutralise(text: &str, newlines: bool) -> Cow<'_, str> {
+pub(super) fn neutralise(text: &str, newlines: bool) -> Cow<'_, str> {
     if !text.chars().any(|c| must_escape(c, newlines)) {
         return Cow::Borrowed(text);
     }

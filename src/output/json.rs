@@ -116,7 +116,9 @@ pub fn render(report: &Report) -> String {
     }
 }
 
-fn to_json(document: &Document<'_>) -> Result<String, String> {
+/// Pretty JSON with every control character and bidirectional override escaped ([`TerminalSafe`]);
+/// the SARIF and GitLab formats write through it too.
+pub(super) fn to_json<T: Serialize + ?Sized>(document: &T) -> Result<String, String> {
     let mut bytes = Vec::new();
     let mut serializer =
         Serializer::with_formatter(&mut bytes, TerminalSafe(PrettyFormatter::new()));

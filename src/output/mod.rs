@@ -1,14 +1,23 @@
 //! Output formats: one file per format, all drawing the same [`Report`].
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+pub mod write;
+
+#[cfg(test)]
+mod fixtures;
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::finding::{Acknowledgement, Finding};
-use crate::rules::Severity;
+use crate::rules::{Rule, Severity};
 
 /// Everything a `check` run has to say, for any format.
 #[derive(Debug, Clone, Serialize)]
@@ -54,15 +63,60 @@ impl Report {
 /// `--format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
+    /// Findings drawn the way rustc draws errors.
     #[default]
     Human,
+    /// A versioned JSON document (docs/json-output.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations), plus the job summary.
+    Github,
+    /// A pull-request comment body.
+    Markdown,
+    /// JUnit XML: one test case per rule and file.
+    Junit,
+    /// A GitLab Code Quality report.
+    Gitlab,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+            Format::Gitlab => "gitlab",
+        }
+    }
+}
+
+/// Where formats that need a file for every finding (SARIF for GitHub code scanning, GitLab Code
+/// Quality) anchor a finding on the change as a whole: the file that sets the team's limits.
+pub const WHOLE_CHANGE_PATH: &str = "forewarn.toml";
+
+/// What a format may need besides the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderContext<'a> {
+    /// The rules in force: SARIF describes them (`tool.driver.rules`), JUnit lists the ones that
+    /// found nothing as passing cases.
+    pub rules: &'a [Rule],
+    /// Colour escapes (human only).
+    pub color: bool,
 }
 
 /// Draws a report in the chosen format.
-pub fn render(report: &Report, format: Format, color: bool) -> String {
+pub fn render(report: &Report, format: Format, ctx: &RenderContext<'_>) -> String {
     match format {
-        Format::Human => human::render(report, color),
+        Format::Human => human::render(report, ctx.color),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report, ctx.rules),
+        Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report, ctx.rules),
+        Format::Gitlab => gitlab::render(report),
     }
 }

@@ -1,0 +1,192 @@
+//! Property tests: random diffs, rule files, config files and commit messages fed to every parser
+//! and to the engine. Each case must either succeed or return a clean error; none may panic.
+//!
+//! `PROPTEST_CASES` sets the number of cases per target (10,000 by default here; README.md shows
+//! the longer mode).
+
+use forewarn::ack;
+use forewarn::config::Config;
+use forewarn::diff::patch;
+use forewarn::engine::Engine;
+use forewarn::finding::AckSource;
+use forewarn::rules::builtin;
+use forewarn::rules::load::{RuleFile, load};
+use forewarn::rules::RuleSet;
+use proptest::prelude::*;
+use std::sync::LazyLock;
+
+static RULES: LazyLock<RuleSet> =
+    LazyLock::new(|| load(&builtin::files(), &Config::default()).expect("built-in packs load"));
+static CONFIG: LazyLock<Config> = LazyLock::new(Config::default);
+static ENGINE: LazyLock<Engine<'static>> = LazyLock::new(|| Engine::new(&RULES.rules, &CONFIG));
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000)
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Lines that look like parts of a unified diff, shuffled into nonsense as often as sense.
+fn diff_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("diff --git a/x.sql b/x.sql".to_string()),
+        Just("diff --git \"a/caf\\303\\251.sql\" \"b/caf\\303\\251.sql\"".to_string()),
+        Just("new file mode 100644".to_string()),
+        Just("deleted file mode 100644".to_string()),
+        Just("old mode 100644".to_string()),
+        Just("new mode 100755".to_string()),
+        Just("similarity index 90%".to_string()),
+        Just("rename from a.sql".to_string()),
+        Just("rename to db/migrate/b.sql".to_string()),
+        Just("index 0000000..1111111 100644".to_string()),
+        Just("--- a/x.sql".to_string()),
+        Just("--- /dev/null".to_string()),
+        Just("+++ b/x.sql".to_string()),
+        Just("+++ /dev/null".to_string()),
+        Just("Binary files a/x and b/x differ".to_string()),
+        Just("GIT binary patch".to_string()),
+        Just("\\ No newline at end of file".to_string()),
+        (0u32..5, 0u32..5, 0u32..5, 0u32..5).prop_map(|(a, b, c, d)| format!("@@ -{a},{b} +{c},{d} @@")),
+        (any::<u32>(), any::<u32>()).prop_map(|(a, c)| format!("@@ -{a} +{c} @@ ctx")),
+        "@@[ -~]{0,20}".prop_map(|s| s),
+        "[+ -][ -~]{0,40}".prop_map(|s| s),
+        "\\+(?i)(drop table|create index|strategy: recreate)[ -~]{0,20}".prop_map(|s| s),
+        "[^\n]{0,30}".prop_map(|s| s),
+    ]
+}
+
+fn diff_text() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::collection::vec(diff_line(), 0..30),
+        prop::bool::ANY,
+        prop::collection::vec(any::<u8>(), 0..8),
+    )
+        .prop_map(|(lines, crlf, junk)| {
+            let sep = if crlf { "\r\n" } else { "\n" };
+            let mut bytes = lines.join(sep).into_bytes();
+            bytes.extend(junk);
+            bytes
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn patch_parser_and_engine_never_panic(text in diff_text()) {
+        if let Ok(changes) = patch::parse("fuzz", &text) {
+            let out = ENGINE.check(&changes);
+            prop_assert!(out.files_checked <= changes.files.len());
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_patch_parser(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = patch::parse("fuzz", &bytes);
+    }
+
+    #[test]
+    fn rule_files_never_panic(text in rule_text()) {
+        let file = RuleFile { path: "fuzz.toml".into(), text, builtin: false };
+        if let Err(e) = load(&[file], &Config::default()) {
+            // the error must be drawable, with a location
+            let drawn = e.render(false);
+            prop_assert!(drawn.contains("fuzz.toml"), "{drawn}");
+        }
+    }
+
+    #[test]
+    fn config_files_never_panic(text in config_text()) {
+        if let Err(e) = Config::parse("forewarn.toml", &text) {
+            prop_assert!(e.render(false).contains("forewarn.toml"));
+        }
+    }
+
+    #[test]
+    fn commit_messages_never_panic(msg in "(?s)[^\u{0}]{0,200}", id in "[0-9a-f]{0,40}|[^\n]{0,5}") {
+        let got = ack::parse_text(&msg, &AckSource::Trailer { commit: id.clone() }, "commit");
+        for a in &got.acks {
+            prop_assert!(!a.reason.is_empty());
+            prop_assert!(!a.rule_id.is_empty());
+        }
+        let _ = ack::parse_inline(&msg);
+        let _ = ack::parse_cli(&msg);
+        let _ = ack::pull_request_body(&msg);
+    }
+}
+
+fn toml_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\"[ -~&&[^\"\\\\]]{0,20}\"".prop_map(|s| s),
+        "'[ -~&&[^']]{0,20}'".prop_map(|s| s),
+        Just("[\"db/**\", \"a/[b\"]".to_string()),
+        Just("['(?i)drop\\s+table', '(unclosed']".to_string()),
+        Just("[\"added\", \"renamed\", \"bogus\"]".to_string()),
+        Just("\"error\"".to_string()),
+        Just("\"{path} {line} {match} {nope}\"".to_string()),
+        (0i64..5).prop_map(|n| n.to_string()),
+        Just("-1".to_string()),
+        Just("true".to_string()),
+        Just("[\"a#F1\", \"broken\"]".to_string()),
+    ]
+}
+
+fn rule_text() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("id"), Just("title"), Just("severity"), Just("category"), Just("message"),
+        Just("ask"), Just("findings"), Just("why"), Just("procedure"), Just("docs"),
+        Just("paths"), Just("exclude"), Just("status"), Just("added"), Just("removed"),
+        Just("changed"), Just("files"), Just("lines"), Just("components"), Just("rollout"),
+        Just("name"), Just("expect"), Just("diff"), Just("config"), Just("unknown"),
+    ];
+    let header = prop_oneof![
+        Just("[[rule]]"), Just("[rule.match]"), Just("[rule.unless]"),
+        Just("[rule.threshold]"), Just("[[rule.example]]"), Just("[rule"), Just(""),
+    ];
+    prop::collection::vec((header, prop::collection::vec((key, toml_value()), 0..6)), 0..5).prop_map(
+        |sections| {
+            let mut s = String::new();
+            for (h, kvs) in sections {
+                s.push_str(h);
+                s.push('\n');
+                for (k, v) in kvs {
+                    s.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            s
+        },
+    )
+}
+
+fn config_text() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("base"), Just("rule_dirs"), Just("analyses"), Just("exclude"),
+        Just("max_components_per_change"), Just("disable"), Just("builtin"), Just("name"),
+        Just("paths"), Just("rollout"), Just("other"),
+    ];
+    let header = prop_oneof![
+        Just(""), Just("[rules]"), Just("[rules.severity]"), Just("[[component]]"), Just("[x"),
+    ];
+    prop::collection::vec((header, prop::collection::vec((key, toml_value()), 0..5)), 0..4).prop_map(
+        |sections| {
+            let mut s = String::new();
+            for (h, kvs) in sections {
+                s.push_str(h);
+                s.push('\n');
+                for (k, v) in kvs {
+                    s.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            s
+        },
+    )
+}
