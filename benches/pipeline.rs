@@ -41,18 +41,48 @@ fn main() {
     );
 
     let git_diff = median(runs, || {
-        time_to_null(Command::new("git").current_dir(&repo).args(["diff", "--no-color", "-U0", "base", "head"]))
+        time_to_null(Command::new("git").current_dir(&repo).args([
+            "diff",
+            "--no-color",
+            "-U0",
+            "base",
+            "head",
+        ]))
     });
-    let check_args = ["check", "--base", "base", "--head", "head", "--fail-on", "never", "--format", "json"];
-    let check = median(runs, || time_to_null(Command::new(&bin).current_dir(&repo).args(check_args)));
+    let check_args = [
+        "check",
+        "--base",
+        "base",
+        "--head",
+        "head",
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+    ];
+    let check = median(runs, || {
+        time_to_null(Command::new(&bin).current_dir(&repo).args(check_args))
+    });
     let peak = peak_rss_kib(Command::new(&bin).current_dir(&repo).args(check_args));
     let findings = count_findings(&bin, &repo, &check_args);
 
     println!();
-    println!("check (all built-in packs)   {:>8.3}s   ({findings} findings)", check.as_secs_f64());
-    println!("git diff -U0 base head       {:>8.3}s", git_diff.as_secs_f64());
-    println!("ratio check / git diff       {:>8.2}x", ratio(check, git_diff));
-    println!("peak memory of check         {:>8.1} MiB", peak as f64 / 1024.0);
+    println!(
+        "check (all built-in packs)   {:>8.3}s   ({findings} findings)",
+        check.as_secs_f64()
+    );
+    println!(
+        "git diff -U0 base head       {:>8.3}s",
+        git_diff.as_secs_f64()
+    );
+    println!(
+        "ratio check / git diff       {:>8.2}x",
+        ratio(check, git_diff)
+    );
+    println!(
+        "peak memory of check         {:>8.1} MiB",
+        peak as f64 / 1024.0
+    );
 
     // 10x the rules: nine renamed copies of every built-in pack as team rules.
     let many = dir.path().join("many-rules");
@@ -61,16 +91,30 @@ fn main() {
     let config_arg = config.to_string_lossy().into_owned();
     let mut ten_args: Vec<&str> = check_args.to_vec();
     ten_args.extend(["--config", &config_arg]);
-    let check10 = median(runs, || time_to_null(Command::new(&bin).current_dir(&repo).args(&ten_args)));
+    let check10 = median(runs, || {
+        time_to_null(Command::new(&bin).current_dir(&repo).args(&ten_args))
+    });
     let rules1 = rule_count(&bin, &repo, &[]);
     let rules10 = rule_count(&bin, &repo, &["--config", &config_arg]);
-    println!("check with {rules10} rules (vs {rules1}) {:>8.3}s", check10.as_secs_f64());
-    println!("ratio 10x rules / 1x rules   {:>8.2}x", ratio(check10, check));
+    println!(
+        "check with {rules10} rules (vs {rules1}) {:>8.3}s",
+        check10.as_secs_f64()
+    );
+    println!(
+        "ratio 10x rules / 1x rules   {:>8.2}x",
+        ratio(check10, check)
+    );
 
     // Backtest over the generated history.
     let range = "history-start..history";
     let log = median(runs.min(3), || {
-        time_to_null(Command::new("git").current_dir(&repo).args(["log", "-p", "-U0", "--no-color", range]))
+        time_to_null(Command::new("git").current_dir(&repo).args([
+            "log",
+            "-p",
+            "-U0",
+            "--no-color",
+            range,
+        ]))
     });
     let has_backtest = Command::new(&bin)
         .args(["backtest", "--help"])
@@ -79,13 +123,27 @@ fn main() {
         .status()
         .is_ok_and(|s| s.success());
     println!();
-    println!("git log -p -U0 ({} commits) {:>8.3}s", sizes.history_commits, log.as_secs_f64());
+    println!(
+        "git log -p -U0 ({} commits) {:>8.3}s",
+        sizes.history_commits,
+        log.as_secs_f64()
+    );
     if has_backtest {
         let backtest = median(runs.min(3), || {
-            time_to_null(Command::new(&bin).current_dir(&repo).args(["backtest", "--range", range]))
+            time_to_null(
+                Command::new(&bin)
+                    .current_dir(&repo)
+                    .args(["backtest", "--range", range]),
+            )
         });
-        println!("backtest                     {:>8.3}s", backtest.as_secs_f64());
-        println!("ratio backtest / git log -p  {:>8.2}x", ratio(backtest, log));
+        println!(
+            "backtest                     {:>8.3}s",
+            backtest.as_secs_f64()
+        );
+        println!(
+            "ratio backtest / git log -p  {:>8.2}x",
+            ratio(backtest, log)
+        );
     } else {
         println!("backtest                     (this build has no backtest command)");
     }
@@ -142,7 +200,9 @@ fn build_release_binary() -> PathBuf {
 
 /// Writes the repository with `git fast-import`: fast, and no working tree to check out.
 fn generate(repo: &Path, s: &Sizes) -> Generated {
-    run(Command::new("git").args(["init", "-q", "-b", "main"]).arg(repo));
+    run(Command::new("git")
+        .args(["init", "-q", "-b", "main"])
+        .arg(repo));
     let mut child = Command::new("git")
         .current_dir(repo)
         .args(["fast-import", "--quiet"])
@@ -151,7 +211,11 @@ fn generate(repo: &Path, s: &Sizes) -> Generated {
         .expect("git fast-import");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
     let mut mark = 0usize;
-    let mut commit = |out: &mut dyn Write, branch: &str, msg: &str, from: Option<&str>, files: &mut dyn FnMut(&mut dyn Write)| {
+    let mut commit = |out: &mut dyn Write,
+                      branch: &str,
+                      msg: &str,
+                      from: Option<&str>,
+                      files: &mut dyn FnMut(&mut dyn Write)| {
         mark += 1;
         writeln!(out, "commit refs/heads/{branch}\nmark :{mark}\ncommitter Bench <bench@example.invalid> {} +0000", 1_700_000_000 + mark).unwrap();
         writeln!(out, "data {}\n{msg}", msg.len()).unwrap();
@@ -185,64 +249,111 @@ fn generate(repo: &Path, s: &Sizes) -> Generated {
     });
     let mut added_lines = 0usize;
     let mut files_changed = 0usize;
-    commit(&mut out, "main", "the big change", Some(&format!(":{base}")), &mut |out| {
-        for i in 0..s.sql {
-            let body = sql_body(i, s.lines_per_file);
-            added_lines += body.lines().count();
-            file(out, &format!("db/migration/V{}__change_{i}.sql", 1000 + i), body.as_bytes());
-        }
-        for i in 0..s.rails {
-            let body = rails_body(i, s.lines_per_file);
-            added_lines += body.lines().count();
-            file(out, &format!("db/migrate/2024{:010}_change_{i}.rb", i), body.as_bytes());
-        }
-        for i in 0..s.django {
-            let body = django_body(i, s.lines_per_file);
-            added_lines += body.lines().count();
-            file(out, &format!("app{}/migrations/{:04}_change.py", i / 100, i % 100 + 2), body.as_bytes());
-        }
-        for i in 0..s.yaml {
-            let body = yaml_body(i, 4);
-            added_lines += body.lines().count() - yaml_body(i, 1).lines().count();
-            file(out, &yaml_path(i), body.as_bytes());
-        }
-        for i in 0..s.source {
-            let body = source_body(i, 10 + s.lines_per_file);
-            added_lines += s.lines_per_file;
-            file(out, &source_path(i), body.as_bytes());
-        }
-        for i in 0..s.large_files {
-            let body = source_body(i, s.large_lines);
-            added_lines += s.large_lines;
-            file(out, &format!("data/large{i}.py"), body.as_bytes());
-        }
-        for i in 0..s.binaries {
-            let body: Vec<u8> = (0..1_000_000u32).map(|b| (b.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-            file(out, &format!("assets/blob{i}.bin"), &body);
-        }
-        files_changed = s.sql + s.rails + s.django + s.yaml + s.source + s.large_files + s.binaries;
-    });
+    commit(
+        &mut out,
+        "main",
+        "the big change",
+        Some(&format!(":{base}")),
+        &mut |out| {
+            for i in 0..s.sql {
+                let body = sql_body(i, s.lines_per_file);
+                added_lines += body.lines().count();
+                file(
+                    out,
+                    &format!("db/migration/V{}__change_{i}.sql", 1000 + i),
+                    body.as_bytes(),
+                );
+            }
+            for i in 0..s.rails {
+                let body = rails_body(i, s.lines_per_file);
+                added_lines += body.lines().count();
+                file(
+                    out,
+                    &format!("db/migrate/2024{:010}_change_{i}.rb", i),
+                    body.as_bytes(),
+                );
+            }
+            for i in 0..s.django {
+                let body = django_body(i, s.lines_per_file);
+                added_lines += body.lines().count();
+                file(
+                    out,
+                    &format!("app{}/migrations/{:04}_change.py", i / 100, i % 100 + 2),
+                    body.as_bytes(),
+                );
+            }
+            for i in 0..s.yaml {
+                let body = yaml_body(i, 4);
+                added_lines += body.lines().count() - yaml_body(i, 1).lines().count();
+                file(out, &yaml_path(i), body.as_bytes());
+            }
+            for i in 0..s.source {
+                let body = source_body(i, 10 + s.lines_per_file);
+                added_lines += s.lines_per_file;
+                file(out, &source_path(i), body.as_bytes());
+            }
+            for i in 0..s.large_files {
+                let body = source_body(i, s.large_lines);
+                added_lines += s.large_lines;
+                file(out, &format!("data/large{i}.py"), body.as_bytes());
+            }
+            for i in 0..s.binaries {
+                let body: Vec<u8> = (0..1_000_000u32)
+                    .map(|b| (b.wrapping_mul(2_654_435_761) >> 13) as u8)
+                    .collect();
+                file(out, &format!("assets/blob{i}.bin"), &body);
+            }
+            files_changed =
+                s.sql + s.rails + s.django + s.yaml + s.source + s.large_files + s.binaries;
+        },
+    );
     // history: small commits, some with migrations and manifests.
-    let start = commit(&mut out, "history", "history start", Some(&format!(":{base}")), &mut |out| {
-        file(out, "history/start.txt", b"start\n");
-    });
+    let start = commit(
+        &mut out,
+        "history",
+        "history start",
+        Some(&format!(":{base}")),
+        &mut |out| {
+            file(out, "history/start.txt", b"start\n");
+        },
+    );
     let mut prev = start;
     for c in 0..s.history_commits {
-        prev = commit(&mut out, "history", &format!("change {c}"), Some(&format!(":{prev}")), &mut |out| {
-            file(out, &source_path(c % s.source), source_body(c, 12 + c % 7).as_bytes());
-            if c % 10 == 0 {
-                file(out, &format!("db/migrate/2023{c:010}_h.rb"), rails_body(c, 12).as_bytes());
-            }
-            if c % 7 == 0 {
-                file(out, &yaml_path(c % s.yaml), yaml_body(c, 2 + c % 3).as_bytes());
-            }
-        });
+        prev = commit(
+            &mut out,
+            "history",
+            &format!("change {c}"),
+            Some(&format!(":{prev}")),
+            &mut |out| {
+                file(
+                    out,
+                    &source_path(c % s.source),
+                    source_body(c, 12 + c % 7).as_bytes(),
+                );
+                if c % 10 == 0 {
+                    file(
+                        out,
+                        &format!("db/migrate/2023{c:010}_h.rb"),
+                        rails_body(c, 12).as_bytes(),
+                    );
+                }
+                if c % 7 == 0 {
+                    file(
+                        out,
+                        &yaml_path(c % s.yaml),
+                        yaml_body(c, 2 + c % 3).as_bytes(),
+                    );
+                }
+            },
+        );
     }
     writeln!(out, "reset refs/tags/history-start\nfrom :{start}\n").unwrap();
     writeln!(out, "reset refs/tags/base\nfrom :{base}\n").unwrap();
     drop(out);
     assert!(child.wait().unwrap().success(), "fast-import failed");
-    run(Command::new("git").current_dir(repo).args(["tag", "head", "main"]));
+    run(Command::new("git")
+        .current_dir(repo)
+        .args(["tag", "head", "main"]));
     Generated {
         files_changed,
         added_lines,
@@ -254,12 +365,16 @@ fn sql_body(i: usize, lines: usize) -> String {
     for c in 0..lines.saturating_sub(6) {
         s.push_str(&format!("  col{c} text,\n"));
     }
-    s.push_str(&format!("  created_at timestamptz\n);\nALTER TABLE t{i} ADD COLUMN note text;\n"));
+    s.push_str(&format!(
+        "  created_at timestamptz\n);\nALTER TABLE t{i} ADD COLUMN note text;\n"
+    ));
     s
 }
 
 fn rails_body(i: usize, lines: usize) -> String {
-    let mut s = format!("class Change{i} < ActiveRecord::Migration[7.1]\n  def change\n    create_table :t{i} do |t|\n");
+    let mut s = format!(
+        "class Change{i} < ActiveRecord::Migration[7.1]\n  def change\n    create_table :t{i} do |t|\n"
+    );
     for c in 0..lines.saturating_sub(6) {
         s.push_str(&format!("      t.string :col{c}\n"));
     }
@@ -268,9 +383,13 @@ fn rails_body(i: usize, lines: usize) -> String {
 }
 
 fn django_body(i: usize, lines: usize) -> String {
-    let mut s = format!("from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [(\"app\", \"{i}\")]\n    operations = [\n");
+    let mut s = format!(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [(\"app\", \"{i}\")]\n    operations = [\n"
+    );
     for c in 0..lines.saturating_sub(7) {
-        s.push_str(&format!("        migrations.AddField(\"m{i}\", \"f{c}\", models.TextField(null=True)),\n"));
+        s.push_str(&format!(
+            "        migrations.AddField(\"m{i}\", \"f{c}\", models.TextField(null=True)),\n"
+        ));
     }
     s.push_str("    ]\n");
     s
@@ -297,7 +416,9 @@ fn source_body(i: usize, lines: usize) -> String {
             2 => s.push_str("if value is None:\n"),
             3 => s.push_str(&format!("    return default_{l}\n")),
             4 => s.push_str(&format!("log.info(\"step {l} done for {i}\")\n")),
-            5 => s.push_str(&format!("items.append({{\"id\": {l}, \"name\": \"n{l}\"}})\n")),
+            5 => s.push_str(&format!(
+                "items.append({{\"id\": {l}, \"name\": \"n{l}\"}})\n"
+            )),
             6 => s.push_str("for item in items: handle(item)\n"),
             7 => s.push_str(&format!("total += weights[{l}] * scale\n")),
             _ => s.push('\n'),
@@ -316,8 +437,13 @@ fn write_rule_copies(_bin: &Path, _repo: &Path, dir: &Path, copies: usize) {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         for copy in 1..=copies {
-            let renamed = id_line.replace_all(&text, |c: &regex::Captures| format!("id = \"{}-copy{copy}\"", &c[1]));
-            let name = format!("{}-copy{copy}.toml", path.file_stem().unwrap().to_string_lossy());
+            let renamed = id_line.replace_all(&text, |c: &regex::Captures| {
+                format!("id = \"{}-copy{copy}\"", &c[1])
+            });
+            let name = format!(
+                "{}-copy{copy}.toml",
+                path.file_stem().unwrap().to_string_lossy()
+            );
             std::fs::write(rules_dir.join(name), renamed.as_bytes()).unwrap();
         }
     }
@@ -329,12 +455,25 @@ fn write_rule_copies(_bin: &Path, _repo: &Path, dir: &Path, copies: usize) {
 }
 
 fn rule_count(bin: &Path, repo: &Path, extra: &[&str]) -> usize {
-    let out = Command::new(bin).current_dir(repo).arg("rules").args(extra).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("  ")).count().saturating_sub(1)
+    let out = Command::new(bin)
+        .current_dir(repo)
+        .arg("rules")
+        .args(extra)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("  "))
+        .count()
+        .saturating_sub(1)
 }
 
 fn count_findings(bin: &Path, repo: &Path, args: &[&str]) -> usize {
-    let out = Command::new(bin).current_dir(repo).args(args).output().unwrap();
+    let out = Command::new(bin)
+        .current_dir(repo)
+        .args(args)
+        .output()
+        .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     json["findings"].as_array().map_or(0, Vec::len)
 }
@@ -346,9 +485,16 @@ fn run(cmd: &mut Command) {
 
 fn time_to_null(cmd: &mut Command) -> Duration {
     let t = Instant::now();
-    let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("command runs");
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("command runs");
     let elapsed = t.elapsed();
-    assert!(status.code().is_some_and(|c| c <= 1), "{cmd:?} failed: {status}");
+    assert!(
+        status.code().is_some_and(|c| c <= 1),
+        "{cmd:?} failed: {status}"
+    );
     elapsed
 }
 
@@ -364,7 +510,11 @@ fn ratio(a: Duration, b: Duration) -> f64 {
 
 /// Peak resident memory of one run, in KiB, from the kernel's accounting of the child.
 fn peak_rss_kib(cmd: &mut Command) -> u64 {
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let pid = child.id();
     let mut child = child;
     let mut peak = 0u64;

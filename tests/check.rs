@@ -30,8 +30,15 @@ fn default_input_sees_commits_staged_unstaged_and_untracked() {
     }
     assert!(run.stdout.contains("team-drop-table"), "{run:?}");
     assert!(run.stdout.contains("drops a table (DROP TABLE)"), "{run:?}");
-    assert!(run.stdout.contains("Has every reader of this table stopped reading it?"), "{run:?}");
-    assert!(run.stdout.contains("2019-07-payments-config-missing#F2"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Has every reader of this table stopped reading it?"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("2019-07-payments-config-missing#F2"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -75,7 +82,11 @@ fn patch_from_file_and_stdin_outside_a_repository() {
     let patch = repo.git(&["diff", "--cached"]) + "\n";
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("change.patch"), &patch).unwrap();
-    std::fs::write(outside.path().join("forewarn.toml"), "[rules]\nbuiltin = false\n").unwrap();
+    std::fs::write(
+        outside.path().join("forewarn.toml"),
+        "[rules]\nbuiltin = false\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(outside.path().join(".forewarn/rules")).unwrap();
     std::fs::write(outside.path().join(".forewarn/rules/team.toml"), TEAM_RULES).unwrap();
 
@@ -85,7 +96,10 @@ fn patch_from_file_and_stdin_outside_a_repository() {
 
     let from_stdin = run_with_stdin(outside.path(), &["check", "--patch", "-"], patch.as_bytes());
     assert_eq!(from_stdin.code, 1, "{from_stdin:?}");
-    assert!(from_stdin.stdout.contains("team-drop-table"), "{from_stdin:?}");
+    assert!(
+        from_stdin.stdout.contains("team-drop-table"),
+        "{from_stdin:?}"
+    );
 }
 
 #[test]
@@ -105,7 +119,10 @@ fn exit_codes_follow_the_gate() {
     assert_eq!(repo.forewarn(&["check", "--fail-on", "never"]).code, 0);
     // usage error: 2
     assert_eq!(repo.forewarn(&["check", "--fail-on", "sometimes"]).code, 2);
-    assert_eq!(repo.forewarn(&["check", "--base", "no-such-branch"]).code, 2);
+    assert_eq!(
+        repo.forewarn(&["check", "--base", "no-such-branch"]).code,
+        2
+    );
 }
 
 #[test]
@@ -118,7 +135,10 @@ fn summary_line_counts_findings_and_files() {
     assert!(last.contains("1 error"), "{last}");
     assert!(last.contains("2 warnings"), "{last}");
     assert!(last.contains("2 files checked"), "{last}");
-    assert!(!run.stdout.contains('\u{1b}'), "no colour when piped: {run:?}");
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour when piped: {run:?}"
+    );
 }
 
 #[test]
@@ -134,7 +154,10 @@ fn acknowledgement_by_commit_trailer() {
     ]);
     let run = repo.forewarn(&["check"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("x has had no readers since 4.1"), "{run:?}");
+    assert!(
+        run.stdout.contains("x has had no readers since 4.1"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("2 acknowledged"), "{run:?}");
 }
 
@@ -143,7 +166,12 @@ fn acknowledgement_without_reason_is_refused() {
     let repo = team_repo();
     repo.write("sql/x.sql", "DROP TABLE x;\n");
     repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "Drop x\n\nForewarn-Ack: team-drop-table"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "-m",
+        "Drop x\n\nForewarn-Ack: team-drop-table",
+    ]);
     let run = repo.forewarn(&["check"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("has no reason"), "{run:?}");
@@ -203,7 +231,10 @@ fn acknowledgement_on_command_line_and_unused_ones() {
         "team-drop-tabel=typo",
     ]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("team-drop-tabel"), "unused ack reported: {run:?}");
+    assert!(
+        run.stdout.contains("team-drop-tabel"),
+        "unused ack reported: {run:?}"
+    );
 }
 
 #[test]
@@ -215,10 +246,17 @@ fn builtin_migration_rule_fires_and_a_renamed_migration_does_not() {
     repo.write("payments/migrations/0002_gateway_config.py", MIGRATION);
     let run = repo.forewarn(&["check"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("new-migration-needs-deploy-step"), "{run:?}");
+    assert!(
+        run.stdout.contains("new-migration-needs-deploy-step"),
+        "{run:?}"
+    );
 
     repo.remove("payments/migrations/0002_gateway_config.py");
-    repo.git(&["mv", "payments/migrations/0001_initial.py", "payments/migrations/0001_first.py"]);
+    repo.git(&[
+        "mv",
+        "payments/migrations/0001_initial.py",
+        "payments/migrations/0001_first.py",
+    ]);
     let renamed = repo.forewarn(&["check"]);
     assert!(
         !renamed.stdout.contains("new-migration-needs-deploy-step"),
@@ -248,7 +286,9 @@ rollout = "staged"
     );
     repo.commit("config");
     repo.git(&["checkout", "-q", "-b", "wide"]);
-    repo.write("edge/nginx.conf", "x\n").write("api/a.py", "x\n").write("web/a.js", "x\n");
+    repo.write("edge/nginx.conf", "x\n")
+        .write("api/a.py", "x\n")
+        .write("web/a.js", "x\n");
     let run = repo.forewarn(&["check", "--fail-on", "never", "--format", "json"]);
     assert_eq!(run.code, 0, "{run:?}");
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json output");
@@ -265,9 +305,15 @@ rollout = "staged"
 #[test]
 fn binary_crlf_and_non_utf8_do_not_crash() {
     let repo = team_repo();
-    repo.write("sql/blob.sql", b"\x00\x01\x02DROP TABLE bin;\x00".as_slice());
+    repo.write(
+        "sql/blob.sql",
+        b"\x00\x01\x02DROP TABLE bin;\x00".as_slice(),
+    );
     repo.write("sql/crlf.sql", "select 1;\r\nDROP TABLE crlf;\r\n");
-    repo.write("sql/latin1.sql", b"-- caf\xe9\nDROP TABLE latin;\n".as_slice());
+    repo.write(
+        "sql/latin1.sql",
+        b"-- caf\xe9\nDROP TABLE latin;\n".as_slice(),
+    );
     repo.write("sql/caf\u{e9} \u{1F600}.sql", "DROP TABLE emoji;\n");
     let run = repo.forewarn(&["check", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -287,10 +333,21 @@ fn binary_crlf_and_non_utf8_do_not_crash() {
         .collect();
     // the binary file keeps its path rule (team-new-sql) but not the line rule
     assert!(!drops.iter().any(|d| d.0 == "sql/blob.sql"), "{drops:?}");
-    assert!(drops.contains(&("sql/crlf.sql".into(), Some(2), "DROP TABLE crlf;".into())), "{drops:?}");
-    assert!(drops.iter().any(|d| d.0 == "sql/latin1.sql" && d.1 == Some(2)), "{drops:?}");
+    assert!(
+        drops.contains(&("sql/crlf.sql".into(), Some(2), "DROP TABLE crlf;".into())),
+        "{drops:?}"
+    );
+    assert!(
+        drops
+            .iter()
+            .any(|d| d.0 == "sql/latin1.sql" && d.1 == Some(2)),
+        "{drops:?}"
+    );
     assert!(drops.iter().any(|d| d.0.contains("caf\u{e9}")), "{drops:?}");
-    assert!(run.stdout.contains("sql/blob.sql"), "path rule still applies: {run:?}");
+    assert!(
+        run.stdout.contains("sql/blob.sql"),
+        "path rule still applies: {run:?}"
+    );
 }
 
 #[test]
@@ -312,11 +369,22 @@ fn not_a_repository_and_shallow_clone_explain_the_fix() {
     let url = format!("file://{}", origin.path().display());
     util::git_in(
         clone_dir.path(),
-        &["clone", "-q", "--depth", "1", "--no-single-branch", &url, "c"],
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            &url,
+            "c",
+        ],
     );
     let clone = clone_dir.path().join("c");
     util::git_in(&clone, &["checkout", "-q", "feature"]);
-    let run = run_in(&clone, &["check", "--base", "origin/main", "--head", "HEAD"]);
+    let run = run_in(
+        &clone,
+        &["check", "--base", "origin/main", "--head", "HEAD"],
+    );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("fetch-depth: 0"), "{run:?}");
     assert!(run.stderr.contains("git fetch --unshallow"), "{run:?}");
@@ -325,10 +393,17 @@ fn not_a_repository_and_shallow_clone_explain_the_fix() {
 #[test]
 fn empty_repository_and_detached_head() {
     let empty = Repo::empty();
-    empty.write("db/migrate/20240101000000_create_users.rb", "class CreateUsers < ActiveRecord::Migration[7.1]\nend\n");
+    empty.write(
+        "db/migrate/20240101000000_create_users.rb",
+        "class CreateUsers < ActiveRecord::Migration[7.1]\nend\n",
+    );
     let run = empty.forewarn(&["check"]);
     assert!(run.code == 0 || run.code == 1, "{run:?}");
-    assert!(run.stdout.contains("db/migrate/20240101000000_create_users.rb"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("db/migrate/20240101000000_create_users.rb"),
+        "{run:?}"
+    );
 
     let repo = team_repo();
     repo.write("sql/a.sql", "DROP TABLE a;\n");

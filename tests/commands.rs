@@ -15,7 +15,10 @@ fn malformed_toml_names_file_line_and_column() {
     let repo = with_rules("[[rule]]\nid = \"x\"\ntitle = \n");
     let run = repo.forewarn(&["check"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains(".forewarn/rules/team.toml:3:"), "{run:?}");
+    assert!(
+        run.stderr.contains(".forewarn/rules/team.toml:3:"),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("help:"), "{run:?}");
 }
 
@@ -34,7 +37,10 @@ fn bad_regex_and_unknown_key_are_all_reported() {
     let run = with_rules(&only_regex).forewarn(&["check"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("invalid regex"), "{run:?}");
-    assert!(run.stderr.contains(".forewarn/rules/team.toml:12:"), "{run:?}");
+    assert!(
+        run.stderr.contains(".forewarn/rules/team.toml:12:"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -42,14 +48,24 @@ fn duplicate_id_with_a_builtin_rule() {
     let dup = TEAM_RULES.replace("team-new-sql", "new-migration-needs-deploy-step");
     let run = with_rules(&dup).forewarn(&["validate"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("duplicate rule id `new-migration-needs-deploy-step`"), "{run:?}");
-    assert!(run.stderr.contains("builtin:rules/migrations.toml"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("duplicate rule id `new-migration-needs-deploy-step`"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("builtin:rules/migrations.toml"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn config_errors_and_config_that_names_no_rule() {
     let repo = Repo::new();
-    repo.write("forewarn.toml", "[[component]]\nname = \"api\"\npaths = [\"api/**\"]\nrollout = \"sometimes\"\n");
+    repo.write(
+        "forewarn.toml",
+        "[[component]]\nname = \"api\"\npaths = [\"api/**\"]\nrollout = \"sometimes\"\n",
+    );
     let run = repo.forewarn(&["check"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("forewarn.toml:4:"), "{run:?}");
@@ -70,13 +86,19 @@ fn config_disables_and_changes_severity() {
     repo.commit("rules");
     repo.write("sql/a.sql", "DROP TABLE a;\n");
     let run = repo.forewarn(&["check", "--base", "HEAD"]);
-    assert_eq!(run.code, 0, "a note does not fail the default gate: {run:?}");
+    assert_eq!(
+        run.code, 0,
+        "a note does not fail the default gate: {run:?}"
+    );
     assert!(run.stdout.contains("team-drop-table"), "{run:?}");
     assert!(!run.stdout.contains("team-new-sql"), "{run:?}");
     let rules = repo.forewarn(&["rules"]);
     assert!(rules.stdout.contains("team-drop-table"), "{rules:?}");
     assert!(!rules.stdout.contains("team-new-sql"), "{rules:?}");
-    assert!(rules.stdout.contains(".forewarn/rules/team.toml:2"), "{rules:?}");
+    assert!(
+        rules.stdout.contains(".forewarn/rules/team.toml:2"),
+        "{rules:?}"
+    );
 }
 
 #[test]
@@ -84,12 +106,19 @@ fn explain_prints_what_why_and_how_to_acknowledge() {
     let repo = Repo::new();
     let run = repo.forewarn(&["explain", "new-migration-needs-deploy-step"]);
     assert_eq!(run.code, 0, "{run:?}");
-    for part in ["What matches", "Forewarn-Ack: new-migration-needs-deploy-step:", "--ack new-migration-needs-deploy-step="] {
+    for part in [
+        "What matches",
+        "Forewarn-Ack: new-migration-needs-deploy-step:",
+        "--ack new-migration-needs-deploy-step=",
+    ] {
         assert!(run.stdout.contains(part), "{part}: {run:?}");
     }
     let missing = repo.forewarn(&["explain", "new-migration"]);
     assert_eq!(missing.code, 2, "{missing:?}");
-    assert!(missing.stderr.contains("new-migration-needs-deploy-step"), "suggests the near id: {missing:?}");
+    assert!(
+        missing.stderr.contains("new-migration-needs-deploy-step"),
+        "suggests the near id: {missing:?}"
+    );
 }
 
 #[test]
@@ -105,8 +134,16 @@ fn test_command_runs_builtin_examples_and_reports_failures() {
     let repo = with_rules(&wrong);
     let run = repo.forewarn(&["test", "team-new-sql"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("FAILED  team-new-sql · select is not a drop"), "{run:?}");
-    assert!(run.stdout.contains("expected the rule to fire, but it passed"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("FAILED  team-new-sql · select is not a drop"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("expected the rule to fire, but it passed"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -114,7 +151,10 @@ fn demo_shows_the_finding_then_the_acknowledgement() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_in(dir.path(), &["demo"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("new-migration-needs-deploy-step"), "{run:?}");
+    assert!(
+        run.stdout.contains("new-migration-needs-deploy-step"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("the gate fails"), "{run:?}");
     assert!(run.stdout.contains("the gate passes"), "{run:?}");
     assert!(run.stdout.contains("release checklist step 2"), "{run:?}");
@@ -126,7 +166,10 @@ fn rules_from_a_revision_ignores_working_tree_edits() {
     repo.write("forewarn.toml", "[rules]\nbuiltin = false\n");
     repo.commit("rules");
     // the change under review tries to switch its own gate off
-    repo.write("forewarn.toml", "[rules]\nbuiltin = false\ndisable = [\"team-drop-table\"]\n");
+    repo.write(
+        "forewarn.toml",
+        "[rules]\nbuiltin = false\ndisable = [\"team-drop-table\"]\n",
+    );
     repo.write("sql/a.sql", "DROP TABLE a;\n");
     assert_eq!(repo.forewarn(&["check", "--base", "HEAD"]).code, 0);
     let gated = repo.forewarn(&["check", "--base", "HEAD", "--rules-from", "HEAD"]);

@@ -9,9 +9,9 @@ use forewarn::config::Config;
 use forewarn::diff::patch;
 use forewarn::engine::Engine;
 use forewarn::finding::AckSource;
+use forewarn::rules::RuleSet;
 use forewarn::rules::builtin;
 use forewarn::rules::load::{RuleFile, load};
-use forewarn::rules::RuleSet;
 use proptest::prelude::*;
 use std::sync::LazyLock;
 
@@ -55,7 +55,8 @@ fn diff_line() -> impl Strategy<Value = String> {
         Just("Binary files a/x and b/x differ".to_string()),
         Just("GIT binary patch".to_string()),
         Just("\\ No newline at end of file".to_string()),
-        (0u32..5, 0u32..5, 0u32..5, 0u32..5).prop_map(|(a, b, c, d)| format!("@@ -{a},{b} +{c},{d} @@")),
+        (0u32..5, 0u32..5, 0u32..5, 0u32..5)
+            .prop_map(|(a, b, c, d)| format!("@@ -{a},{b} +{c},{d} @@")),
         (any::<u32>(), any::<u32>()).prop_map(|(a, c)| format!("@@ -{a} +{c} @@ ctx")),
         "@@[ -~]{0,20}".prop_map(|s| s),
         "[+ -][ -~]{0,40}".prop_map(|s| s),
@@ -142,51 +143,92 @@ fn toml_value() -> impl Strategy<Value = String> {
 
 fn rule_text() -> impl Strategy<Value = String> {
     let key = prop_oneof![
-        Just("id"), Just("title"), Just("severity"), Just("category"), Just("message"),
-        Just("ask"), Just("findings"), Just("why"), Just("procedure"), Just("docs"),
-        Just("paths"), Just("exclude"), Just("status"), Just("added"), Just("removed"),
-        Just("changed"), Just("files"), Just("lines"), Just("components"), Just("rollout"),
-        Just("name"), Just("expect"), Just("diff"), Just("config"), Just("unknown"),
+        Just("id"),
+        Just("title"),
+        Just("severity"),
+        Just("category"),
+        Just("message"),
+        Just("ask"),
+        Just("findings"),
+        Just("why"),
+        Just("procedure"),
+        Just("docs"),
+        Just("paths"),
+        Just("exclude"),
+        Just("status"),
+        Just("added"),
+        Just("removed"),
+        Just("changed"),
+        Just("files"),
+        Just("lines"),
+        Just("components"),
+        Just("rollout"),
+        Just("name"),
+        Just("expect"),
+        Just("diff"),
+        Just("config"),
+        Just("unknown"),
     ];
     let header = prop_oneof![
-        Just("[[rule]]"), Just("[rule.match]"), Just("[rule.unless]"),
-        Just("[rule.threshold]"), Just("[[rule.example]]"), Just("[rule"), Just(""),
+        Just("[[rule]]"),
+        Just("[rule.match]"),
+        Just("[rule.unless]"),
+        Just("[rule.threshold]"),
+        Just("[[rule.example]]"),
+        Just("[rule"),
+        Just(""),
     ];
-    prop::collection::vec((header, prop::collection::vec((key, toml_value()), 0..6)), 0..5).prop_map(
-        |sections| {
-            let mut s = String::new();
-            for (h, kvs) in sections {
-                s.push_str(h);
-                s.push('\n');
-                for (k, v) in kvs {
-                    s.push_str(&format!("{k} = {v}\n"));
-                }
-            }
-            s
-        },
+    prop::collection::vec(
+        (header, prop::collection::vec((key, toml_value()), 0..6)),
+        0..5,
     )
+    .prop_map(|sections| {
+        let mut s = String::new();
+        for (h, kvs) in sections {
+            s.push_str(h);
+            s.push('\n');
+            for (k, v) in kvs {
+                s.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        s
+    })
 }
 
 fn config_text() -> impl Strategy<Value = String> {
     let key = prop_oneof![
-        Just("base"), Just("rule_dirs"), Just("analyses"), Just("exclude"),
-        Just("max_components_per_change"), Just("disable"), Just("builtin"), Just("name"),
-        Just("paths"), Just("rollout"), Just("other"),
+        Just("base"),
+        Just("rule_dirs"),
+        Just("analyses"),
+        Just("exclude"),
+        Just("max_components_per_change"),
+        Just("disable"),
+        Just("builtin"),
+        Just("name"),
+        Just("paths"),
+        Just("rollout"),
+        Just("other"),
     ];
     let header = prop_oneof![
-        Just(""), Just("[rules]"), Just("[rules.severity]"), Just("[[component]]"), Just("[x"),
+        Just(""),
+        Just("[rules]"),
+        Just("[rules.severity]"),
+        Just("[[component]]"),
+        Just("[x"),
     ];
-    prop::collection::vec((header, prop::collection::vec((key, toml_value()), 0..5)), 0..4).prop_map(
-        |sections| {
-            let mut s = String::new();
-            for (h, kvs) in sections {
-                s.push_str(h);
-                s.push('\n');
-                for (k, v) in kvs {
-                    s.push_str(&format!("{k} = {v}\n"));
-                }
-            }
-            s
-        },
+    prop::collection::vec(
+        (header, prop::collection::vec((key, toml_value()), 0..5)),
+        0..4,
     )
+    .prop_map(|sections| {
+        let mut s = String::new();
+        for (h, kvs) in sections {
+            s.push_str(h);
+            s.push('\n');
+            for (k, v) in kvs {
+                s.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        s
+    })
 }

@@ -140,7 +140,15 @@ impl<'r> Engine<'r> {
                 }
                 let statements = rule.rule.matcher.statements;
                 match_lines(rule, file, &file.added, &rule.added, false, statements, out);
-                match_lines(rule, file, &file.removed, &rule.removed, true, statements, out);
+                match_lines(
+                    rule,
+                    file,
+                    &file.removed,
+                    &rule.removed,
+                    true,
+                    statements,
+                    out,
+                );
             } else {
                 out.push(finding(
                     rule.rule,
@@ -219,16 +227,26 @@ fn match_lines(
     if !matcher.is_active() {
         return;
     }
-    let silenced = |text: &str| !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text);
+    let silenced =
+        |text: &str| !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text);
     if statements {
         let sql = file.path.to_ascii_lowercase().ends_with(".sql");
         for stmt in statement::split(lines, sql) {
-            let Some(m) = matcher.find(&stmt.text) else { continue };
+            let Some(m) = matcher.find(&stmt.text) else {
+                continue;
+            };
             if silenced(&stmt.text) {
                 continue;
             }
             let (line, text) = stmt.line_at(m.start());
-            out.push(finding(rule.rule, Some(&file.path), Some(line), old_side, Some(text), Some(m.as_str())));
+            out.push(finding(
+                rule.rule,
+                Some(&file.path),
+                Some(line),
+                old_side,
+                Some(text),
+                Some(m.as_str()),
+            ));
         }
         return;
     }
@@ -237,7 +255,14 @@ fn match_lines(
             if silenced(text) {
                 continue;
             }
-            out.push(finding(rule.rule, Some(&file.path), Some(line), old_side, Some(text), Some(m.as_str())));
+            out.push(finding(
+                rule.rule,
+                Some(&file.path),
+                Some(line),
+                old_side,
+                Some(text),
+                Some(m.as_str()),
+            ));
         }
     }
 }

@@ -16,7 +16,10 @@ pub struct Statement<'a> {
 impl<'a> Statement<'a> {
     /// The line holding byte `offset` of the statement, and its text.
     pub fn line_at(&self, offset: usize) -> (u32, &'a str) {
-        let i = self.lines.partition_point(|&(_, start, _)| start <= offset).saturating_sub(1);
+        let i = self
+            .lines
+            .partition_point(|&(_, start, _)| start <= offset)
+            .saturating_sub(1);
         let (n, _, text) = self.lines[i];
         (n, text)
     }
@@ -98,7 +101,10 @@ mod tests {
     fn sql_statements_end_at_semicolons_and_gaps() {
         let l = lines(&[
             (1, "ALTER TABLE orders"),
-            (2, "  ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);"),
+            (
+                2,
+                "  ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);",
+            ),
             (3, "CREATE INDEX i ON t (c);"),
             (9, "DROP TABLE x"),
         ]);

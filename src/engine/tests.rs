@@ -267,14 +267,19 @@ fn statements_find_a_match_split_over_lines() {
 
 #[test]
 fn unless_matched_works_per_line() {
-    let r = rule("[rule.match]\nadded = ['(?i)create\\s+index']\n[rule.unless]\nmatched = ['(?i)concurrently']\n");
+    let r = rule(
+        "[rule.match]\nadded = ['(?i)create\\s+index']\n[rule.unless]\nmatched = ['(?i)concurrently']\n",
+    );
     let found = run(
         &r,
         &Config::default(),
         vec![file(
             "m.sql",
             FileStatus::Added,
-            &["CREATE INDEX CONCURRENTLY a ON t (c);", "CREATE INDEX b ON t (c);"],
+            &[
+                "CREATE INDEX CONCURRENTLY a ON t (c);",
+                "CREATE INDEX b ON t (c);",
+            ],
         )],
     );
     assert_eq!(found.len(), 1);

@@ -235,9 +235,16 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
         };
         if (matcher.statements || !raw.unless.matched.is_empty()) && !matcher.has_line_patterns() {
             errors.push(
-                SourceError::new(path, text, id_span.clone(), "`statements` and `unless.matched` need line patterns")
-                    .label("this rule has no [rule.match] added or removed regexes")
-                    .help("add [rule.match] added = ['regex'], or remove `statements` / `unless.matched`"),
+                SourceError::new(
+                    path,
+                    text,
+                    id_span.clone(),
+                    "`statements` and `unless.matched` need line patterns",
+                )
+                .label("this rule has no [rule.match] added or removed regexes")
+                .help(
+                    "add [rule.match] added = ['regex'], or remove `statements` / `unless.matched`",
+                ),
             );
         }
         if !matcher.has_file_criteria() && !threshold.is_set() {
