@@ -186,12 +186,8 @@ fi
 # Checks what is staged before each commit. Skip once with `git commit --no-verify`;
 # remove this file to uninstall.
 {find}
-case "${{GIT_INDEX_FILE##*/}}" in
-  ""|index) exec "$forewarn" check --staged ;;
-esac
-# `git commit -a` and `git commit <paths>` stage into a temporary index (GIT_INDEX_FILE) that
-# --staged does not read: check the same change as the diff git would commit.
-git diff --cached --no-color --no-ext-diff --src-prefix=a/ --dst-prefix=b/ -M | "$forewarn" check --patch -
+# --staged reads GIT_INDEX_FILE when git sets it (`git commit -a`, `git commit <paths>`).
+exec "$forewarn" check --staged
 "#
         ),
         Kind::PrePush => format!(

@@ -77,7 +77,7 @@ pub fn read_new_file(new_side: &NewSide, path: &str) -> Option<Vec<u8>> {
         NewSide::Worktree(root) => read_worktree_file(root, path),
         NewSide::Index(root) => {
             let repo = Repository::open(root).ok()?;
-            let entry = repo.index().ok()?.get_path(Path::new(path), 0)?;
+            let entry = current_index(&repo).ok()?.get_path(Path::new(path), 0)?;
             // 0o160000 is a gitlink (submodule); 0o040000 a sparse-index directory.
             if entry.mode & 0o170000 == 0o160000 || entry.mode & 0o170000 == 0o040000 {
                 return None;
@@ -207,6 +207,23 @@ fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<ChangeSet>
     })
 }
 
+/// The index git itself would use: `GIT_INDEX_FILE` when set (a pre-commit hook of
+/// `git commit -a` or `git commit <path>` stages into a temporary index), else `.git/index`.
+fn current_index(repo: &Repository) -> std::result::Result<git2::Index, git2::Error> {
+    match std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()) {
+        Some(path) => {
+            let path = Path::new(&path);
+            // Hooks run at the top of the work tree, where a relative path is meant.
+            let path = match (path.is_relative(), repo.workdir()) {
+                (true, Some(root)) if !path.exists() => root.join(path),
+                _ => path.to_path_buf(),
+            };
+            git2::Index::open(&path)
+        }
+        None => repo.index(),
+    }
+}
+
 fn staged(repo: &Repository) -> Result<ChangeSet> {
     let workdir = workdir(repo, "an index")?;
     let head = head_commit(repo)?;
@@ -214,7 +231,7 @@ fn staged(repo: &Repository) -> Result<ChangeSet> {
         .as_ref()
         .map(|c| tree_of(repo, c, "HEAD"))
         .transpose()?;
-    let index = repo.index().map_err(|e| {
+    let index = current_index(repo).map_err(|e| {
         Error::repository(
             format!(
                 "cannot read the index of {}: {}",
