@@ -10,7 +10,8 @@
 //!
 //! Figures are medians of several runs. Nothing here asserts on time: it prints figures.
 //! `FOREWARN_BENCH_SCALE=0.1` makes everything ten times smaller for a quick look;
-//! `FOREWARN_BENCH_RUNS=N` sets the number of runs (default 5).
+//! `FOREWARN_BENCH_RUNS=N` sets the number of runs (default 5); `FOREWARN_BENCH_KEEP=DIR` keeps
+//! the generated repository in DIR.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,11 @@ fn main() {
         .unwrap_or(5);
     let bin = build_release_binary();
     let dir = tempfile::tempdir().expect("temp dir");
-    let repo = dir.path().join("repo");
+    // FOREWARN_BENCH_KEEP=DIR generates into DIR and leaves it there, for profiling.
+    let repo = match std::env::var_os("FOREWARN_BENCH_KEEP") {
+        Some(keep) => PathBuf::from(keep),
+        None => dir.path().join("repo"),
+    };
     let sizes = Sizes::new(scale);
     let t = Instant::now();
     let generated = generate(&repo, &sizes);

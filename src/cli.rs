@@ -77,6 +77,25 @@ pub enum Command {
     /// Git hooks that run the check before a commit or a push.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Analysis records: one TOML file per post-incident analysis, in .forewarn/analyses/.
+    #[command(subcommand)]
+    Analysis(AnalysisCommand),
+    /// Turn a finding of an analysis into a rule.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// Replay rules over past commits: how often each fires, which culprit commits it catches.
+    ///
+    /// Each commit is compared with its first parent (merge commits are skipped, as `git log -p`
+    /// skips their diffs). Culprit commits named in the analysis records are always replayed,
+    /// whatever the range. `--write` stores each rule's result in the records it links to.
+    Backtest(BacktestArgs),
+    /// What the rules caught since the analyses: for the next review.
+    ///
+    /// Reads the analysis records, the rules, the ledger (`check --record`) and the
+    /// `Forewarn-Ack:` trailers in history. For each finding: its rules, how often each fired and
+    /// was acknowledged and why; rules that never fire; culprit commits no rule catches;
+    /// findings with no rule yet.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +174,11 @@ pub struct CheckArgs {
     #[arg(long = "ack", value_name = "ID=REASON")]
     pub acks: Vec<String>,
 
+    /// Record one ledger event per finding (fired or acknowledged, with the reason) in the
+    /// ledger folder (.forewarn/ledger/), for `forewarn report`. No author names are recorded.
+    #[arg(long)]
+    pub record: bool,
+
     #[command(flatten)]
     pub load: LoadArgs,
 
@@ -221,6 +245,104 @@ impl FailOn {
             FailOn::Never => None,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalysisCommand {
+    /// Write a new analysis record from a template that walks the review: timeline with
+    /// sources, perspectives, what kept the change from being a safe experiment, what misled
+    /// the responders, culprit commits, findings, actions.
+    New {
+        /// The incident, named by what the system did: "Checkout errors after the 4.2 release".
+        title: String,
+        /// The record's id (used in rule links); default: the month and the title's words.
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// Write a rule file linked to an analysis finding, with a `fire` and a `pass` example.
+    New {
+        /// The rule id, kebab-case: `payments-migration-needs-deploy-step`.
+        id: String,
+        /// The finding the rule comes from: `<analysis-id>#<finding-id>`. Repeatable.
+        #[arg(long = "finding", value_name = "ANALYSIS#FINDING")]
+        findings: Vec<String>,
+        /// Seed the rule from the analysis's culprit commit: its files become the rule's paths
+        /// and its real diff (trimmed) the `fire` example.
+        #[arg(long, requires = "findings")]
+        from_culprit: bool,
+    },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct BacktestArgs {
+    /// Only these rule ids (default: every rule in force).
+    pub rules: Vec<String>,
+
+    /// Replay the commits reachable from B and not from A (default: all of HEAD's history).
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "last"])]
+    pub range: Option<String>,
+
+    /// Replay HEAD's commits made on or after this date (2024-01-31, or an RFC 3339 time).
+    #[arg(long, value_name = "DATE", conflicts_with = "last")]
+    pub since: Option<String>,
+
+    /// Replay the N most recent commits of HEAD.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+
+    /// Store each rule's result in the analysis records it links to ([[backtest]] tables),
+    /// editing them in place: comments, order and layout are kept.
+    #[arg(long)]
+    pub write: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BacktestFormat::Human)]
+    pub format: BacktestFormat,
+
+    /// Worker threads (default: one per CPU).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum BacktestFormat {
+    /// A table per rule.
+    #[default]
+    Human,
+    /// A JSON document.
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    /// For the review's notes or a pull-request comment.
+    #[default]
+    Markdown,
+    /// A versioned JSON document.
+    Json,
+    /// One self-contained page with a chart of fires and acknowledgements over time.
+    Html,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod ack;
+pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -17,6 +17,12 @@ pub struct Workspace {
     pub root: PathBuf,
     pub config: Config,
     pub rules: RuleSet,
+    /// The team's rule files as read (not the built-in packs), for errors that point into them.
+    pub rule_files: Vec<RuleFile>,
+    /// Analysis records (`*.toml` in the config's `analyses` folder), read from the same place as
+    /// the rules but not parsed: `crate::analysis::record::load` does that for the commands that
+    /// need them, so a record being written never blocks `forewarn check`.
+    pub analysis_files: Vec<RuleFile>,
 }
 
 impl Workspace {
@@ -27,12 +33,15 @@ impl Workspace {
             .as_ref()
             .and_then(|r| r.workdir().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.to_path_buf());
-        let (config, rules) = Self::load_config_and_rules(repo.as_ref(), &root, cwd, args)?;
+        let (config, rules, rule_files, analysis_files) =
+            Self::load_config_and_rules(repo.as_ref(), &root, cwd, args)?;
         Ok(Workspace {
             repo,
             root,
             config,
             rules,
+            rule_files,
+            analysis_files,
         })
     }
 
@@ -41,7 +50,7 @@ impl Workspace {
         root: &Path,
         cwd: &Path,
         args: &LoadArgs,
-    ) -> Result<(Config, RuleSet)> {
+    ) -> Result<(Config, RuleSet, Vec<RuleFile>, Vec<RuleFile>)> {
         let source = match &args.rules_from {
             Some(rev) => {
                 let Some(repo) = repo else {
@@ -77,7 +86,9 @@ impl Workspace {
             files.extend(source.rule_files(dir)?);
         }
         let rules = load::load(&files, &config)?;
-        Ok((config, rules))
+        files.retain(|f| !f.builtin);
+        let analysis_files = source.rule_files(&config.analyses)?;
+        Ok((config, rules, files, analysis_files))
     }
 }
 

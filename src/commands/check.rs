@@ -28,6 +28,9 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
     let workspace = Workspace::load(&ctx.cwd, &args.load)?;
     let changes = read_changes(args, &workspace)?;
     let report = check_changes(&workspace, &changes, cli_acks, args, started)?;
+    if args.record {
+        crate::analysis::ledger::record(&workspace, &report, changes.head_commit.as_deref())?;
+    }
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,
         color: ctx.color && args.output.is_none(),
@@ -144,6 +147,7 @@ pub fn check_changes(
 /// Reads a few lines around each line finding from the new version of its file (once per file).
 fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
     let mut files: HashMap<String, Option<Vec<String>>> = HashMap::new();
+    let reader = git::NewFileReader::open(&changes.new_side);
     for f in findings.iter_mut() {
         let (Some(path), Some(line)) = (f.path.as_deref(), f.line) else {
             continue;
@@ -155,7 +159,7 @@ fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
             if changes.new_side == NewSide::DiffOnly {
                 return None;
             }
-            git::read_new_file(&changes.new_side, path).map(|bytes| {
+            reader.read(path).map(|bytes| {
                 String::from_utf8_lossy(&bytes)
                     .lines()
                     .map(|l| l.trim_end_matches('\r').to_string())

@@ -1,10 +1,14 @@
 //! One file per subcommand, gluing the stages together. Commands return what to print; they
 //! never print themselves.
 
+pub mod analysis;
+pub mod backtest;
 pub mod check;
 pub mod demo;
 pub mod explain;
 pub mod hook;
+pub mod report;
+pub mod rule_new;
 pub mod rules;
 pub mod test;
 pub mod validate;
@@ -48,6 +52,10 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
         Command::Validate { load } => validate::run(&load, ctx),
         Command::Demo => demo::run(ctx),
         Command::Hook(command) => hook::run(&command, ctx),
+        Command::Analysis(command) => analysis::run(&command, ctx),
+        Command::Rule(command) => rule_new::run(&command, ctx),
+        Command::Backtest(args) => backtest::run(&args, ctx),
+        Command::Report(args) => report::run(&args, ctx),
     }
 }
 

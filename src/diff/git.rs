@@ -59,6 +59,7 @@ pub fn changes(
     input: &Input,
     default_base: Option<&str>,
 ) -> Result<ChangeSet> {
+    init();
     match input {
         Input::WorkingTree { base } => working_tree(repo, base.as_deref().or(default_base)),
         Input::Range { base, head } => range(repo, base, head),
@@ -69,32 +70,92 @@ pub fn changes(
 
 /// The bytes of the new version of `path`, read from where `new_side` says. `None` when there
 /// is no such file (deleted, a directory, a submodule, outside the repository, unreadable).
+/// To read many files, open a [`NewFileReader`] once instead.
 pub fn read_new_file(new_side: &NewSide, path: &str) -> Option<Vec<u8>> {
-    if !is_repo_relative(path) {
-        return None;
-    }
-    match new_side {
-        NewSide::Worktree(root) => read_worktree_file(root, path),
-        NewSide::Index(root) => {
-            let repo = Repository::open(root).ok()?;
-            let entry = current_index(&repo).ok()?.get_path(Path::new(path), 0)?;
-            // 0o160000 is a gitlink (submodule); 0o040000 a sparse-index directory.
-            if entry.mode & 0o170000 == 0o160000 || entry.mode & 0o170000 == 0o040000 {
-                return None;
+    NewFileReader::open(new_side).read(path)
+}
+
+/// Reads new versions of files from one place, opening the repository once.
+pub struct NewFileReader {
+    side: NewSide,
+    repo: Option<Repository>,
+    /// The index, read once, for `NewSide::Index`.
+    index: Option<git2::Index>,
+    /// The commit's tree, for `NewSide::Commit`.
+    tree: Option<Oid>,
+}
+
+impl NewFileReader {
+    pub fn open(new_side: &NewSide) -> NewFileReader {
+        init();
+        let mut reader = NewFileReader {
+            side: new_side.clone(),
+            repo: None,
+            index: None,
+            tree: None,
+        };
+        match new_side {
+            NewSide::Index(root) => {
+                reader.repo = Repository::open(root).ok();
+                reader.index = reader.repo.as_ref().and_then(|r| current_index(r).ok());
             }
-            Some(repo.find_blob(entry.id).ok()?.content().to_vec())
-        }
-        NewSide::Commit { repo, commit } => {
-            let repo = Repository::open(repo).ok()?;
-            let commit = repo.find_commit(Oid::from_str(commit).ok()?).ok()?;
-            let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
-            if entry.kind() != Some(ObjectType::Blob) {
-                return None;
+            NewSide::Commit { repo, commit } => {
+                reader.repo = Repository::open(repo).ok();
+                reader.tree = reader.repo.as_ref().and_then(|r| {
+                    let commit = r.find_commit(Oid::from_str(commit).ok()?).ok()?;
+                    Some(commit.tree_id())
+                });
             }
-            Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+            NewSide::Worktree(_) | NewSide::DiffOnly => {}
         }
-        NewSide::DiffOnly => None,
+        reader
     }
+
+    /// The bytes of the new version of `path`, or `None` (see [`read_new_file`]).
+    pub fn read(&self, path: &str) -> Option<Vec<u8>> {
+        if !is_repo_relative(path) {
+            return None;
+        }
+        match &self.side {
+            NewSide::Worktree(root) => read_worktree_file(root, path),
+            NewSide::Index(_) => {
+                let entry = self.index.as_ref()?.get_path(Path::new(path), 0)?;
+                // 0o160000 is a gitlink (submodule); 0o040000 a sparse-index directory.
+                if entry.mode & 0o170000 == 0o160000 || entry.mode & 0o170000 == 0o040000 {
+                    return None;
+                }
+                Some(
+                    self.repo
+                        .as_ref()?
+                        .find_blob(entry.id)
+                        .ok()?
+                        .content()
+                        .to_vec(),
+                )
+            }
+            NewSide::Commit { .. } => {
+                let repo = self.repo.as_ref()?;
+                let tree = repo.find_tree(self.tree?).ok()?;
+                let entry = tree.get_path(Path::new(path)).ok()?;
+                if entry.kind() != Some(ObjectType::Blob) {
+                    return None;
+                }
+                Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
+            }
+            NewSide::DiffOnly => None,
+        }
+    }
+}
+
+/// Process-wide libgit2 settings, set once before the first read.
+fn init() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        // Objects are read from the local object store that git wrote; re-hashing every tree
+        // and blob on read (SHA-1 with collision detection) was the largest single cost of a
+        // large check. git itself does not verify on ordinary reads either.
+        git2::opts::strict_hash_verification(false);
+    });
 }
 
 /// A relative path with no `..`: the only kind a diff can name.

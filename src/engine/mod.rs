@@ -6,21 +6,87 @@
 mod compile;
 mod statement;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diff::{ChangeSet, ChangedFile, Lines};
+use crate::diff::{ChangeSet, ChangedFile};
 use crate::finding::{Finding, fingerprint};
 use crate::rules::Rule;
 
 pub use compile::{CompiledRule, GlobMatcher};
 
 /// Rules compiled for matching, with the config's exclusions and components.
+///
+/// Matching runs per file, in parallel: one GlobSet (over every rule's `paths`) picks the rules
+/// that can apply to a file before any line is read, and one RegexSet per set of candidate rules
+/// (cached: files of one kind share it) answers, in a single pass over each line, which rules
+/// match it. Only those rules then run their own regex to find the matched text.
 pub struct Engine<'r> {
     rules: Vec<CompiledRule<'r>>,
     exclude: GlobMatcher,
     components: Vec<(String, crate::rules::Rollout, GlobMatcher)>,
     max_components: Option<usize>,
+    /// Every rule's `paths` globs in one set; `path_rule[i]` is the rule of glob `i`.
+    paths: IndexedGlobs,
+    /// Rules with no `paths`: candidates for every file.
+    unpathed: Vec<usize>,
+    /// Every rule's `unless.changed` globs in one set.
+    unless_changed: IndexedGlobs,
+    /// Combined line regexes, by (candidate rules, removed side).
+    line_sets: Mutex<HashMap<LineSetKey, Arc<LineSet>>>,
+}
+
+/// Globs of many rules compiled into one set, remembering whose each glob is.
+struct IndexedGlobs {
+    set: globset::GlobSet,
+    rule_of: Vec<usize>,
+}
+
+impl IndexedGlobs {
+    fn new<'a>(lists: impl Iterator<Item = (usize, &'a [String])>) -> IndexedGlobs {
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut rule_of = Vec::new();
+        for (rule, globs) in lists {
+            for g in globs {
+                if let Ok(glob) = crate::rules::load::build_glob(g) {
+                    builder.add(glob);
+                    rule_of.push(rule);
+                }
+            }
+        }
+        IndexedGlobs {
+            set: builder
+                .build()
+                .unwrap_or_else(|_| globset::GlobSet::empty()),
+            rule_of,
+        }
+    }
+
+    /// Rules with a glob matching `path`, ascending, without repeats.
+    fn rules_matching(&self, path: &str) -> Vec<usize> {
+        let mut rules: Vec<usize> = self
+            .set
+            .matches(path)
+            .into_iter()
+            .map(|g| self.rule_of[g])
+            .collect();
+        rules.sort_unstable();
+        rules.dedup();
+        rules
+    }
+}
+
+/// Candidate rules of a file, and whether the set is for removed lines.
+type LineSetKey = (Vec<usize>, bool);
+
+/// The line regexes of several rules in one RegexSet.
+struct LineSet {
+    set: Option<regex::RegexSet>,
+    /// Rule of each pattern in `set`.
+    rule_of: Vec<usize>,
 }
 
 /// What one run of the engine found.
@@ -31,10 +97,35 @@ pub struct Outcome {
     pub files_checked: usize,
 }
 
+/// What the first pass learns about one file.
+struct FileFacts<'c> {
+    file: &'c ChangedFile,
+    /// Rules that apply to this file (paths, exclude, status, rollout), ascending.
+    candidates: Vec<usize>,
+    /// Rules whose `unless.changed` this file satisfies.
+    satisfies_unless_changed: Vec<usize>,
+}
+
 impl<'r> Engine<'r> {
     pub fn new(rules: &'r [Rule], config: &Config) -> Engine<'r> {
+        let compiled: Vec<CompiledRule<'r>> = rules.iter().map(CompiledRule::new).collect();
         Engine {
-            rules: rules.iter().map(CompiledRule::new).collect(),
+            paths: IndexedGlobs::new(
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i, r.matcher.paths.as_slice())),
+            ),
+            unpathed: (0..rules.len())
+                .filter(|&i| rules[i].matcher.paths.is_empty())
+                .collect(),
+            unless_changed: IndexedGlobs::new(
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i, r.unless.changed.as_slice())),
+            ),
+            rules: compiled,
             exclude: GlobMatcher::new(&config.exclude),
             components: config
                 .components
@@ -42,6 +133,7 @@ impl<'r> Engine<'r> {
                 .map(|c| (c.name.clone(), c.rollout, GlobMatcher::new(&c.paths)))
                 .collect(),
             max_components: config.max_components_per_change,
+            line_sets: Mutex::new(HashMap::new()),
         }
     }
 
@@ -62,9 +154,37 @@ impl<'r> Engine<'r> {
             .iter()
             .filter(|f| !self.exclude.is_match(&f.path))
             .collect();
-        let mut findings = Vec::new();
-        for rule in &self.rules {
-            self.check_rule(rule, &files, &mut findings);
+        // Pass 1: which rules apply to which file; which files answer an `unless.changed`.
+        let facts: Vec<FileFacts> = files.par_iter().map(|f| self.facts(f)).collect();
+        // A rule is handled for the whole change when a file that is not one of its own
+        // candidates matches its `unless.changed`.
+        let mut silenced = vec![false; self.rules.len()];
+        for fact in &facts {
+            for &r in &fact.satisfies_unless_changed {
+                if fact.candidates.binary_search(&r).is_err() {
+                    silenced[r] = true;
+                }
+            }
+        }
+        // Pass 2: per-file matching, in parallel.
+        let mut findings: Vec<Finding> = facts
+            .par_iter()
+            .flat_map_iter(|fact| self.match_file(fact, &silenced))
+            .collect();
+        // Change-wide rules.
+        for (i, rule) in self.rules.iter().enumerate() {
+            if silenced[i] || !rule.rule.threshold.is_set() {
+                continue;
+            }
+            let candidates: Vec<&ChangedFile> = facts
+                .iter()
+                .filter(|f| f.candidates.binary_search(&i).is_ok())
+                .map(|f| f.file)
+                .collect();
+            if !candidates.is_empty() {
+                let handled = |file: &ChangedFile| is_handled(rule, file);
+                self.check_threshold(rule, &candidates, &handled, &mut findings);
+            }
         }
         findings.sort_by(|a, b| {
             (a.path.is_none(), &a.path, a.line, &a.rule_id).cmp(&(
@@ -80,15 +200,26 @@ impl<'r> Engine<'r> {
         }
     }
 
+    fn facts<'c>(&self, file: &'c ChangedFile) -> FileFacts<'c> {
+        let mut candidates = self.paths.rules_matching(&file.path);
+        candidates.extend(&self.unpathed);
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.retain(|&i| self.is_candidate(&self.rules[i], file));
+        FileFacts {
+            file,
+            candidates,
+            satisfies_unless_changed: self.unless_changed.rules_matching(&file.path),
+        }
+    }
+
     fn is_candidate(&self, rule: &CompiledRule, file: &ChangedFile) -> bool {
         let m = &rule.rule.matcher;
         if !m.status.is_empty() && !m.status.contains(&file.status) {
             return false;
         }
-        let path_ok =
-            |p: &str| (m.paths.is_empty() || rule.paths.is_match(p)) && !rule.exclude.is_match(p);
         // A renamed file counts by its new path; a deleted one by the path it had.
-        if !path_ok(&file.path) {
+        if rule.exclude.is_match(&file.path) {
             return false;
         }
         if !m.rollout.is_empty()
@@ -101,65 +232,127 @@ impl<'r> Engine<'r> {
         true
     }
 
-    fn check_rule(&self, rule: &CompiledRule<'r>, files: &[&ChangedFile], out: &mut Vec<Finding>) {
-        let candidates: Vec<&ChangedFile> = files
-            .iter()
-            .copied()
-            .filter(|f| self.is_candidate(rule, f))
-            .collect();
-        if candidates.is_empty() {
-            return;
-        }
-        // Co-change: another file of the change shows the step was taken.
-        if !rule.rule.unless.changed.is_empty()
-            && files.iter().any(|f| {
-                rule.unless_changed.is_match(&f.path)
-                    && !candidates.iter().any(|c| std::ptr::eq(*c, *f))
-            })
+    /// The combined regexes of `rules` for one side, built once per distinct set of rules.
+    fn line_set(&self, rules: &[usize], removed: bool) -> Arc<LineSet> {
+        let key = (rules.to_vec(), removed);
+        if let Some(set) = self
+            .line_sets
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
         {
-            return;
+            return set;
         }
-        let handled = |file: &ChangedFile| {
-            !rule.rule.unless.added.is_empty()
-                && file
-                    .added
-                    .iter()
-                    .any(|(_, text)| rule.unless_added.is_match(text))
-        };
-        if rule.rule.threshold.is_set() {
-            self.check_threshold(rule, &candidates, &handled, out);
-            return;
+        let mut patterns = Vec::new();
+        let mut rule_of = Vec::new();
+        for &r in rules {
+            let m = &self.rules[r].rule.matcher;
+            for p in if removed { &m.removed } else { &m.added } {
+                patterns.push(p.as_str());
+                rule_of.push(r);
+            }
         }
-        for file in candidates {
-            if handled(file) {
+        let set = Arc::new(LineSet {
+            set: if patterns.is_empty() {
+                None
+            } else {
+                regex::RegexSet::new(&patterns).ok()
+            },
+            rule_of,
+        });
+        if let Ok(mut map) = self.line_sets.lock() {
+            map.insert(key, set.clone());
+        }
+        set
+    }
+
+    /// Every finding of the file-level rules in one file.
+    fn match_file(&self, fact: &FileFacts, silenced: &[bool]) -> Vec<Finding> {
+        let file = fact.file;
+        let mut out = Vec::new();
+        let mut line_rules = Vec::new();
+        let mut statement_rules = Vec::new();
+        for &i in &fact.candidates {
+            let rule = &self.rules[i];
+            if silenced[i] || rule.rule.threshold.is_set() {
                 continue;
             }
-            if rule.rule.matcher.has_line_patterns() {
-                if file.binary {
-                    continue;
+            let m = &rule.rule.matcher;
+            if !m.has_line_patterns() {
+                if !is_handled(rule, file) {
+                    out.push(finding(
+                        rule.rule,
+                        Some(&file.path),
+                        None,
+                        false,
+                        None,
+                        None,
+                    ));
                 }
-                let statements = rule.rule.matcher.statements;
-                match_lines(rule, file, &file.added, &rule.added, false, statements, out);
-                match_lines(
-                    rule,
-                    file,
-                    &file.removed,
-                    &rule.removed,
-                    true,
-                    statements,
-                    out,
-                );
+            } else if file.binary {
+                // Binary files keep their path rules but have no lines to match.
+            } else if m.statements {
+                if !is_handled(rule, file) {
+                    statement_rules.push(i);
+                }
             } else {
-                out.push(finding(
-                    rule.rule,
-                    Some(&file.path),
-                    None,
-                    false,
-                    None,
-                    None,
-                ));
+                line_rules.push(i);
             }
         }
+        if !statement_rules.is_empty() {
+            // Split each side into statements once, for every rule that reads statements.
+            let sql = file.path.to_ascii_lowercase().ends_with(".sql");
+            let added = statement::split(&file.added, sql);
+            let removed = statement::split(&file.removed, sql);
+            for &i in &statement_rules {
+                let rule = &self.rules[i];
+                match_statements(rule, file, &added, &rule.added, false, &mut out);
+                match_statements(rule, file, &removed, &rule.removed, true, &mut out);
+            }
+        }
+        if !line_rules.is_empty() {
+            let mut handled: HashMap<usize, bool> = HashMap::new();
+            for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
+                if lines.is_empty() {
+                    continue;
+                }
+                let set = self.line_set(&line_rules, removed);
+                let Some(regexes) = &set.set else { continue };
+                let mut matched_rules: Vec<usize> = Vec::new();
+                for (line, text) in lines.iter() {
+                    if !regexes.is_match(text) {
+                        continue;
+                    }
+                    matched_rules.clear();
+                    matched_rules.extend(regexes.matches(text).into_iter().map(|p| set.rule_of[p]));
+                    matched_rules.dedup();
+                    for &i in &matched_rules {
+                        let rule = &self.rules[i];
+                        if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {
+                            continue;
+                        }
+                        let matcher = if removed { &rule.removed } else { &rule.added };
+                        let Some(m) = matcher.find(text) else {
+                            continue;
+                        };
+                        if !rule.rule.unless.matched.is_empty()
+                            && rule.unless_matched.is_match(text)
+                        {
+                            continue;
+                        }
+                        out.push(finding(
+                            rule.rule,
+                            Some(&file.path),
+                            Some(line),
+                            removed,
+                            Some(text),
+                            Some(m.as_str()),
+                        ));
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn check_threshold(
@@ -214,56 +407,43 @@ impl<'r> Engine<'r> {
     }
 }
 
-/// Matches one side's lines (or statements) of a file, pushing a finding per match.
-fn match_lines(
+/// Whether `unless.added` says the file handled what the rule asks about.
+fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
+    !rule.rule.unless.added.is_empty()
+        && file
+            .added
+            .iter()
+            .any(|(_, text)| rule.unless_added.is_match(text))
+}
+
+/// Matches one side's statements of a file, pushing a finding per matching statement.
+fn match_statements(
     rule: &CompiledRule<'_>,
     file: &ChangedFile,
-    lines: &Lines,
+    statements: &[statement::Statement<'_>],
     matcher: &compile::LineMatcher,
     old_side: bool,
-    statements: bool,
     out: &mut Vec<Finding>,
 ) {
     if !matcher.is_active() {
         return;
     }
-    let silenced =
-        |text: &str| !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text);
-    if statements {
-        let sql = file.path.to_ascii_lowercase().ends_with(".sql");
-        for stmt in statement::split(lines, sql) {
-            let Some(m) = matcher.find(&stmt.text) else {
-                continue;
-            };
-            if silenced(&stmt.text) {
-                continue;
-            }
-            let (line, text) = stmt.line_at(m.start());
-            out.push(finding(
-                rule.rule,
-                Some(&file.path),
-                Some(line),
-                old_side,
-                Some(text),
-                Some(m.as_str()),
-            ));
+    for stmt in statements {
+        let Some(m) = matcher.find(&stmt.text) else {
+            continue;
+        };
+        if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(&stmt.text) {
+            continue;
         }
-        return;
-    }
-    for (line, text) in lines.iter() {
-        if let Some(m) = matcher.find(text) {
-            if silenced(text) {
-                continue;
-            }
-            out.push(finding(
-                rule.rule,
-                Some(&file.path),
-                Some(line),
-                old_side,
-                Some(text),
-                Some(m.as_str()),
-            ));
-        }
+        let (line, text) = stmt.line_at(m.start());
+        out.push(finding(
+            rule.rule,
+            Some(&file.path),
+            Some(line),
+            old_side,
+            Some(text),
+            Some(m.as_str()),
+        ));
     }
 }
 
