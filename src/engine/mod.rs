@@ -126,7 +126,15 @@ impl<'r> Engine<'r> {
                     .map(|(i, r)| (i, r.unless.changed.as_slice())),
             ),
             rules: compiled,
-            exclude: GlobMatcher::new(&config.exclude),
+            // The ledger is forewarn's own record of what it caught: never part of a change.
+            exclude: GlobMatcher::new(
+                &config
+                    .exclude
+                    .iter()
+                    .cloned()
+                    .chain([format!("{}/**", config.ledger.trim_end_matches('/'))])
+                    .collect::<Vec<_>>(),
+            ),
             components: config
                 .components
                 .iter()

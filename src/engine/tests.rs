@@ -296,3 +296,15 @@ fn statements_and_matched_need_line_patterns() {
     let err = load(&[file], &Config::default()).unwrap_err();
     assert!(err.to_string().contains("need line patterns"), "{err}");
 }
+
+#[test]
+fn the_ledger_is_never_part_of_a_change() {
+    let r = rule("[rule.threshold]\nfiles = 0\n");
+    let out = Engine::new(&r, &Config::default()).check(&change(vec![file(
+        ".forewarn/ledger/2026-11-24T10-00-00Z-1.json",
+        FileStatus::Added,
+        &["{}"],
+    )]));
+    assert_eq!(out.files_checked, 0);
+    assert!(out.findings.is_empty());
+}
