@@ -29,6 +29,35 @@ struct RawConfig {
     rules: RawRulesConfig,
     #[serde(default)]
     component: Vec<RawComponent>,
+    #[serde(default)]
+    hotspots: RawHotspots,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHotspots {
+    enabled: Option<bool>,
+    severity: Option<Severity>,
+    include_drafts: Option<bool>,
+}
+
+/// `[hotspots]`: notes on changes that touch what an incident's culprit commits touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HotspotsConfig {
+    pub enabled: bool,
+    pub severity: Severity,
+    /// Whether records with `status = "draft"` count.
+    pub include_drafts: bool,
+}
+
+impl Default for HotspotsConfig {
+    fn default() -> Self {
+        HotspotsConfig {
+            enabled: true,
+            severity: Severity::Note,
+            include_drafts: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,6 +108,7 @@ pub struct Config {
     pub builtin: bool,
     pub severity: Vec<(NamedId, Severity)>,
     pub components: Vec<Component>,
+    pub hotspots: HotspotsConfig,
 }
 
 impl Default for Config {
@@ -95,6 +125,7 @@ impl Default for Config {
             builtin: true,
             severity: Vec::new(),
             components: Vec::new(),
+            hotspots: HotspotsConfig::default(),
         }
     }
 }
@@ -171,6 +202,14 @@ impl Config {
                 })
                 .collect(),
             components,
+            hotspots: HotspotsConfig {
+                enabled: raw.hotspots.enabled.unwrap_or(defaults.hotspots.enabled),
+                severity: raw.hotspots.severity.unwrap_or(defaults.hotspots.severity),
+                include_drafts: raw
+                    .hotspots
+                    .include_drafts
+                    .unwrap_or(defaults.hotspots.include_drafts),
+            },
         })
     }
 }
@@ -225,5 +264,20 @@ rollout = "staged"
         assert!(err.to_string().contains("f.toml:4:"), "{err}");
         let err = Config::parse("f.toml", "exclude = ['a/[b']\n").unwrap_err();
         assert!(err.to_string().contains("f.toml:1:"), "{err}");
+    }
+
+    #[test]
+    fn hotspots_section() {
+        let c = Config::parse("f.toml", "").unwrap();
+        assert_eq!(c.hotspots, HotspotsConfig::default());
+        let c = Config::parse(
+            "f.toml",
+            "[hotspots]\nenabled = false\nseverity = 'warning'\ninclude_drafts = true\n",
+        )
+        .unwrap();
+        assert!(!c.hotspots.enabled && c.hotspots.include_drafts);
+        assert_eq!(c.hotspots.severity, Severity::Warning);
+        let err = Config::parse("f.toml", "[hotspots]\nenable = false\n").unwrap_err();
+        assert!(err.to_string().starts_with("f.toml:2:1:"), "{err}");
     }
 }

@@ -7,6 +7,7 @@
 //! back for the next review.
 
 pub mod backtest;
+pub mod hotspots;
 pub mod ledger;
 pub mod links;
 pub mod record;

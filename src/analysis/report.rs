@@ -73,6 +73,10 @@ pub struct AnalysisReport {
     pub file: String,
     pub findings: Vec<FindingReport>,
     pub culprits: Vec<CulpritOutcome>,
+    /// How often its hotspots were touched since the incident (filled in by `forewarn report`
+    /// when `[hotspots]` is enabled and history can be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hotspots: Option<super::hotspots::HotspotHistory>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -369,6 +373,7 @@ pub fn build(inputs: Inputs<'_>) -> Report {
                 .filter(|c| c.analysis == a.id)
                 .cloned()
                 .collect(),
+            hotspots: None,
         });
     }
     let never_fired = rules
@@ -533,6 +538,22 @@ pub fn markdown(report: &Report) -> String {
                 );
             }
             let _ = writeln!(out);
+        }
+        if let Some(h) = &a.hotspots {
+            let paths: Vec<String> = h
+                .paths
+                .iter()
+                .map(|(p, n)| format!("`{}` ({n})", md(p)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "Hotspots ({}): touched by {} ({} acknowledged){}{}\n",
+                md(&h.since),
+                plural(h.changes, "change"),
+                h.acknowledged,
+                if paths.is_empty() { "" } else { ": " },
+                paths.join(", ")
+            );
         }
     }
 

@@ -121,6 +121,9 @@ pub fn check_changes(
     attach_snippets(&mut findings, changes);
 
     let mut warnings = workspace.rules.warnings.clone();
+    if workspace.config.hotspots.enabled && !workspace.analysis_files.is_empty() {
+        findings.extend(hotspot_findings(workspace, changes, &mut warnings));
+    }
     let mut collected = ack::from_commits(&changes.commits);
     if let Some(event) = std::env::var_os("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
         let from_pr = ack::from_event_file(std::path::Path::new(&event))?;
@@ -142,6 +145,29 @@ pub fn check_changes(
         elapsed: started.elapsed(),
         fail_on: args.fail_on.gate(),
     })
+}
+
+/// Notes for changed files that an incident's culprit commits touched (see
+/// [`crate::analysis::hotspots`]); records that do not load and culprits that do not resolve
+/// become warnings, never failures.
+fn hotspot_findings(
+    workspace: &Workspace,
+    changes: &ChangeSet,
+    warnings: &mut Vec<String>,
+) -> Vec<Finding> {
+    use crate::analysis::hotspots::{self, Hotspots};
+    let config = &workspace.config.hotspots;
+    let (records, load_warnings) = hotspots::load_lenient(&workspace.analysis_files);
+    warnings.extend(load_warnings);
+    let spots = Hotspots::build(
+        workspace.repo.as_ref(),
+        &records,
+        config.include_drafts,
+        changes.head_commit.as_deref(),
+    );
+    warnings.extend(spots.warnings.iter().cloned());
+    let excluded = crate::engine::GlobMatcher::new(&workspace.config.exclude);
+    spots.findings(changes, config, |path| excluded.is_match(path))
 }
 
 /// Reads a few lines around each line finding from the new version of its file (once per file).

@@ -59,6 +59,19 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> Result<Outcome> {
         warnings,
         generated,
     });
+    let mut built = built;
+    if let (Some(repo), true) = (workspace.repo.as_ref(), workspace.config.hotspots.enabled) {
+        let spots = crate::analysis::hotspots::Hotspots::build(
+            Some(repo),
+            &analyses.records,
+            workspace.config.hotspots.include_drafts,
+            None,
+        );
+        let mut history = crate::analysis::hotspots::history(repo, &spots, &events);
+        for a in &mut built.analyses {
+            a.hotspots = history.remove(&a.id);
+        }
+    }
     let text = match args.format {
         ReportFormat::Markdown => report::markdown(&built),
         ReportFormat::Json => report::json(&built),

@@ -1,6 +1,8 @@
 //! Compiled matchers for one rule: one GlobSet per glob list, one RegexSet per regex list.
 
 use globset::GlobSet;
+use std::sync::OnceLock;
+
 use regex::{Regex, RegexSet};
 
 use crate::rules::Rule;
@@ -31,42 +33,64 @@ impl GlobMatcher {
 }
 
 /// A list of regexes: a RegexSet answers "any?", the single regexes give the matched text.
-#[derive(Debug, Clone)]
+///
+/// Compiled on first use: most rules never see a file they apply to, and compiling every regex
+/// of every rule up front was most of the cost of a run with many rules.
+#[derive(Debug)]
 pub struct LineMatcher {
-    set: Option<RegexSet>,
-    each: Vec<Regex>,
+    patterns: Vec<String>,
+    compiled: OnceLock<(Option<RegexSet>, Vec<Regex>)>,
 }
 
 impl LineMatcher {
     pub fn new(patterns: &[String]) -> LineMatcher {
-        let each: Vec<Regex> = patterns.iter().filter_map(|p| Regex::new(p).ok()).collect();
-        let set = if each.is_empty() {
-            None
-        } else {
-            RegexSet::new(each.iter().map(Regex::as_str)).ok()
-        };
-        LineMatcher { set, each }
+        LineMatcher {
+            patterns: patterns.to_vec(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn compiled(&self) -> &(Option<RegexSet>, Vec<Regex>) {
+        self.compiled.get_or_init(|| {
+            let each: Vec<Regex> = self
+                .patterns
+                .iter()
+                .filter_map(|p| Regex::new(p).ok())
+                .collect();
+            let set = if each.is_empty() {
+                None
+            } else {
+                RegexSet::new(each.iter().map(Regex::as_str)).ok()
+            };
+            (set, each)
+        })
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.set.as_ref().is_some_and(|s| s.is_match(text))
+        !self.patterns.is_empty() && self.compiled().0.as_ref().is_some_and(|s| s.is_match(text))
     }
 
     /// Whether there is any regex to match.
     pub fn is_active(&self) -> bool {
-        self.set.is_some()
+        !self.patterns.is_empty()
     }
 
     /// The first match of the first matching regex, if any regex matches.
     pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        let set = self.set.as_ref()?;
-        let first = set.matches(text).into_iter().next()?;
-        self.each[first].find(text)
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let (set, each) = self.compiled();
+        if let [only] = each.as_slice() {
+            return only.find(text);
+        }
+        let first = set.as_ref()?.matches(text).into_iter().next()?;
+        each[first].find(text)
     }
 }
 
 /// One rule, ready to match.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CompiledRule<'r> {
     pub rule: &'r Rule,
     pub paths: GlobMatcher,

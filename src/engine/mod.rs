@@ -264,7 +264,12 @@ impl<'r> Engine<'r> {
             set: if patterns.is_empty() {
                 None
             } else {
-                regex::RegexSet::new(&patterns).ok()
+                regex::RegexSetBuilder::new(&patterns)
+                    // Many rules' patterns in one lazy DFA: room for its states, so it does
+                    // not give up and fall back to the much slower NFA simulation.
+                    .dfa_size_limit(64 << 20)
+                    .build()
+                    .ok()
             },
             rule_of,
         });
