@@ -413,3 +413,28 @@ fn empty_repository_and_detached_head() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("sql/a.sql"), "{run:?}");
 }
+
+#[test]
+fn commit_input_sees_nested_folders_and_an_empty_commit_changes_nothing() {
+    let repo = team_repo();
+    repo.write("a/b/c/old.sql", "select 1;\n")
+        .write("z/keep.txt", "x\n");
+    repo.commit("nested");
+    repo.write("a/b/c/old.sql", "DROP TABLE deep;\n")
+        .write("sql/new/x.sql", "select 2;\n");
+    repo.remove("z/keep.txt");
+    let changed = repo.commit("edit nested, add a folder, remove a folder");
+    let run = repo.forewarn(&["check", "--commit", &changed, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(json["summary"]["files_checked"], 3, "{run:?}");
+    assert!(
+        run.stdout.contains("a/b/c/old.sql") && run.stdout.contains("sql/new/x.sql"),
+        "{run:?}"
+    );
+
+    let empty = repo.commit("nothing");
+    let run = repo.forewarn(&["check", "--commit", &empty, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(json["summary"]["files_checked"], 0, "{run:?}");
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -338,8 +338,26 @@ fn one_commit(repo: &Repository, rev: &str) -> Result<ChangeSet> {
         None
     };
     let new_tree = tree_of(repo, &commit, rev)?;
+    let mut opts = diff_options();
+    if let Some(old_tree) = &parent {
+        // libgit2 walks both whole trees; naming the changed paths lets its iterators skip every
+        // unchanged folder, which is most of a commit in a large repository (backtest replays
+        // thousands of them).
+        let mut paths = Vec::new();
+        changed_paths(repo, old_tree, &new_tree, &mut Vec::new(), &mut paths)
+            .map_err(|e| diff_error(repo, rev, &e))?;
+        if paths.is_empty() {
+            // An empty pathspec would mean "everything"; an empty commit changes nothing, and
+            // no tree can hold a `.git` entry.
+            paths.push(b".git/no-such-path".to_vec());
+        }
+        for path in &paths {
+            opts.pathspec(path.as_slice());
+        }
+        opts.disable_pathspec_match(true);
+    }
     let mut diff = repo
-        .diff_tree_to_tree(parent.as_ref(), Some(&new_tree), Some(&mut diff_options()))
+        .diff_tree_to_tree(parent.as_ref(), Some(&new_tree), Some(&mut opts))
         .map_err(|e| diff_error(repo, rev, &e))?;
     find_renames(repo, &mut diff, false)?;
     let description = match parent {
@@ -359,6 +377,43 @@ fn one_commit(repo: &Repository, rev: &str) -> Result<ChangeSet> {
         description,
         head_commit: Some(commit.id().to_string()),
     })
+}
+
+/// Paths (files, or whole folders present on one side only) whose entries differ between two
+/// trees. Folders with the same id on both sides are not opened.
+fn changed_paths(
+    repo: &Repository,
+    old: &Tree<'_>,
+    new: &Tree<'_>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<Vec<u8>>,
+) -> std::result::Result<(), git2::Error> {
+    use std::collections::BTreeMap;
+    let entries = |tree: &Tree<'_>| -> BTreeMap<Vec<u8>, (Oid, i32)> {
+        tree.iter()
+            .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
+            .collect()
+    };
+    let (old_entries, new_entries) = (entries(old), entries(new));
+    let is_tree = |mode: i32| mode == 0o040000;
+    let mut names: Vec<&Vec<u8>> = old_entries.keys().chain(new_entries.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let len = prefix.len();
+        prefix.extend_from_slice(name);
+        match (old_entries.get(name), new_entries.get(name)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(&(a, am)), Some(&(b, bm))) if is_tree(am) && is_tree(bm) => {
+                prefix.push(b'/');
+                let (a, b) = (repo.find_tree(a)?, repo.find_tree(b)?);
+                changed_paths(repo, &a, &b, prefix, out)?;
+            }
+            _ => out.push(prefix.clone()),
+        }
+        prefix.truncate(len);
+    }
+    Ok(())
 }
 
 fn diff_options() -> DiffOptions {
