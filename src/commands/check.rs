@@ -170,9 +170,45 @@ fn hotspot_findings(
     spots.findings(changes, config, |path| excluded.is_match(path))
 }
 
+/// A file's text and where each of its lines starts.
+struct NewText {
+    text: String,
+    /// Byte offset of the start of each line, plus one past the end.
+    starts: Vec<usize>,
+}
+
+impl NewText {
+    fn new(bytes: &[u8]) -> NewText {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        if starts.last() != Some(&text.len()) {
+            starts.push(text.len());
+        }
+        NewText { text, starts }
+    }
+
+    fn line_count(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Lines `first..=last` (1-based), joined with `\n`, without `\r`.
+    fn lines(&self, first: u32, last: u32) -> String {
+        (first..=last)
+            .map(|n| {
+                let (s, e) = (self.starts[n as usize - 1], self.starts[n as usize]);
+                self.text[s..e]
+                    .trim_end_matches('\n')
+                    .trim_end_matches('\r')
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// Reads a few lines around each line finding from the new version of its file (once per file).
 fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
-    let mut files: HashMap<String, Option<Vec<String>>> = HashMap::new();
+    let mut files: HashMap<String, Option<NewText>> = HashMap::new();
     let reader = git::NewFileReader::open(&changes.new_side);
     for f in findings.iter_mut() {
         let (Some(path), Some(line)) = (f.path.as_deref(), f.line) else {
@@ -181,24 +217,19 @@ fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
         if f.old_side {
             continue;
         }
-        let lines = files.entry(path.to_string()).or_insert_with(|| {
+        let text = files.entry(path.to_string()).or_insert_with(|| {
             if changes.new_side == NewSide::DiffOnly {
                 return None;
             }
-            reader.read(path).map(|bytes| {
-                String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .map(|l| l.trim_end_matches('\r').to_string())
-                    .collect()
-            })
+            reader.read(path).map(|bytes| NewText::new(&bytes))
         });
-        f.snippet = match lines {
-            Some(lines) if (line as usize) <= lines.len() && line > 0 => {
+        f.snippet = match text {
+            Some(text) if (line as usize) <= text.line_count() && line > 0 => {
                 let first = line.saturating_sub(CONTEXT_LINES).max(1);
-                let last = (line + CONTEXT_LINES).min(lines.len() as u32);
+                let last = (line + CONTEXT_LINES).min(text.line_count() as u32);
                 Some(Snippet {
                     line_start: first,
-                    text: lines[first as usize - 1..last as usize].join("\n"),
+                    text: text.lines(first, last),
                 })
             }
             _ => diff_only_snippet(changes, path, line),
