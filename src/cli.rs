@@ -96,6 +96,13 @@ pub enum Command {
     /// was acknowledged and why; rules that never fire; culprit commits no rule catches;
     /// findings with no rule yet.
     Report(ReportArgs),
+    /// Write the rule reference (docs/rules.md) from the built-in packs: one section per rule,
+    /// with what it matches, why, the safe procedure and its examples.
+    Docs {
+        /// Write the reference to FILE instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

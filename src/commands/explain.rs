@@ -129,12 +129,20 @@ fn indent(text: &str) -> String {
 fn list(items: &[String]) -> String {
     items
         .iter()
-        .map(|i| format!("`{i}`"))
+        // A pattern with a backtick in it (`["'`]`) is wrapped in two, as markdown reads them.
+        .map(|i| {
+            if i.contains('`') {
+                format!("`` {i} ``")
+            } else {
+                format!("`{i}`")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn describe_match(rule: &Rule) -> String {
+/// What makes the rule fire and what keeps it quiet, one line each (also used by `forewarn docs`).
+pub(crate) fn describe_match(rule: &Rule) -> String {
     let m = &rule.matcher;
     let mut s = String::new();
     if !m.paths.is_empty() {
@@ -161,6 +169,12 @@ fn describe_match(rule: &Rule) -> String {
     if !m.removed.is_empty() {
         let _ = writeln!(s, "  a removed line matching {}", list(&m.removed));
     }
+    if m.statements {
+        let _ = writeln!(
+            s,
+            "  (matched against whole statements: consecutive changed lines up to `;`, a blank line, or balanced brackets)"
+        );
+    }
     let t = &rule.threshold;
     if let Some(n) = t.files {
         let _ = writeln!(s, "  more than {n} such files in one change");
@@ -186,6 +200,14 @@ fn describe_match(rule: &Rule) -> String {
             s,
             "  unless the same file adds a line matching {}",
             list(&rule.unless.added)
+        );
+    }
+    if !rule.unless.matched.is_empty() {
+        let _ = writeln!(
+            s,
+            "  unless the matched {} itself also matches {}",
+            if m.statements { "statement" } else { "line" },
+            list(&rule.unless.matched)
         );
     }
     s

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod backtest;
 pub mod check;
 pub mod demo;
+pub mod docs;
 pub mod explain;
 pub mod hook;
 pub mod report;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
         Command::Rule(command) => rule_new::run(&command, ctx),
         Command::Backtest(args) => backtest::run(&args, ctx),
         Command::Report(args) => report::run(&args, ctx),
+        Command::Docs { output } => docs::run(output.as_deref(), ctx),
     }
 }
 
