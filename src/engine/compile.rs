@@ -84,7 +84,12 @@ impl LineMatcher {
         if let [only] = each.as_slice() {
             return only.find(text);
         }
-        let first = set.as_ref()?.matches(text).into_iter().next()?;
+        let set = set.as_ref()?;
+        // `is_match` stops at the first match; most text matches nothing.
+        if !set.is_match(text) {
+            return None;
+        }
+        let first = set.matches(text).into_iter().next()?;
         each[first].find(text)
     }
 }

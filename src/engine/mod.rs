@@ -39,21 +39,26 @@ pub struct Engine<'r> {
     line_sets: Mutex<HashMap<LineSetKey, Arc<LineSet>>>,
 }
 
-/// Globs of many rules compiled into one set, remembering whose each glob is.
+/// Globs of many rules compiled into one set, remembering whose each glob is. A glob several
+/// rules share (packs repeat their migration folders) is compiled once.
 struct IndexedGlobs {
     set: globset::GlobSet,
-    rule_of: Vec<usize>,
+    rules_of: Vec<Vec<usize>>,
 }
 
 impl IndexedGlobs {
     fn new<'a>(lists: impl Iterator<Item = (usize, &'a [String])>) -> IndexedGlobs {
         let mut builder = globset::GlobSetBuilder::new();
-        let mut rule_of = Vec::new();
+        let mut index: HashMap<&'a str, usize> = HashMap::new();
+        let mut rules_of: Vec<Vec<usize>> = Vec::new();
         for (rule, globs) in lists {
             for g in globs {
-                if let Ok(glob) = crate::rules::load::build_glob(g) {
+                if let Some(&at) = index.get(g.as_str()) {
+                    rules_of[at].push(rule);
+                } else if let Ok(glob) = crate::rules::load::build_glob(g) {
                     builder.add(glob);
-                    rule_of.push(rule);
+                    index.insert(g, rules_of.len());
+                    rules_of.push(vec![rule]);
                 }
             }
         }
@@ -61,7 +66,7 @@ impl IndexedGlobs {
             set: builder
                 .build()
                 .unwrap_or_else(|_| globset::GlobSet::empty()),
-            rule_of,
+            rules_of,
         }
     }
 
@@ -71,7 +76,7 @@ impl IndexedGlobs {
             .set
             .matches(path)
             .into_iter()
-            .map(|g| self.rule_of[g])
+            .flat_map(|g| self.rules_of[g].iter().copied())
             .collect();
         rules.sort_unstable();
         rules.dedup();
