@@ -298,3 +298,24 @@ fn every_error_class_says_what_where_and_how() {
     repo.write("forewarn.toml", b"base = \"\xff\"\n".as_slice());
     expect_error(&["check"], "forewarn.toml");
 }
+
+#[test]
+fn an_unwritable_ledger_is_a_clear_error_and_nothing_is_half_written() {
+    let repo = team_repo();
+    // A file where the ledger folder should be: creating the folder fails even for root,
+    // which ignores read-only permissions.
+    repo.write(
+        "forewarn.toml",
+        "ledger = \"ledger-is-a-file\"\n[rules]\nbuiltin = false\n",
+    );
+    repo.write("ledger-is-a-file", "not a folder\n");
+    repo.write("sql/x.sql", "DROP TABLE x;\n");
+    let run = repo.forewarn(&["check", "--record"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("ledger-is-a-file"), "{run:?}");
+    assert!(run.stderr.contains("help:"), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("ledger-is-a-file")).unwrap(),
+        "not a folder\n"
+    );
+}

@@ -113,6 +113,17 @@ proptest! {
     }
 
     #[test]
+    fn analysis_records_never_panic(text in record_text()) {
+        let file = RuleFile { path: "record.toml".into(), text, builtin: false };
+        let mut warnings = Vec::new();
+        if let Err(errors) = forewarn::analysis::record::parse_file(&file, &mut warnings) {
+            prop_assert!(!errors.is_empty());
+            let drawn = forewarn::Error::Source(errors).render(false);
+            prop_assert!(drawn.contains("record.toml"), "{drawn}");
+        }
+    }
+
+    #[test]
     fn commit_messages_never_panic(msg in "(?s)[^\u{0}]{0,200}", id in "[0-9a-f]{0,40}|[^\n]{0,5}") {
         let got = ack::parse_text(&msg, &AckSource::Trailer { commit: id.clone() }, "commit");
         for a in &got.acks {
@@ -231,4 +242,58 @@ fn config_text() -> impl Strategy<Value = String> {
         }
         s
     })
+}
+
+fn record_text() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("id"),
+        Just("title"),
+        Just("status"),
+        Just("held"),
+        Just("perspectives"),
+        Just("at"),
+        Just("source"),
+        Just("text"),
+        Just("commit"),
+        Just("role"),
+        Just("question"),
+        Just("lesson"),
+        Just("finding"),
+        Just("tracker"),
+        Just("hotspots"),
+        Just("hotspots_exclude"),
+        Just("other"),
+    ];
+    let value = prop_oneof![
+        toml_value(),
+        Just("2019-07-03".to_string()),
+        Just("2019-07-02T03:05:00Z".to_string()),
+        Just("\"reviewed\"".to_string()),
+        Just("\"draft\"".to_string()),
+        Just("\"trigger\"".to_string()),
+        Just("\"missing-signal\"".to_string()),
+        Just("[\"backend\", 3]".to_string()),
+    ];
+    let header = prop_oneof![
+        Just(""),
+        Just("[[timeline]]"),
+        Just("[[culprit]]"),
+        Just("[[finding]]"),
+        Just("[[action]]"),
+        Just("[[backtest]]"),
+        Just("[finding"),
+    ];
+    prop::collection::vec((header, prop::collection::vec((key, value), 0..6)), 0..5).prop_map(
+        |sections| {
+            let mut s = String::new();
+            for (h, kvs) in sections {
+                s.push_str(h);
+                s.push('\n');
+                for (k, v) in kvs {
+                    s.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            s
+        },
+    )
 }
