@@ -3,17 +3,7 @@
 
 mod util;
 
-use util::{MIGRATION, Repo, TEAM_RULES, run_in, run_with_stdin};
-
-/// A repo on `main` with the team rules and builtin packs off, and a `feature` branch checked out.
-fn team_repo() -> Repo {
-    let repo = Repo::new();
-    repo.write("forewarn.toml", "[rules]\nbuiltin = false\n")
-        .write(".forewarn/rules/team.toml", TEAM_RULES);
-    repo.commit("forewarn config");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo
-}
+use util::{MIGRATION, Repo, TEAM_RULES, run_in, run_with_stdin, team_repo};
 
 #[test]
 fn default_input_sees_commits_staged_unstaged_and_untracked() {

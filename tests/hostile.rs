@@ -4,17 +4,7 @@
 
 mod util;
 
-use util::{MIGRATION, Repo, TEAM_RULES};
-
-/// A repo on `main` with the team rules only, and a `feature` branch checked out.
-fn team_repo() -> Repo {
-    let repo = Repo::new();
-    repo.write("forewarn.toml", "[rules]\nbuiltin = false\n")
-        .write(".forewarn/rules/team.toml", TEAM_RULES);
-    repo.commit("forewarn config");
-    repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo
-}
+use util::{MIGRATION, Repo, team_repo};
 
 fn json(run: &util::Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))

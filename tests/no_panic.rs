@@ -189,21 +189,7 @@ fn rule_text() -> impl Strategy<Value = String> {
         Just("[rule"),
         Just(""),
     ];
-    prop::collection::vec(
-        (header, prop::collection::vec((key, toml_value()), 0..6)),
-        0..5,
-    )
-    .prop_map(|sections| {
-        let mut s = String::new();
-        for (h, kvs) in sections {
-            s.push_str(h);
-            s.push('\n');
-            for (k, v) in kvs {
-                s.push_str(&format!("{k} = {v}\n"));
-            }
-        }
-        s
-    })
+    toml_sections(header, key, toml_value())
 }
 
 fn config_text() -> impl Strategy<Value = String> {
@@ -227,21 +213,7 @@ fn config_text() -> impl Strategy<Value = String> {
         Just("[[component]]"),
         Just("[x"),
     ];
-    prop::collection::vec(
-        (header, prop::collection::vec((key, toml_value()), 0..5)),
-        0..4,
-    )
-    .prop_map(|sections| {
-        let mut s = String::new();
-        for (h, kvs) in sections {
-            s.push_str(h);
-            s.push('\n');
-            for (k, v) in kvs {
-                s.push_str(&format!("{k} = {v}\n"));
-            }
-        }
-        s
-    })
+    toml_sections(header, key, toml_value())
 }
 
 fn record_text() -> impl Strategy<Value = String> {
@@ -283,6 +255,15 @@ fn record_text() -> impl Strategy<Value = String> {
         Just("[[backtest]]"),
         Just("[finding"),
     ];
+    toml_sections(header, key, value)
+}
+
+/// TOML text from random sections: a header line, then `key = value` lines.
+fn toml_sections(
+    header: impl Strategy<Value = &'static str>,
+    key: impl Strategy<Value = &'static str>,
+    value: impl Strategy<Value = String>,
+) -> impl Strategy<Value = String> {
     prop::collection::vec((header, prop::collection::vec((key, value), 0..6)), 0..5).prop_map(
         |sections| {
             let mut s = String::new();

@@ -169,3 +169,13 @@ ask = "Who runs it, and when?"
 paths = ["sql/**"]
 status = ["added"]
 "#;
+
+/// A repo on `main` with the team rules (built-in packs off), and a `feature` branch checked out.
+pub fn team_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("forewarn.toml", "[rules]\nbuiltin = false\n")
+        .write(".forewarn/rules/team.toml", TEAM_RULES);
+    repo.commit("forewarn config");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo
+}
