@@ -250,7 +250,7 @@ fn concurrent_recorded_checks_lose_no_event() {
     repo.write("sql/a.sql", "DROP TABLE a;\nDROP TABLE b;\n");
     repo.commit("drops");
     // Each run: two `team-drop-table` findings and one `team-new-sql`.
-    const RUNS: usize = 24;
+    const RUNS: usize = 100;
     let children: Vec<_> = (0..RUNS)
         .map(|_| {
             forewarn_cmd(repo.path())
@@ -889,4 +889,37 @@ fn a_culprit_outside_a_shallow_clone_is_a_warning() {
         "{run:?}"
     );
     assert!(run.stderr.contains("git fetch --unshallow"), "{run:?}");
+}
+
+#[test]
+fn backtest_write_killed_at_any_moment_leaves_the_record_whole() {
+    let (repo, culprit) = history(40);
+    let original = HAND_WRITTEN.replace("CULPRIT", &culprit);
+    repo.write(RECORD_PATH, &original);
+    repo.write(".forewarn/rules/rollout.toml", UNRELATED_RULE);
+    let mut outcomes = std::collections::BTreeSet::new();
+    for attempt in 0..24u64 {
+        let mut child = forewarn_cmd(repo.path())
+            .args(["backtest", "--write"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn forewarn");
+        // Kill it somewhere between start-up and the end of its write.
+        std::thread::sleep(std::time::Duration::from_millis(attempt * 3));
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(repo.join(RECORD_PATH)).unwrap();
+        // Whole: the old record or a new one, never a prefix of either.
+        assert!(
+            text.parse::<toml::Table>().is_ok(),
+            "attempt {attempt}: the record no longer parses:\n{text}"
+        );
+        assert!(text.starts_with(&original[..original.len() / 2]), "{text}");
+        outcomes.insert(text.contains("[[backtest]]"));
+        let validate = repo.forewarn(&["validate"]);
+        assert_ne!(validate.code, 2, "attempt {attempt}: {validate:?}");
+    }
+    // The run is long enough that some kills land before the write: the test saw the old file.
+    assert!(outcomes.contains(&false), "{outcomes:?}");
 }
