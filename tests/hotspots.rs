@@ -309,3 +309,20 @@ fn report_counts_hotspot_changes_since_the_incident_and_their_acknowledgements()
         "{md:?}"
     );
 }
+
+#[test]
+fn explain_knows_the_hotspot_note() {
+    let repo = util::Repo::new();
+    let run = repo.forewarn(&["explain", "incident-hotspot"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Does this change touch what that incident touched?"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("Forewarn-Ack: incident-hotspot: <reason>"),
+        "{run:?}"
+    );
+}

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{Context, Outcome};
+use crate::analysis::hotspots;
 use crate::cli::LoadArgs;
 use crate::error::{Error, Result};
 use crate::rules::{Expect, Rule};
@@ -11,6 +12,9 @@ use crate::workspace::Workspace;
 
 pub fn run(id: &str, load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
     let workspace = Workspace::load(&ctx.cwd, load)?;
+    if id == hotspots::RULE_ID {
+        return Ok(Outcome::ok(explain_hotspots()));
+    }
     let Some(rule) = workspace.rules.get(id) else {
         let mut ids: Vec<&str> = workspace
             .rules
@@ -29,6 +33,38 @@ pub fn run(id: &str, load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         ));
     };
     Ok(Outcome::ok(explain(rule)))
+}
+
+/// `incident-hotspot` is not a rule file's rule: it comes from the analysis records.
+fn explain_hotspots() -> String {
+    format!(
+        "{id} — A change touches what a past incident touched
+severity: note by default ([hotspots] severity in forewarn.toml) · category: process · from the analysis records
+
+What it says
+  <path> was changed by the culprit commit of <analysis>, with the lessons of its findings.
+
+The question it asks
+  {ask}
+
+What matches
+  files changed by a `[[culprit]]` commit of a reviewed or closed analysis record (followed
+  through renames since), plus the record's `hotspots` globs, minus its `hotspots_exclude`
+
+Why it matters at deploy time
+  The code an incident went through is where its lesson applies, even before anyone has written
+  a rule for it. The note puts the lesson next to the change while it can still shape the rollout.
+
+How to acknowledge it, once the question has an answer
+  a commit trailer:     Forewarn-Ack: {id}: <reason>
+  the command line:     --ack {id}=<reason>
+
+Settings (forewarn.toml)
+  [hotspots] enabled = true, severity = \"note\", include_drafts = false
+",
+        id = hotspots::RULE_ID,
+        ask = hotspots::ASK,
+    )
 }
 
 /// A rough distance: how many characters of `a` are missing from `b`'s words, for suggestions.
