@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::{Context, Outcome};
 use crate::ack;
 use crate::cli::CheckArgs;
-use crate::diff::{ChangeSet, NewSide, git, patch};
+use crate::diff::{ChangeSet, ChangedFile, FileStatus, NewSide, git, patch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Snippet};
@@ -208,6 +208,8 @@ impl NewText {
 
 /// Reads a few lines around each line finding from the new version of its file (once per file).
 fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
+    let by_path: HashMap<&str, &ChangedFile> =
+        changes.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut files: HashMap<String, Option<NewText>> = HashMap::new();
     let reader = git::NewFileReader::open(&changes.new_side);
     for f in findings.iter_mut() {
@@ -215,6 +217,12 @@ fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
             continue;
         };
         if f.old_side {
+            continue;
+        }
+        let changed = by_path.get(path).copied();
+        // Every line of an added file is in the diff already: no need to read it again.
+        if let Some(file) = changed.filter(|c| c.status == FileStatus::Added && !c.binary) {
+            f.snippet = diff_only_snippet(file, line);
             continue;
         }
         let text = files.entry(path.to_string()).or_insert_with(|| {
@@ -232,14 +240,13 @@ fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
                     text: text.lines(first, last),
                 })
             }
-            _ => diff_only_snippet(changes, path, line),
+            _ => changed.and_then(|file| diff_only_snippet(file, line)),
         };
     }
 }
 
 /// Without the new file, the added lines next to the match are the best context there is.
-fn diff_only_snippet(changes: &ChangeSet, path: &str, line: u32) -> Option<Snippet> {
-    let file = changes.files.iter().find(|c| c.path == path)?;
+fn diff_only_snippet(file: &ChangedFile, line: u32) -> Option<Snippet> {
     let mut first = line;
     while first > 1 && line - first < CONTEXT_LINES && file.added.get(first - 1).is_some() {
         first -= 1;
