@@ -74,6 +74,8 @@ impl Lines {
         let start = self.text.len() as u32;
         self.text.push_str(line);
         self.spans.push((number, start, self.text.len() as u32));
+        // Lines stay `\n`-separated in the buffer, so a run of them is one slice (a statement).
+        self.text.push('\n');
     }
 
     /// Appends a line given as raw bytes; invalid UTF-8 is replaced, never rejected.
@@ -83,6 +85,17 @@ impl Lines {
 
     pub fn len(&self) -> usize {
         self.spans.len()
+    }
+
+    /// Lines `first..=last` (indices in push order) as one `\n`-joined slice, no copy.
+    pub fn joined(&self, first: usize, last: usize) -> &str {
+        &self.text[self.spans[first].1 as usize..self.spans[last].2 as usize]
+    }
+
+    /// `(line number, start offset in the buffer)` of the line at push index `index`.
+    pub fn position(&self, index: usize) -> (u32, usize) {
+        let (n, start, _) = self.spans[index];
+        (n, start as usize)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -329,13 +329,13 @@ impl<'r> Engine<'r> {
                 let Some(regexes) = &set.set else { continue };
                 let mut matched_rules: Vec<usize> = Vec::new();
                 for stmt in statement::split(lines, sql) {
-                    if !regexes.is_match(&stmt.text) {
+                    if !regexes.is_match(stmt.text) {
                         continue;
                     }
                     matched_rules.clear();
                     matched_rules.extend(
                         regexes
-                            .matches(&stmt.text)
+                            .matches(stmt.text)
                             .into_iter()
                             .map(|p| set.rule_of[p]),
                     );
@@ -474,10 +474,10 @@ fn match_statements(
         return;
     }
     for stmt in statements {
-        let Some(m) = matcher.find(&stmt.text) else {
+        let Some(m) = matcher.find(stmt.text) else {
             continue;
         };
-        if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(&stmt.text) {
+        if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(stmt.text) {
             continue;
         }
         let (line, text) = stmt.line_at(m.start());

@@ -1,27 +1,32 @@
-//! Statements: runs of consecutive changed lines joined, so a regex can see a statement written
-//! over several lines (`ALTER TABLE t` / `ADD CONSTRAINT c FOREIGN KEY ...`).
+//! Statements: runs of consecutive changed lines taken together, so a regex can see a statement
+//! written over several lines (`ALTER TABLE t` / `ADD CONSTRAINT c FOREIGN KEY ...`).
 
 use crate::diff::Lines;
 
 /// The most lines one statement may join: a cap so a file with no terminators stays linear.
 const MAX_LINES: usize = 64;
 
-/// Consecutive lines joined with `\n`, and where each line starts in the text.
+/// Consecutive lines, as one `\n`-joined slice of the side's buffer (no copy).
 pub struct Statement<'a> {
-    pub text: String,
-    /// (line number, start offset in `text`, line text)
-    lines: Vec<(u32, usize, &'a str)>,
+    pub text: &'a str,
+    lines: &'a Lines,
+    /// Push indices of the first and last line in `lines`.
+    first: usize,
+    last: usize,
 }
 
 impl<'a> Statement<'a> {
-    /// The line holding byte `offset` of the statement, and its text.
+    /// The line holding byte `offset` of the statement: its number and text.
     pub fn line_at(&self, offset: usize) -> (u32, &'a str) {
-        let i = self
-            .lines
-            .partition_point(|&(_, start, _)| start <= offset)
-            .saturating_sub(1);
-        let (n, _, text) = self.lines[i];
-        (n, text)
+        let base = self.lines.position(self.first).1;
+        let mut at = self.first;
+        while at < self.last && self.lines.position(at + 1).1 - base <= offset {
+            at += 1;
+        }
+        let (n, start) = self.lines.position(at);
+        let rel = start - base;
+        let rest = &self.text[rel..];
+        (n, rest.split('\n').next().unwrap_or(rest))
     }
 }
 
@@ -29,15 +34,15 @@ impl<'a> Statement<'a> {
 /// calls and DDL that migrations are made of).
 fn depth_change(line: &str) -> i32 {
     let mut depth = 0;
-    let mut quote: Option<char> = None;
-    for c in line.chars() {
+    let mut quote: Option<u8> = None;
+    for c in line.bytes() {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None => match c {
-                '\'' | '"' | '`' => quote = Some(c),
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth -= 1,
+                b'\'' | b'"' | b'`' => quote = Some(c),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth -= 1,
                 _ => {}
             },
         }
@@ -48,40 +53,47 @@ fn depth_change(line: &str) -> i32 {
 /// Splits lines into statements. A statement ends at a gap in line numbers, a blank line, a line
 /// ending with `;`, or (outside SQL, where newlines end statements) a line that leaves brackets
 /// balanced.
-pub fn split(lines: &Lines, sql: bool) -> Vec<Statement<'_>> {
+pub fn split<'a>(lines: &'a Lines, sql: bool) -> Vec<Statement<'a>> {
     let mut out = Vec::new();
-    let mut current: Option<Statement> = None;
+    let mut start: Option<usize> = None;
     let mut depth = 0i32;
     let mut prev: Option<u32> = None;
-    for (n, text) in lines.iter() {
+    let close = |out: &mut Vec<Statement<'a>>, first: usize, last: usize| {
+        out.push(Statement {
+            text: lines.joined(first, last),
+            lines,
+            first,
+            last,
+        });
+    };
+    for (index, (n, text)) in lines.iter().enumerate() {
         if prev.is_some_and(|p| p + 1 != n) {
-            out.extend(current.take());
+            if let Some(first) = start.take() {
+                close(&mut out, first, index - 1);
+            }
             depth = 0;
         }
         prev = Some(n);
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            out.extend(current.take());
+            if let Some(first) = start.take() {
+                close(&mut out, first, index - 1);
+            }
             depth = 0;
             continue;
         }
-        let stmt = current.get_or_insert_with(|| Statement {
-            text: String::new(),
-            lines: Vec::new(),
-        });
-        if !stmt.text.is_empty() {
-            stmt.text.push('\n');
-        }
-        stmt.lines.push((n, stmt.text.len(), text));
-        stmt.text.push_str(text);
+        let first = *start.get_or_insert(index);
         depth += depth_change(text);
-        let ends = trimmed.ends_with(';') || (!sql && depth <= 0) || stmt.lines.len() >= MAX_LINES;
+        let ends = trimmed.ends_with(';') || (!sql && depth <= 0) || index + 1 - first >= MAX_LINES;
         if ends {
-            out.extend(current.take());
+            close(&mut out, first, index);
+            start = None;
             depth = 0;
         }
     }
-    out.extend(current);
+    if let Some(first) = start {
+        close(&mut out, first, lines.len() - 1);
+    }
     out
 }
 
@@ -109,7 +121,7 @@ mod tests {
             (9, "DROP TABLE x"),
         ]);
         let s = split(&l, true);
-        let texts: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
+        let texts: Vec<&str> = s.iter().map(|s| s.text).collect();
         assert_eq!(
             texts,
             vec![
@@ -120,7 +132,12 @@ mod tests {
         );
         let fk = s[0].text.find("FOREIGN").unwrap();
         assert_eq!(s[0].line_at(fk).0, 2);
-        assert_eq!(s[0].line_at(0).0, 1);
+        assert_eq!(
+            s[0].line_at(fk).1,
+            "  ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);"
+        );
+        assert_eq!(s[0].line_at(0), (1, "ALTER TABLE orders"));
+        assert_eq!(s[2].line_at(0), (9, "DROP TABLE x"));
     }
 
     #[test]
@@ -146,7 +163,8 @@ mod tests {
             l.push(*n, t);
         }
         let s = split(&l, true);
-        assert!(s.iter().all(|s| s.lines.len() <= MAX_LINES));
-        assert_eq!(s.iter().map(|s| s.lines.len()).sum::<usize>(), 200);
+        assert!(s.iter().all(|s| s.last + 1 - s.first <= MAX_LINES));
+        assert_eq!(s.iter().map(|s| s.last + 1 - s.first).sum::<usize>(), 200);
+        assert_eq!(s[1].line_at(0).0, 65);
     }
 }
