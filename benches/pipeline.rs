@@ -110,6 +110,49 @@ fn main() {
         ratio(check10, check)
     );
 
+    // Issue 3's comparison: all packs against the starter packs (migrations, config, rollout) on
+    // realistic migrations: the labelled corpus, replicated 40 times as one patch.
+    let corpus_patch = dir.path().join("corpus.patch");
+    let (patch_files, patch_lines) = write_corpus_patch(&corpus_patch, 40);
+    let starter = dir.path().join("starter.toml");
+    write_starter_config(&starter);
+    let patch_arg = corpus_patch.to_string_lossy().into_owned();
+    let starter_arg = starter.to_string_lossy().into_owned();
+    let patch_args = [
+        "check",
+        "--patch",
+        &patch_arg,
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+    ];
+    let all_packs = median(runs, || {
+        time_to_null(Command::new(&bin).current_dir(dir.path()).args(patch_args))
+    });
+    let starter_packs = median(runs, || {
+        time_to_null(
+            Command::new(&bin)
+                .current_dir(dir.path())
+                .args(patch_args)
+                .args(["--config", &starter_arg]),
+        )
+    });
+    println!();
+    println!("corpus x40 as a patch: {patch_files} files, {patch_lines} added lines");
+    println!(
+        "check, all packs             {:>8.3}s",
+        all_packs.as_secs_f64()
+    );
+    println!(
+        "check, starter packs         {:>8.3}s",
+        starter_packs.as_secs_f64()
+    );
+    println!(
+        "ratio all / starter          {:>8.2}x",
+        ratio(all_packs, starter_packs)
+    );
+
     // Backtest over the generated history.
     let range = "history-start..history";
     let log = median(runs.min(3), || {
@@ -457,6 +500,56 @@ fn write_rule_copies(_bin: &Path, _repo: &Path, dir: &Path, copies: usize) {
         format!("rule_dirs = [{:?}]\n", rules_dir.to_string_lossy()),
     )
     .unwrap();
+}
+
+/// The labelled corpus (tests/corpus/*.diff), `copies` times under `svcNN/` prefixes, as one
+/// patch. Returns (files, added lines).
+fn write_corpus_patch(path: &Path, copies: usize) -> (usize, usize) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut diffs: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "diff"))
+        .collect();
+    diffs.sort();
+    let texts: Vec<String> = diffs
+        .iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
+        .collect();
+    let header = regex::Regex::new(r"(?m)^diff --git a/(\S+) b/(\S+)").unwrap();
+    let sides = regex::Regex::new(r"(?m)^(--- a/|\+\+\+ b/|rename from |rename to )").unwrap();
+    let mut out = String::new();
+    let (mut files, mut lines) = (0, 0);
+    for copy in 0..copies {
+        let prefix = format!("svc{copy:02}/");
+        for text in &texts {
+            let text = header.replace_all(text, |c: &regex::Captures| {
+                format!("diff --git a/{prefix}{} b/{prefix}{}", &c[1], &c[2])
+            });
+            let text = sides.replace_all(&text, |c: &regex::Captures| format!("{}{prefix}", &c[1]));
+            files += text.matches("diff --git").count();
+            lines += text
+                .lines()
+                .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+                .count();
+            out.push_str(&text);
+        }
+    }
+    std::fs::write(path, out).unwrap();
+    (files, lines)
+}
+
+/// A config that disables the packs the starter set did not have (migration operations,
+/// process), for issue 3's comparison.
+fn write_starter_config(path: &Path) {
+    let packs = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let id_line = regex::Regex::new(r#"(?m)^id = "([^"]+)""#).unwrap();
+    let mut ids = Vec::new();
+    for pack in ["migration-operations.toml", "process.toml"] {
+        let text = std::fs::read_to_string(packs.join(pack)).unwrap();
+        ids.extend(id_line.captures_iter(&text).map(|c| format!("{:?}", &c[1])));
+    }
+    std::fs::write(path, format!("[rules]\ndisable = [{}]\n", ids.join(", "))).unwrap();
 }
 
 fn rule_count(bin: &Path, repo: &Path, extra: &[&str]) -> usize {
