@@ -27,6 +27,9 @@ pub use compile::{CompiledRule, GlobMatcher};
 pub struct Engine<'r> {
     rules: Vec<CompiledRule<'r>>,
     exclude: GlobMatcher,
+    /// The team's rule folders: their files hold rule definitions and example diffs, which
+    /// line rules for every file would match as if they were code.
+    rule_dirs: GlobMatcher,
     components: Vec<(String, crate::rules::Rollout, GlobMatcher)>,
     max_components: Option<usize>,
     /// Every rule's `paths` globs in one set; `path_rule[i]` is the rule of glob `i`.
@@ -140,6 +143,13 @@ impl<'r> Engine<'r> {
                     .chain([format!("{}/**", config.ledger.trim_end_matches('/'))])
                     .collect::<Vec<_>>(),
             ),
+            rule_dirs: GlobMatcher::new(
+                &config
+                    .rule_dirs
+                    .iter()
+                    .map(|d| format!("{}/**", d.trim_end_matches('/')))
+                    .collect::<Vec<_>>(),
+            ),
             components: config
                 .components
                 .iter()
@@ -219,6 +229,14 @@ impl<'r> Engine<'r> {
         candidates.sort_unstable();
         candidates.dedup();
         candidates.retain(|&i| self.is_candidate(&self.rules[i], file));
+        if self.rule_dirs.is_match(&file.path) {
+            // Rule files hold example diffs: a line rule that applies to every file would match
+            // them as code. Rules that name such paths on purpose (the process pack) keep them.
+            candidates.retain(|&i| {
+                let m = &self.rules[i].rule.matcher;
+                !m.has_line_patterns() || !m.paths.is_empty()
+            });
+        }
         FileFacts {
             file,
             candidates,

@@ -308,3 +308,25 @@ fn the_ledger_is_never_part_of_a_change() {
     assert_eq!(out.files_checked, 0);
     assert!(out.findings.is_empty());
 }
+
+#[test]
+fn rule_files_are_not_code_to_rules_for_every_file() {
+    let lines = rule("[rule.match]\nadded = ['schedule:']\n");
+    let paths = rule("[rule.match]\npaths = ['.forewarn/**']\nadded = ['schedule:']\n");
+    let team_rule = file(
+        ".forewarn/rules/cron.toml",
+        FileStatus::Added,
+        &[
+            "diff = \"\"\"",
+            "+  schedule: \"0 3 * * *\"",
+            "  schedule: \"0 3 * * *\"",
+        ],
+    );
+    let config = Config::default();
+    assert!(run(&lines, &config, vec![team_rule.clone()]).is_empty());
+    // a rule that names the rule folder on purpose still reads its lines
+    assert_eq!(run(&paths, &config, vec![team_rule.clone()]).len(), 2);
+    let mut elsewhere = team_rule;
+    elsewhere.path = "deploy/cron.yaml".into();
+    assert_eq!(run(&lines, &config, vec![elsewhere]).len(), 2);
+}
