@@ -444,108 +444,276 @@ enum NewBlobs {
     Worktree,
 }
 
+/// What reading one delta's lines takes, decided before any blob is read.
+enum Read {
+    /// Nothing to read: a submodule, or no side with content.
+    Nothing,
+    /// Every line of whole blobs: an added file (old side `None`), a deleted one (new side
+    /// `None`), or a file that became a symlink or the reverse (both).
+    Whole {
+        old: Option<Oid>,
+        new: Option<Oid>,
+        /// The new side is a file in the working tree, read (and filtered) from disk.
+        new_from_worktree: bool,
+    },
+    /// The diff of two stored blobs.
+    Blobs { old: Oid, new: Oid },
+    /// A delta only the diff can produce (its new side is in the working tree).
+    FromDiff(usize),
+}
+
+/// One delta: the file it describes and how to read its lines.
+struct Job {
+    file: ChangedFile,
+    old_path: Vec<u8>,
+    new_path: Vec<u8>,
+    read: Read,
+    /// Only the mode changed, if no line did (see [`mode_differs`]).
+    mode_differs: bool,
+}
+
+/// Deltas below this many are read on the calling thread: opening a repository per thread
+/// costs more than it saves on a small change.
+const PARALLEL_READ_MIN: usize = 64;
+
 /// The files of a diff with their added and removed lines.
+///
+/// Deltas are planned first (cheap: ids, paths, modes), then read. Reading is most of the cost
+/// of a large change (inflating blobs and diffing them), so the blobs of a stored change are
+/// read on every thread, each with its own handle on the repository, in the delta order.
 fn changed_files(repo: &Repository, diff: &Diff<'_>, new: NewBlobs) -> Result<Vec<ChangedFile>> {
+    let parallel = diff.deltas().len() >= PARALLEL_READ_MIN
+        && rayon::current_thread_index().is_none()
+        && rayon::current_num_threads() > 1;
+    read_changed_files(repo, diff, new, parallel)
+}
+
+/// [`changed_files`], on every thread when `parallel` (and the new side is stored).
+fn read_changed_files(
+    repo: &Repository,
+    diff: &Diff<'_>,
+    new: NewBlobs,
+    parallel: bool,
+) -> Result<Vec<ChangedFile>> {
+    let jobs: Vec<Job> = diff
+        .deltas()
+        .enumerate()
+        .filter_map(|(idx, delta)| plan(idx, &delta, new))
+        .collect();
     let error = |e: git2::Error| diff_error(repo, "the changed files", &e);
-    let mut files = Vec::with_capacity(diff.deltas().len());
-    let mut binary = BinaryCheck::new(repo);
-    for (idx, delta) in diff.deltas().enumerate() {
-        let Some(mut file) = changed_file(&delta) else {
-            continue;
-        };
-        // A submodule's only "line" is `Subproject commit <id>`: not content.
-        if delta.old_file().mode() == FileMode::Commit
-            || delta.new_file().mode() == FileMode::Commit
-        {
-            files.push(file);
-            continue;
+    let parallel = parallel && new == NewBlobs::Stored;
+    // Asked once here for every thread; otherwise when the first file needs it.
+    let attributes = parallel.then(|| attributes_may_set_diff(repo));
+    let mut read: Vec<Option<ChangedFile>> = match attributes {
+        Some(attributes) => read_in_parallel(repo, &jobs, attributes).map_err(error)?,
+        None => Vec::new(),
+    };
+    read.resize_with(jobs.len(), || None);
+    // Whatever no thread read (a small change, or no thread could open the repository).
+    let mut binary = BinaryCheck::new(repo, attributes);
+    let mut opts = diff_options();
+    for (job, slot) in jobs.iter().zip(read.iter_mut()) {
+        if slot.is_none() {
+            *slot = Some(read_job(repo, Some(diff), &mut binary, &mut opts, job).map_err(error)?);
         }
-        let typechange = delta.status() == Delta::Typechange;
-        let (whole_old, whole_new) = match file.status {
-            // libgit2 gives no lines for a file that became a symlink (or the reverse); git shows
-            // a deletion and an addition, and so does this.
-            _ if typechange => (true, true),
-            FileStatus::Added => (false, new == NewBlobs::Stored),
-            FileStatus::Deleted => (true, false),
-            _ => (false, false),
+    }
+    Ok(read.into_iter().flatten().collect())
+}
+
+/// Reads `jobs` on every thread of the pool; `None` where no thread got to a job.
+fn read_in_parallel(
+    repo: &Repository,
+    jobs: &[Job],
+    attributes: bool,
+) -> std::result::Result<Vec<Option<ChangedFile>>, git2::Error> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let git_dir = repo.path().to_path_buf();
+    let per_thread = rayon::broadcast(|_| {
+        // libgit2 handles are not shared between threads: each opens its own.
+        let Ok(repo) = Repository::open(&git_dir) else {
+            return Ok(Vec::new());
         };
-        if whole_old || whole_new {
-            if whole_old {
-                let old = delta.old_file();
-                let blob = stored_blob(repo, &old).map_err(error)?;
-                if let Some(blob) = blob {
-                    let path = old.path_bytes().unwrap_or_default();
-                    file.binary |= !binary.push_whole(&mut file.removed, path, blob.content());
+        let mut binary = BinaryCheck::new(&repo, Some(attributes));
+        let mut opts = diff_options();
+        let mut out = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(at) else { break };
+            match read_job(&repo, None, &mut binary, &mut opts, job) {
+                Ok(file) => out.push((at, file)),
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
                 }
             }
-            if whole_new {
-                let new_file = delta.new_file();
-                let path = new_file.path_bytes().unwrap_or_default();
-                let pushed = match new {
-                    NewBlobs::Stored => stored_blob(repo, &new_file)
-                        .map_err(error)?
-                        .map(|blob| binary.push_whole(&mut file.added, path, blob.content())),
-                    NewBlobs::Worktree => repo
-                        .workdir()
-                        .and_then(|w| read_worktree_file(w, &file.path))
-                        .map(|content| binary.push_whole(&mut file.added, path, &content)),
-                };
-                file.binary |= pushed == Some(false);
-            }
-            if file.binary {
-                file.added = Lines::new();
-                file.removed = Lines::new();
-            }
-            files.push(file);
-            continue;
         }
-        let Some(patch) = Patch::from_diff(diff, idx).map_err(error)? else {
-            files.push(file);
-            continue;
-        };
-        if patch.delta().flags().is_binary() {
-            file.binary = true;
-        } else {
-            for hunk in 0..patch.num_hunks() {
-                for at in 0..patch.num_lines_in_hunk(hunk).map_err(error)? {
-                    let line = patch.line_in_hunk(hunk, at).map_err(error)?;
-                    match line.origin() {
-                        '+' => file
-                            .added
-                            .push_bytes(line.new_lineno().unwrap_or(0), line.content()),
-                        '-' => file
-                            .removed
-                            .push_bytes(line.old_lineno().unwrap_or(0), line.content()),
-                        // Context, and `\ No newline at end of file` (`=`, `>`, `<`).
-                        _ => {}
+        Ok(out)
+    });
+    let mut read: Vec<Option<ChangedFile>> = Vec::with_capacity(jobs.len());
+    read.resize_with(jobs.len(), || None);
+    for files in per_thread {
+        for (at, file) in files? {
+            read[at] = Some(file);
+        }
+    }
+    Ok(read)
+}
+
+/// How to read one delta; `None` for deltas that are no change.
+fn plan(idx: usize, delta: &git2::DiffDelta<'_>, new: NewBlobs) -> Option<Job> {
+    let file = changed_file(delta)?;
+    let (old_file, new_file) = (delta.old_file(), delta.new_file());
+    let blob = |side: &git2::DiffFile<'_>| {
+        let is_blob = is_blob_mode(side.mode()) || side.mode() == FileMode::Link;
+        (is_blob && side.is_valid_id() && !side.id().is_zero()).then(|| side.id())
+    };
+    let read = if old_file.mode() == FileMode::Commit || new_file.mode() == FileMode::Commit {
+        // A submodule's only "line" is `Subproject commit <id>`: not content.
+        Read::Nothing
+    } else if delta.status() == Delta::Typechange {
+        // libgit2 gives no lines for a file that became a symlink (or the reverse); git shows
+        // a deletion and an addition, and so does this.
+        Read::Whole {
+            old: blob(&old_file),
+            new: blob(&new_file),
+            new_from_worktree: new == NewBlobs::Worktree,
+        }
+    } else {
+        match (file.status, new) {
+            (FileStatus::Added, NewBlobs::Stored) => Read::Whole {
+                old: None,
+                new: blob(&new_file),
+                new_from_worktree: false,
+            },
+            (FileStatus::Deleted, _) => Read::Whole {
+                old: blob(&old_file),
+                new: None,
+                new_from_worktree: false,
+            },
+            (_, NewBlobs::Stored) => match (blob(&old_file), blob(&new_file)) {
+                (Some(old), Some(new)) => Read::Blobs { old, new },
+                (old, new) => Read::Whole {
+                    old,
+                    new,
+                    new_from_worktree: false,
+                },
+            },
+            (_, NewBlobs::Worktree) => Read::FromDiff(idx),
+        }
+    };
+    Some(Job {
+        old_path: old_file.path_bytes().unwrap_or_default().to_vec(),
+        new_path: new_file.path_bytes().unwrap_or_default().to_vec(),
+        mode_differs: mode_differs(delta),
+        file,
+        read,
+    })
+}
+
+/// Reads one delta's lines. `diff` is needed only for [`Read::FromDiff`] (never on other
+/// threads: a diff of the working tree is read on the calling thread).
+fn read_job(
+    repo: &Repository,
+    diff: Option<&Diff<'_>>,
+    binary: &mut BinaryCheck<'_>,
+    opts: &mut DiffOptions,
+    job: &Job,
+) -> std::result::Result<ChangedFile, git2::Error> {
+    let mut file = job.file.clone();
+    match job.read {
+        Read::Nothing => return Ok(file),
+        Read::Whole {
+            old,
+            new,
+            new_from_worktree,
+        } => {
+            if let Some(id) = old {
+                let blob = repo.find_blob(id)?;
+                file.binary |= !binary.push_whole(&mut file.removed, &job.old_path, blob.content());
+            }
+            if let Some(id) = new {
+                let blob = repo.find_blob(id)?;
+                file.binary |= !binary.push_whole(&mut file.added, &job.new_path, blob.content());
+            } else if new_from_worktree {
+                let content = repo
+                    .workdir()
+                    .and_then(|w| read_worktree_file(w, &file.path));
+                if let Some(content) = content {
+                    file.binary |= !binary.push_whole(&mut file.added, &job.new_path, &content);
+                }
+            }
+        }
+        Read::Blobs { old, new } => {
+            // The blobs are diffed as plain buffers, outside the repository, so libgit2 looks
+            // no attributes up for them (it would for every file, statting every attributes
+            // file on the way: more than the diff costs). `BinaryCheck` asks instead, and only
+            // when some attributes file can set `diff`.
+            match binary.by_attributes(&job.new_path) {
+                Some(true) => file.binary = true,
+                by_attributes => {
+                    opts.force_text(by_attributes == Some(false));
+                    let (old, new) = (repo.find_blob(old)?, repo.find_blob(new)?);
+                    let (old, new) = (old.content(), new.content());
+                    let too_large = |b: &[u8]| b.len() as u64 > BinaryCheck::MAX_TEXT_SIZE;
+                    if too_large(old) || too_large(new) {
+                        file.binary = true;
+                    } else {
+                        let patch = Patch::from_buffers(old, None, new, None, Some(opts))?;
+                        push_patch(&mut file, &patch)?;
                     }
                 }
             }
         }
-        // libgit2 calls a flipped executable bit Modified; with no content change it is Mode.
-        if file.status == FileStatus::Modified
-            && mode_differs(&delta)
-            && file.added.is_empty()
-            && file.removed.is_empty()
-            && !file.binary
-        {
-            file.status = FileStatus::Mode;
+        Read::FromDiff(idx) => {
+            if let Some(patch) = diff
+                .map(|d| Patch::from_diff(d, idx))
+                .transpose()?
+                .flatten()
+            {
+                push_patch(&mut file, &patch)?;
+            }
         }
-        files.push(file);
     }
-    Ok(files)
+    if file.binary {
+        file.added = Lines::new();
+        file.removed = Lines::new();
+    }
+    // libgit2 calls a flipped executable bit Modified; with no content change it is Mode.
+    if file.status == FileStatus::Modified
+        && job.mode_differs
+        && file.added.is_empty()
+        && file.removed.is_empty()
+        && !file.binary
+    {
+        file.status = FileStatus::Mode;
+    }
+    Ok(file)
 }
 
-/// The blob one side of a delta names, if it has one (not a submodule, not a working-tree file).
-fn stored_blob<'r>(
-    repo: &'r Repository,
-    side: &git2::DiffFile<'_>,
-) -> std::result::Result<Option<git2::Blob<'r>>, git2::Error> {
-    let is_blob = is_blob_mode(side.mode()) || side.mode() == FileMode::Link;
-    if !is_blob || !side.is_valid_id() || side.id().is_zero() {
-        return Ok(None);
+/// The added and removed lines of a patch, or the binary flag.
+fn push_patch(file: &mut ChangedFile, patch: &Patch<'_>) -> std::result::Result<(), git2::Error> {
+    if patch.delta().flags().is_binary() {
+        file.binary = true;
+        return Ok(());
     }
-    repo.find_blob(side.id()).map(Some)
+    for hunk in 0..patch.num_hunks() {
+        for at in 0..patch.num_lines_in_hunk(hunk)? {
+            let line = patch.line_in_hunk(hunk, at)?;
+            match line.origin() {
+                '+' => file
+                    .added
+                    .push_bytes(line.new_lineno().unwrap_or(0), line.content()),
+                '-' => file
+                    .removed
+                    .push_bytes(line.old_lineno().unwrap_or(0), line.content()),
+                // Context, and `\ No newline at end of file` (`=`, `>`, `<`).
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every line of a whole file, numbered from 1, split the way diff splits: at `\n`, with a last
@@ -555,9 +723,14 @@ fn push_whole(lines: &mut Lines, content: &[u8]) {
         return;
     }
     let content = content.strip_suffix(b"\n").unwrap_or(content);
+    lines.reserve(content.len() + 1, memchr_count(content) + 1);
     for (i, line) in content.split(|&b| b == b'\n').enumerate() {
         lines.push_bytes(u32::try_from(i + 1).unwrap_or(u32::MAX), line);
     }
+}
+
+fn memchr_count(content: &[u8]) -> usize {
+    content.iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Decides, as diff would, whether a whole file read from its blob is binary: its `diff`
@@ -576,10 +749,12 @@ impl<'r> BinaryCheck<'r> {
     /// libgit2's default `max_size`: larger files are binary without being read.
     const MAX_TEXT_SIZE: u64 = 512 * 1024 * 1024;
 
-    fn new(repo: &'r Repository) -> Self {
+    /// `attributes`: whether any attributes file could set `diff` ([`attributes_may_set_diff`]),
+    /// when already known.
+    fn new(repo: &'r Repository, attributes: Option<bool>) -> Self {
         BinaryCheck {
             repo,
-            attributes: None,
+            attributes,
             drivers: HashMap::new(),
         }
     }
@@ -1455,6 +1630,101 @@ mod tests {
         assert!(file(&set, "old.lock").binary);
         assert!(file(&set, "new.lock").binary);
         assert!(!file(&set, "plain.txt").binary);
+    }
+
+    /// Stored changes are read on every thread past a size; the result must not depend on it.
+    #[cfg(unix)]
+    #[test]
+    fn stored_changes_read_the_same_on_one_thread_and_on_many() {
+        let s = Scratch::new();
+        s.write(".gitattributes", "*.lock -diff\n*.forced diff\n");
+        for i in 0..30 {
+            s.write(&format!("src/m{i}.py"), numbered(20));
+            s.write(&format!("gone/d{i}.txt"), format!("deleted {i}\n"));
+        }
+        s.write("deps.lock", "a 1\n");
+        s.write("data.forced", "a\0b\n");
+        s.write("raw.bin", "a\0b\n");
+        s.write("crlf.txt", "one\r\ntwo\r\n");
+        s.write("run.sh", "echo\n");
+        s.write("link", "target\n");
+        s.write("moved/before.rb", numbered(30));
+        s.commit("base");
+        for i in 0..30 {
+            let mut text = numbered(20).replace("line 5\n", &format!("changed {i}\n"));
+            text.push_str("appended\n");
+            s.write(&format!("src/m{i}.py"), text);
+            s.write(&format!("new/a{i}.sql"), format!("DROP TABLE t{i};\n"));
+        }
+        std::fs::remove_dir_all(s.path().join("gone")).unwrap();
+        s.write("deps.lock", "a 2\n");
+        s.write("data.forced", "a\0c\n");
+        s.write("raw.bin", "a\0c\n");
+        s.write("crlf.txt", "one\r\nTWO\r\n");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            s.path().join("run.sh"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        std::fs::remove_file(s.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("elsewhere", s.path().join("link")).unwrap();
+        std::fs::create_dir_all(s.path().join("moved/after")).unwrap();
+        std::fs::rename(
+            s.path().join("moved/before.rb"),
+            s.path().join("moved/after/after.rb"),
+        )
+        .unwrap();
+        s.write(
+            "moved/after/after.rb",
+            numbered(30).replace("line 3\n", "edited\n"),
+        );
+        s.commit("change");
+        let repo = s.repo();
+        let tree = |rev: &str| repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
+        let (old, new) = (tree("HEAD~1"), tree("HEAD"));
+        let mut diff = repo
+            .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut diff_options()))
+            .unwrap();
+        find_renames(&repo, &mut diff, false).unwrap();
+        assert!(diff.deltas().len() >= PARALLEL_READ_MIN);
+        let one = read_changed_files(&repo, &diff, NewBlobs::Stored, false).unwrap();
+        let many = read_changed_files(&repo, &diff, NewBlobs::Stored, true).unwrap();
+        assert_eq!(one, many);
+        let set = ChangeSet {
+            files: many,
+            commits: Vec::new(),
+            new_side: NewSide::DiffOnly,
+            description: String::new(),
+            head_commit: None,
+        };
+        assert_eq!(
+            lines(&file(&set, "src/m7.py").added),
+            [(5, "changed 7"), (21, "appended")]
+        );
+        assert_eq!(lines(&file(&set, "src/m7.py").removed), [(5, "line 5")]);
+        assert_eq!(
+            lines(&file(&set, "new/a3.sql").added),
+            [(1, "DROP TABLE t3;")]
+        );
+        assert_eq!(
+            lines(&file(&set, "gone/d4.txt").removed),
+            [(1, "deleted 4")]
+        );
+        assert!(file(&set, "deps.lock").binary);
+        assert!(file(&set, "raw.bin").binary);
+        let forced = file(&set, "data.forced");
+        assert!(!forced.binary);
+        assert_eq!(lines(&forced.added), [(1, "a\0c")]);
+        assert_eq!(lines(&file(&set, "crlf.txt").added), [(2, "TWO")]);
+        assert_eq!(file(&set, "run.sh").status, FileStatus::Mode);
+        let link = file(&set, "link");
+        assert_eq!(lines(&link.added), [(1, "elsewhere")]);
+        assert_eq!(lines(&link.removed), [(1, "target")]);
+        let moved = file(&set, "moved/after/after.rb");
+        assert_eq!(moved.status, FileStatus::Renamed);
+        assert_eq!(moved.old_path.as_deref(), Some("moved/before.rb"));
+        assert_eq!(lines(&moved.added), [(3, "edited")]);
     }
 
     #[cfg(unix)]

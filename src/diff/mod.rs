@@ -67,6 +67,12 @@ impl Lines {
         Self::default()
     }
 
+    /// Makes room for `bytes` more bytes of text in `lines` more lines.
+    pub fn reserve(&mut self, bytes: usize, lines: usize) {
+        self.text.reserve(bytes);
+        self.spans.reserve(lines);
+    }
+
     /// Appends a line. A trailing `\r` or `\n` is dropped, so CRLF files match like LF files.
     pub fn push(&mut self, number: u32, line: &str) {
         let line = line.strip_suffix('\n').unwrap_or(line);
