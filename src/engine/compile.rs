@@ -34,40 +34,47 @@ impl GlobMatcher {
 
 /// A list of regexes: a RegexSet answers "any?", the single regexes give the matched text.
 ///
-/// Compiled on first use: most rules never see a file they apply to, and compiling every regex
-/// of every rule up front was most of the cost of a run with many rules.
+/// Compiled on first use, and each single regex only once it is the one that matched: most
+/// rules never see a file they apply to, and compiling every regex of every rule up front was
+/// most of the cost of a run with many rules.
 #[derive(Debug)]
 pub struct LineMatcher {
     patterns: Vec<String>,
-    compiled: OnceLock<(Option<RegexSet>, Vec<Regex>)>,
+    set: OnceLock<Option<RegexSet>>,
+    each: Vec<OnceLock<Option<Regex>>>,
 }
 
 impl LineMatcher {
     pub fn new(patterns: &[String]) -> LineMatcher {
         LineMatcher {
             patterns: patterns.to_vec(),
-            compiled: OnceLock::new(),
+            set: OnceLock::new(),
+            each: patterns.iter().map(|_| OnceLock::new()).collect(),
         }
     }
 
-    fn compiled(&self) -> &(Option<RegexSet>, Vec<Regex>) {
-        self.compiled.get_or_init(|| {
-            let each: Vec<Regex> = self
-                .patterns
-                .iter()
-                .filter_map(|p| Regex::new(p).ok())
-                .collect();
-            let set = if each.is_empty() {
-                None
-            } else {
-                RegexSet::new(each.iter().map(Regex::as_str)).ok()
-            };
-            (set, each)
-        })
+    /// All the patterns in one set (the loader has checked them: one that fails to compile
+    /// here, past a size limit, leaves the set matching nothing).
+    fn set(&self) -> Option<&RegexSet> {
+        self.set
+            .get_or_init(|| RegexSet::new(&self.patterns).ok())
+            .as_ref()
+    }
+
+    /// Pattern `index` on its own.
+    fn single(&self, index: usize) -> Option<&Regex> {
+        self.each
+            .get(index)?
+            .get_or_init(|| Regex::new(&self.patterns[index]).ok())
+            .as_ref()
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        !self.patterns.is_empty() && self.compiled().0.as_ref().is_some_and(|s| s.is_match(text))
+        match self.patterns.len() {
+            0 => false,
+            1 => self.single(0).is_some_and(|r| r.is_match(text)),
+            _ => self.set().is_some_and(|s| s.is_match(text)),
+        }
     }
 
     /// Whether there is any regex to match.
@@ -77,32 +84,34 @@ impl LineMatcher {
 
     /// The first match of the first matching regex, if any regex matches.
     pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        if self.patterns.is_empty() {
-            return None;
+        match self.patterns.len() {
+            0 => None,
+            1 => self.single(0)?.find(text),
+            _ => {
+                let set = self.set()?;
+                // `is_match` stops at the first match; most text matches nothing.
+                if !set.is_match(text) {
+                    return None;
+                }
+                let first = set.matches(text).into_iter().next()?;
+                self.find_with(first, text)
+            }
         }
-        let (set, each) = self.compiled();
-        if let [only] = each.as_slice() {
-            return only.find(text);
-        }
-        let set = set.as_ref()?;
-        // `is_match` stops at the first match; most text matches nothing.
-        if !set.is_match(text) {
-            return None;
-        }
-        let first = set.matches(text).into_iter().next()?;
-        each[first].find(text)
+    }
+
+    /// The match of pattern `index` alone (when a combined set already said which one matched).
+    pub fn find_with<'t>(&self, index: usize, text: &'t str) -> Option<regex::Match<'t>> {
+        self.single(index)?.find(text)
     }
 }
 
-/// One rule, ready to match.
+/// One rule's regexes, ready to match. (Its globs are matched for all rules at once: see
+/// `Engine`.)
 #[derive(Debug)]
 pub struct CompiledRule<'r> {
     pub rule: &'r Rule,
-    pub paths: GlobMatcher,
-    pub exclude: GlobMatcher,
     pub added: LineMatcher,
     pub removed: LineMatcher,
-    pub unless_changed: GlobMatcher,
     pub unless_added: LineMatcher,
     pub unless_matched: LineMatcher,
 }
@@ -111,11 +120,8 @@ impl<'r> CompiledRule<'r> {
     pub fn new(rule: &'r Rule) -> CompiledRule<'r> {
         CompiledRule {
             rule,
-            paths: GlobMatcher::new(&rule.matcher.paths),
-            exclude: GlobMatcher::new(&rule.matcher.exclude),
             added: LineMatcher::new(&rule.matcher.added),
             removed: LineMatcher::new(&rule.matcher.removed),
-            unless_changed: GlobMatcher::new(&rule.unless.changed),
             unless_added: LineMatcher::new(&rule.unless.added),
             unless_matched: LineMatcher::new(&rule.unless.matched),
         }

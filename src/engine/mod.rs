@@ -36,6 +36,8 @@ pub struct Engine<'r> {
     paths: IndexedGlobs,
     /// Rules with no `paths`: candidates for every file.
     unpathed: Vec<usize>,
+    /// Every rule's `exclude` globs in one set.
+    excludes: IndexedGlobs,
     /// Every rule's `unless.changed` globs in one set.
     unless_changed: IndexedGlobs,
     /// Combined line regexes, by (candidate rules, removed side).
@@ -93,8 +95,8 @@ type LineSetKey = (Vec<usize>, bool);
 /// The line regexes of several rules in one RegexSet.
 struct LineSet {
     set: Option<regex::RegexSet>,
-    /// Rule of each pattern in `set`.
-    rule_of: Vec<usize>,
+    /// Rule of each pattern in `set`, and the pattern's index in that rule's list.
+    rule_of: Vec<(usize, usize)>,
 }
 
 /// What one run of the engine found.
@@ -127,6 +129,12 @@ impl<'r> Engine<'r> {
             unpathed: (0..rules.len())
                 .filter(|&i| rules[i].matcher.paths.is_empty())
                 .collect(),
+            excludes: IndexedGlobs::new(
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i, r.matcher.exclude.as_slice())),
+            ),
             unless_changed: IndexedGlobs::new(
                 rules
                     .iter()
@@ -228,7 +236,11 @@ impl<'r> Engine<'r> {
         candidates.extend(&self.unpathed);
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|&i| self.is_candidate(&self.rules[i], file));
+        // A renamed file counts by its new path; a deleted one by the path it had.
+        let excluded = self.excludes.rules_matching(&file.path);
+        candidates.retain(|&i| {
+            excluded.binary_search(&i).is_err() && self.is_candidate(&self.rules[i], file)
+        });
         if self.rule_dirs.is_match(&file.path) {
             // Rule files hold example diffs: a line rule that applies to every file would match
             // them as code. Rules that name such paths on purpose (the process pack) keep them.
@@ -247,10 +259,6 @@ impl<'r> Engine<'r> {
     fn is_candidate(&self, rule: &CompiledRule, file: &ChangedFile) -> bool {
         let m = &rule.rule.matcher;
         if !m.status.is_empty() && !m.status.contains(&file.status) {
-            return false;
-        }
-        // A renamed file counts by its new path; a deleted one by the path it had.
-        if rule.exclude.is_match(&file.path) {
             return false;
         }
         if !m.rollout.is_empty()
@@ -278,9 +286,12 @@ impl<'r> Engine<'r> {
         let mut rule_of = Vec::new();
         for &r in rules {
             let m = &self.rules[r].rule.matcher;
-            for p in if removed { &m.removed } else { &m.added } {
+            for (at, p) in if removed { &m.removed } else { &m.added }
+                .iter()
+                .enumerate()
+            {
                 patterns.push(p.as_str());
-                rule_of.push(r);
+                rule_of.push((r, at));
             }
         }
         let set = Arc::new(LineSet {
@@ -328,9 +339,7 @@ impl<'r> Engine<'r> {
             } else if file.binary {
                 // Binary files keep their path rules but have no lines to match.
             } else if m.statements {
-                if !is_handled(rule, file) {
-                    statement_rules.push(i);
-                }
+                statement_rules.push(i);
             } else {
                 line_rules.push(i);
             }
@@ -345,8 +354,13 @@ impl<'r> Engine<'r> {
             let removed = statement::split(&file.removed, sql);
             for &i in &statement_rules {
                 let rule = &self.rules[i];
+                let found = out.len();
                 match_statements(rule, file, &added, &rule.added, false, &mut out);
                 match_statements(rule, file, &removed, &rule.removed, true, &mut out);
+                // `unless.added` reads every added line: asked only of rules that matched.
+                if out.len() > found && is_handled(rule, file) {
+                    out.truncate(found);
+                }
             }
         }
         if !line_rules.is_empty() {
@@ -357,21 +371,26 @@ impl<'r> Engine<'r> {
                 }
                 let set = self.line_set(&line_rules, removed);
                 let Some(regexes) = &set.set else { continue };
-                let mut matched_rules: Vec<usize> = Vec::new();
+                let mut matched_rules: Vec<(usize, usize)> = Vec::new();
                 for (line, text) in lines.iter() {
                     if !regexes.is_match(text) {
                         continue;
                     }
+                    // Each rule's first matching pattern (the set lists them in rule order).
                     matched_rules.clear();
-                    matched_rules.extend(regexes.matches(text).into_iter().map(|p| set.rule_of[p]));
-                    matched_rules.dedup();
-                    for &i in &matched_rules {
+                    for p in regexes.matches(text).into_iter() {
+                        let (rule, at) = set.rule_of[p];
+                        if matched_rules.last().is_none_or(|&(r, _)| r != rule) {
+                            matched_rules.push((rule, at));
+                        }
+                    }
+                    for &(i, at) in &matched_rules {
                         let rule = &self.rules[i];
                         if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {
                             continue;
                         }
                         let matcher = if removed { &rule.removed } else { &rule.added };
-                        let Some(m) = matcher.find(text) else {
+                        let Some(m) = matcher.find_with(at, text) else {
                             continue;
                         };
                         if !rule.rule.unless.matched.is_empty()
