@@ -7,6 +7,9 @@ use clap::Parser;
 use forewarn::cli::{Cli, ColorChoice};
 use forewarn::commands::{self, Context};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
