@@ -7,7 +7,7 @@ mod compile;
 mod statement;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -41,7 +41,7 @@ pub struct Engine<'r> {
     /// Every rule's `unless.changed` globs in one set.
     unless_changed: IndexedGlobs,
     /// Combined line regexes, by (candidate rules, removed side).
-    line_sets: Mutex<HashMap<LineSetKey, Arc<LineSet>>>,
+    line_sets: Mutex<HashMap<LineSetKey, Arc<OnceLock<LineSet>>>>,
 }
 
 /// Globs of many rules compiled into one set, remembering whose each glob is. A glob several
@@ -97,6 +97,14 @@ struct LineSet {
     set: Option<regex::RegexSet>,
     /// Rule of each pattern in `set`, and the pattern's index in that rule's list.
     rule_of: Vec<(usize, usize)>,
+}
+
+/// A file's candidate rules by how they match it (see `Engine::file_rules`).
+#[derive(Default)]
+struct FileRules {
+    path_only: Vec<usize>,
+    lines: Vec<usize>,
+    statements: Vec<usize>,
 }
 
 /// What one run of the engine found.
@@ -197,6 +205,7 @@ impl<'r> Engine<'r> {
                 }
             }
         }
+        self.prepare_line_sets(&facts, &silenced);
         // Pass 2: per-file matching, in parallel.
         let mut findings: Vec<Finding> = facts
             .par_iter()
@@ -271,17 +280,18 @@ impl<'r> Engine<'r> {
         true
     }
 
-    /// The combined regexes of `rules` for one side, built once per distinct set of rules.
-    fn line_set(&self, rules: &[usize], removed: bool) -> Arc<LineSet> {
-        let key = (rules.to_vec(), removed);
-        if let Some(set) = self
-            .line_sets
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
-            return set;
-        }
+    /// The combined regexes of `rules` for one side, built once per distinct set of rules (a
+    /// thread that asks while another builds it waits rather than building it again).
+    fn line_set(&self, rules: &[usize], removed: bool) -> Arc<OnceLock<LineSet>> {
+        let slot = match self.line_sets.lock() {
+            Ok(mut map) => map.entry((rules.to_vec(), removed)).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        slot.get_or_init(|| self.build_line_set(rules, removed));
+        slot
+    }
+
+    fn build_line_set(&self, rules: &[usize], removed: bool) -> LineSet {
         let mut patterns = Vec::new();
         let mut rule_of = Vec::new();
         for &r in rules {
@@ -294,7 +304,7 @@ impl<'r> Engine<'r> {
                 rule_of.push((r, at));
             }
         }
-        let set = Arc::new(LineSet {
+        LineSet {
             set: if patterns.is_empty() {
                 None
             } else {
@@ -306,19 +316,13 @@ impl<'r> Engine<'r> {
                     .ok()
             },
             rule_of,
-        });
-        if let Ok(mut map) = self.line_sets.lock() {
-            map.insert(key, set.clone());
         }
-        set
     }
 
-    /// Every finding of the file-level rules in one file.
-    fn match_file(&self, fact: &FileFacts, silenced: &[bool]) -> Vec<Finding> {
-        let file = fact.file;
-        let mut out = Vec::new();
-        let mut line_rules = Vec::new();
-        let mut statement_rules = Vec::new();
+    /// Which of a file's candidate rules report the file itself, match its lines, or match its
+    /// statements.
+    fn file_rules(&self, fact: &FileFacts, silenced: &[bool]) -> FileRules {
+        let mut rules = FileRules::default();
         for &i in &fact.candidates {
             let rule = &self.rules[i];
             if silenced[i] || rule.rule.threshold.is_set() {
@@ -326,40 +330,110 @@ impl<'r> Engine<'r> {
             }
             let m = &rule.rule.matcher;
             if !m.has_line_patterns() {
-                if !is_handled(rule, file) {
-                    out.push(finding(
-                        rule.rule,
-                        Some(&file.path),
-                        None,
-                        false,
-                        None,
-                        None,
-                    ));
-                }
-            } else if file.binary {
+                rules.path_only.push(i);
+            } else if fact.file.binary {
                 // Binary files keep their path rules but have no lines to match.
             } else if m.statements {
-                statement_rules.push(i);
+                rules.statements.push(i);
             } else {
-                line_rules.push(i);
+                rules.lines.push(i);
+            }
+        }
+        rules
+    }
+
+    /// Builds, on every thread, the combined regexes the files will ask for: compiling them is
+    /// a large part of a run, and two threads must not build the same one.
+    fn prepare_line_sets(&self, facts: &[FileFacts], silenced: &[bool]) {
+        let mut wanted: std::collections::HashSet<LineSetKey> = Default::default();
+        for fact in facts {
+            let rules = self.file_rules(fact, silenced);
+            for (lines, removed) in [(&fact.file.added, false), (&fact.file.removed, true)] {
+                if lines.is_empty() {
+                    continue;
+                }
+                for list in [&rules.lines, &rules.statements] {
+                    if !list.is_empty() && !wanted.contains(&(list.clone(), removed)) {
+                        wanted.insert((list.clone(), removed));
+                    }
+                }
+            }
+        }
+        let mut wanted: Vec<LineSetKey> = wanted.into_iter().collect();
+        // The largest first, so no thread is left building one big set at the end.
+        wanted.sort_by_key(|(rules, _)| std::cmp::Reverse(rules.len()));
+        wanted.par_iter().for_each(|(rules, removed)| {
+            self.line_set(rules, *removed);
+        });
+    }
+
+    /// Every finding of the file-level rules in one file.
+    fn match_file(&self, fact: &FileFacts, silenced: &[bool]) -> Vec<Finding> {
+        let file = fact.file;
+        let mut out = Vec::new();
+        let FileRules {
+            path_only,
+            lines: line_rules,
+            statements: statement_rules,
+        } = self.file_rules(fact, silenced);
+        for &i in &path_only {
+            let rule = &self.rules[i];
+            if !is_handled(rule, file) {
+                out.push(finding(
+                    rule.rule,
+                    Some(&file.path),
+                    None,
+                    false,
+                    None,
+                    None,
+                ));
             }
         }
         if !statement_rules.is_empty() {
-            // Split each side into statements once, for every rule that reads statements. Each
-            // rule runs its own regexes, which stop early: statement patterns are long, and one
-            // RegexSet of all of them measured slower on real migrations (its lazy DFA grows too
-            // large for the varied text of whole statements).
+            // Split each side into statements once, for every rule that reads statements. One
+            // RegexSet of every such rule's patterns skips, in one pass that stops at the first
+            // match, the statements none of them matches (most); on the rest it says which
+            // patterns match, and each of those rules finds its match with that pattern alone.
             let sql = file.path.to_ascii_lowercase().ends_with(".sql");
-            let added = statement::split(&file.added, sql);
-            let removed = statement::split(&file.removed, sql);
-            for &i in &statement_rules {
-                let rule = &self.rules[i];
-                let found = out.len();
-                match_statements(rule, file, &added, &rule.added, false, &mut out);
-                match_statements(rule, file, &removed, &rule.removed, true, &mut out);
-                // `unless.added` reads every added line: asked only of rules that matched.
-                if out.len() > found && is_handled(rule, file) {
-                    out.truncate(found);
+            let mut handled: HashMap<usize, bool> = HashMap::new();
+            let mut matched_rules: Vec<(usize, usize)> = Vec::new();
+            for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
+                if lines.is_empty() {
+                    continue;
+                }
+                let slot = self.line_set(&statement_rules, removed);
+                let Some(set) = slot.get() else { continue };
+                let Some(regexes) = &set.set else { continue };
+                for stmt in statement::split(lines, sql) {
+                    if !regexes.is_match(stmt.text) {
+                        continue;
+                    }
+                    first_pattern_per_rule(set, regexes.matches(stmt.text), &mut matched_rules);
+                    for &(i, at) in &matched_rules {
+                        let rule = &self.rules[i];
+                        // `unless.added` reads every added line: asked once a rule matched.
+                        if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {
+                            continue;
+                        }
+                        let matcher = if removed { &rule.removed } else { &rule.added };
+                        let Some(m) = matcher.find_with(at, stmt.text) else {
+                            continue;
+                        };
+                        if !rule.rule.unless.matched.is_empty()
+                            && rule.unless_matched.is_match(stmt.text)
+                        {
+                            continue;
+                        }
+                        let (line, text) = stmt.line_at(m.start());
+                        out.push(finding(
+                            rule.rule,
+                            Some(&file.path),
+                            Some(line),
+                            removed,
+                            Some(text),
+                            Some(m.as_str()),
+                        ));
+                    }
                 }
             }
         }
@@ -369,21 +443,15 @@ impl<'r> Engine<'r> {
                 if lines.is_empty() {
                     continue;
                 }
-                let set = self.line_set(&line_rules, removed);
+                let slot = self.line_set(&line_rules, removed);
+                let Some(set) = slot.get() else { continue };
                 let Some(regexes) = &set.set else { continue };
                 let mut matched_rules: Vec<(usize, usize)> = Vec::new();
                 for (line, text) in lines.iter() {
                     if !regexes.is_match(text) {
                         continue;
                     }
-                    // Each rule's first matching pattern (the set lists them in rule order).
-                    matched_rules.clear();
-                    for p in regexes.matches(text).into_iter() {
-                        let (rule, at) = set.rule_of[p];
-                        if matched_rules.last().is_none_or(|&(r, _)| r != rule) {
-                            matched_rules.push((rule, at));
-                        }
-                    }
+                    first_pattern_per_rule(set, regexes.matches(text), &mut matched_rules);
                     for &(i, at) in &matched_rules {
                         let rule = &self.rules[i];
                         if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {
@@ -474,34 +542,19 @@ fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
             .any(|(_, text)| rule.unless_added.is_match(text))
 }
 
-/// Matches one side's statements of a file, pushing a finding per matching statement.
-fn match_statements(
-    rule: &CompiledRule<'_>,
-    file: &ChangedFile,
-    statements: &[statement::Statement<'_>],
-    matcher: &compile::LineMatcher,
-    old_side: bool,
-    out: &mut Vec<Finding>,
+/// Each matched rule with its first matching pattern, from the patterns a set matched (the set
+/// lists its patterns rule by rule, in each rule's order).
+fn first_pattern_per_rule(
+    set: &LineSet,
+    matches: regex::SetMatches,
+    out: &mut Vec<(usize, usize)>,
 ) {
-    if !matcher.is_active() {
-        return;
-    }
-    for stmt in statements {
-        let Some(m) = matcher.find(stmt.text) else {
-            continue;
-        };
-        if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(stmt.text) {
-            continue;
+    out.clear();
+    for p in matches.into_iter() {
+        let (rule, at) = set.rule_of[p];
+        if out.last().is_none_or(|&(r, _)| r != rule) {
+            out.push((rule, at));
         }
-        let (line, text) = stmt.line_at(m.start());
-        out.push(finding(
-            rule.rule,
-            Some(&file.path),
-            Some(line),
-            old_side,
-            Some(text),
-            Some(m.as_str()),
-        ));
     }
 }
 
