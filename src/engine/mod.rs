@@ -96,7 +96,9 @@ type LineSetKey = (Vec<usize>, bool);
 struct LineSet {
     set: Option<regex::RegexSet>,
     /// Rule of each pattern in `set`, and the pattern's index in that rule's list.
-    rule_of: Vec<(usize, usize)>,
+    /// For each pattern in `set`: the rules it belongs to, each with the pattern's index in
+    /// that rule's list. Rules that share a pattern share one entry, compiled once.
+    rule_of: Vec<Vec<(usize, usize)>>,
 }
 
 /// A file's candidate rules by how they match it (see `Engine::file_rules`).
@@ -292,16 +294,21 @@ impl<'r> Engine<'r> {
     }
 
     fn build_line_set(&self, rules: &[usize], removed: bool) -> LineSet {
-        let mut patterns = Vec::new();
-        let mut rule_of = Vec::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut rule_of: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
         for &r in rules {
             let m = &self.rules[r].rule.matcher;
             for (at, p) in if removed { &m.removed } else { &m.added }
                 .iter()
                 .enumerate()
             {
-                patterns.push(p.as_str());
-                rule_of.push((r, at));
+                let slot = *index.entry(p.as_str()).or_insert_with(|| {
+                    patterns.push(p.as_str());
+                    rule_of.push(Vec::new());
+                    patterns.len() - 1
+                });
+                rule_of[slot].push((r, at));
             }
         }
         LineSet {
@@ -542,8 +549,8 @@ fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
             .any(|(_, text)| rule.unless_added.is_match(text))
 }
 
-/// Each matched rule with its first matching pattern, from the patterns a set matched (the set
-/// lists its patterns rule by rule, in each rule's order).
+/// Each matched rule with its first matching pattern, ascending by rule, from the patterns a
+/// set matched.
 fn first_pattern_per_rule(
     set: &LineSet,
     matches: regex::SetMatches,
@@ -551,11 +558,10 @@ fn first_pattern_per_rule(
 ) {
     out.clear();
     for p in matches.into_iter() {
-        let (rule, at) = set.rule_of[p];
-        if out.last().is_none_or(|&(r, _)| r != rule) {
-            out.push((rule, at));
-        }
+        out.extend_from_slice(&set.rule_of[p]);
     }
+    out.sort_unstable();
+    out.dedup_by_key(|&mut (rule, _)| rule);
 }
 
 fn finding(

@@ -98,7 +98,21 @@ pub fn render(report: &Report) -> String {
         unused_acknowledgements: report.unused_acks.iter().map(unused_ack).collect(),
         warnings: &report.warnings,
     };
-    match to_json(&document) {
+    // Each finding's own text, plus its keys and indentation.
+    let size_hint: usize = report
+        .findings
+        .iter()
+        .map(|f| {
+            f.message.len()
+                + f.title.len()
+                + f.ask.len()
+                + f.path.as_ref().map_or(0, String::len)
+                + f.matched.as_ref().map_or(0, String::len)
+                + f.findings.iter().map(|l| l.len() + 16).sum::<usize>()
+                + 400
+        })
+        .sum();
+    match to_json_sized(&document, size_hint) {
         Ok(mut text) => {
             text.push('\n');
             text
@@ -119,7 +133,16 @@ pub fn render(report: &Report) -> String {
 /// Pretty JSON with every control character and bidirectional override escaped ([`TerminalSafe`]);
 /// the SARIF and GitLab formats write through it too.
 pub(super) fn to_json<T: Serialize + ?Sized>(document: &T) -> Result<String, String> {
-    let mut bytes = Vec::new();
+    to_json_sized(document, 0)
+}
+
+/// [`to_json`] into a buffer made `size_hint` bytes large up front: a report with 100,000
+/// findings is tens of megabytes, and growing to that by doubling copies it over and over.
+pub(super) fn to_json_sized<T: Serialize + ?Sized>(
+    document: &T,
+    size_hint: usize,
+) -> Result<String, String> {
+    let mut bytes = Vec::with_capacity(size_hint);
     let mut serializer =
         Serializer::with_formatter(&mut bytes, TerminalSafe(PrettyFormatter::new()));
     document
@@ -138,6 +161,11 @@ impl Formatter for TerminalSafe {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Every character escaped below starts with one of these bytes; most text has none.
+        let may_need_escape = |b: &u8| *b < 0x20 || matches!(*b, 0x7f | 0xc2 | 0xd8 | 0xe2);
+        if !fragment.as_bytes().iter().any(may_need_escape) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             let unsafe_char = c.is_control()
