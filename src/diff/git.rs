@@ -338,13 +338,218 @@ fn one_commit(repo: &Repository, rev: &str) -> Result<ChangeSet> {
         None
     };
     let new_tree = tree_of(repo, &commit, rev)?;
+    let description = match parent {
+        Some(_) => format!("{rev} ({}) against its first parent", short(commit.id())),
+        None => format!(
+            "{rev} ({}), a root commit, against the empty tree",
+            short(commit.id())
+        ),
+    };
+    let files = match &parent {
+        Some(old_tree) => commit_files(repo, rev, old_tree, &new_tree)?,
+        None => commit_files_via_diff(repo, rev, None, &new_tree)?,
+    };
+    Ok(ChangeSet {
+        files,
+        commits: vec![commit_info(&commit)],
+        new_side: NewSide::Commit {
+            repo: repo_root(repo),
+            commit: commit.id().to_string(),
+        },
+        description,
+        head_commit: Some(commit.id().to_string()),
+    })
+}
+
+/// The files one commit changed against its parent. Backtest replays thousands of commits, so
+/// this compares the two trees itself, opening only the folders whose ids differ, and reads the
+/// changed blobs straight away. Only a commit that both adds and deletes files (a rename, which
+/// needs libgit2's similarity detection) goes through a diff.
+fn commit_files(
+    repo: &Repository,
+    rev: &str,
+    old_tree: &Tree<'_>,
+    new_tree: &Tree<'_>,
+) -> Result<Vec<ChangedFile>> {
+    let error = |e: git2::Error| diff_error(repo, rev, &e);
+    let mut changes = Vec::new();
+    tree_changes(repo, old_tree, new_tree, &mut Vec::new(), &mut changes).map_err(error)?;
+    let adds = changes.iter().any(|c| c.old.is_none());
+    let deletes = changes.iter().any(|c| c.new.is_none());
+    if adds && deletes {
+        return commit_files_via_diff(repo, rev, Some(old_tree), new_tree);
+    }
+    let mut jobs = Vec::with_capacity(changes.len());
+    for change in changes {
+        expand_into_jobs(repo, change, &mut jobs).map_err(error)?;
+    }
+    let parallel = jobs.len() >= PARALLEL_READ_MIN
+        && rayon::current_thread_index().is_none()
+        && rayon::current_num_threads() > 1;
+    read_jobs(repo, None, &jobs, parallel)
+}
+
+/// One entry that differs between two trees: a file, or a whole folder on one side only.
+struct TreeChange {
+    path: Vec<u8>,
+    /// (id, mode) on each side; `None` where the side has no such entry.
+    old: Option<(Oid, i32)>,
+    new: Option<(Oid, i32)>,
+}
+
+const TREE_MODE: i32 = 0o040000;
+const SUBMODULE_MODE: i32 = 0o160000;
+
+/// The entries that differ between two trees, in path order. Folders with the same id on both
+/// sides are not opened; a folder on one side only is one change (see [`expand_into_jobs`]).
+/// Trees list entries in git's order (a folder sorts as if its name ended in `/`), which is the
+/// order of full paths, so one merge pass pairs them.
+fn tree_changes(
+    repo: &Repository,
+    old: &Tree<'_>,
+    new: &Tree<'_>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<TreeChange>,
+) -> std::result::Result<(), git2::Error> {
+    use std::cmp::Ordering;
+    // git's order: a folder's name compares as if it ended in `/`.
+    let slash = |e: &git2::TreeEntry<'_>| -> &'static [u8] {
+        if e.filemode() == TREE_MODE { b"/" } else { b"" }
+    };
+    let git_order = |x: &git2::TreeEntry<'_>, y: &git2::TreeEntry<'_>| {
+        let x_key = x.name_bytes().iter().chain(slash(x));
+        x_key.cmp(y.name_bytes().iter().chain(slash(y)))
+    };
+    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(x), Some(y)) => git_order(x, y),
+        };
+        let (x, y) = match order {
+            Ordering::Less => (a.next(), None),
+            Ordering::Greater => (None, b.next()),
+            Ordering::Equal => (a.next(), b.next()),
+        };
+        let side = |e: &Option<git2::TreeEntry<'_>>| e.as_ref().map(|e| (e.id(), e.filemode()));
+        let (old_side, new_side) = (side(&x), side(&y));
+        if old_side == new_side {
+            continue;
+        }
+        let name = x
+            .as_ref()
+            .or(y.as_ref())
+            .map(|e| e.name_bytes())
+            .unwrap_or_default();
+        let len = prefix.len();
+        prefix.extend_from_slice(name);
+        match (old_side, new_side) {
+            (Some((a_id, TREE_MODE)), Some((b_id, TREE_MODE))) => {
+                prefix.push(b'/');
+                let (a_tree, b_tree) = (repo.find_tree(a_id)?, repo.find_tree(b_id)?);
+                tree_changes(repo, &a_tree, &b_tree, prefix, out)?;
+            }
+            _ => out.push(TreeChange {
+                path: prefix.clone(),
+                old: old_side,
+                new: new_side,
+            }),
+        }
+        prefix.truncate(len);
+    }
+    Ok(())
+}
+
+/// The read jobs of one tree change: one for a file, one per file for a folder on one side.
+fn expand_into_jobs(
+    repo: &Repository,
+    change: TreeChange,
+    jobs: &mut Vec<Job>,
+) -> std::result::Result<(), git2::Error> {
+    let folder = match (change.old, change.new) {
+        (Some((id, TREE_MODE)), None) => Some((id, true)),
+        (None, Some((id, TREE_MODE))) => Some((id, false)),
+        _ => None,
+    };
+    if let Some((id, deleted)) = folder {
+        let tree = repo.find_tree(id)?;
+        for entry in tree.iter() {
+            let mut path = change.path.clone();
+            path.push(b'/');
+            path.extend_from_slice(entry.name_bytes());
+            let side = Some((entry.id(), entry.filemode()));
+            let (old, new) = if deleted { (side, None) } else { (None, side) };
+            expand_into_jobs(repo, TreeChange { path, old, new }, jobs)?;
+        }
+        return Ok(());
+    }
+    let is_content = |mode: i32| mode != TREE_MODE && mode != SUBMODULE_MODE;
+    let status = match (change.old, change.new) {
+        (None, _) => FileStatus::Added,
+        (_, None) => FileStatus::Deleted,
+        _ => FileStatus::Modified,
+    };
+    let blob = |side: Option<(Oid, i32)>| side.filter(|&(_, m)| is_content(m)).map(|(id, _)| id);
+    let (old_blob, new_blob) = (blob(change.old), blob(change.new));
+    let submodule = [change.old, change.new]
+        .iter()
+        .flatten()
+        .any(|&(_, m)| m == SUBMODULE_MODE);
+    let link = |side: Option<(Oid, i32)>| side.map(|(_, m)| m == i32::from(FileMode::Link));
+    let typechange = status == FileStatus::Modified && link(change.old) != link(change.new);
+    let mode_differs = status == FileStatus::Modified
+        && !typechange
+        && change.old.map(|(_, m)| m) != change.new.map(|(_, m)| m);
+    let read = if submodule {
+        Read::Nothing
+    } else if typechange || status != FileStatus::Modified {
+        Read::Whole {
+            old: old_blob,
+            new: new_blob,
+            new_from_worktree: false,
+        }
+    } else {
+        match (old_blob, new_blob) {
+            (Some(old), Some(new)) if old == new => Read::Nothing,
+            (Some(old), Some(new)) => Read::Blobs { old, new },
+            (old, new) => Read::Whole {
+                old,
+                new,
+                new_from_worktree: false,
+            },
+        }
+    };
+    let path = String::from_utf8_lossy(&change.path).into_owned();
+    jobs.push(Job {
+        file: ChangedFile::new(path, status),
+        old_path: if change.old.is_some() {
+            change.path.clone()
+        } else {
+            Vec::new()
+        },
+        new_path: change.path,
+        read,
+        mode_differs,
+    });
+    Ok(())
+}
+
+/// [`commit_files`] through libgit2's diff, with rename detection.
+fn commit_files_via_diff(
+    repo: &Repository,
+    rev: &str,
+    parent: Option<&Tree<'_>>,
+    new_tree: &Tree<'_>,
+) -> Result<Vec<ChangedFile>> {
     let mut opts = diff_options();
-    if let Some(old_tree) = &parent {
+    if let Some(old_tree) = parent {
         // libgit2 walks both whole trees; naming the changed paths lets its iterators skip every
         // unchanged folder, which is most of a commit in a large repository (backtest replays
         // thousands of them).
         let mut paths = Vec::new();
-        changed_paths(repo, old_tree, &new_tree, &mut Vec::new(), &mut paths)
+        changed_paths(repo, old_tree, new_tree, &mut Vec::new(), &mut paths)
             .map_err(|e| diff_error(repo, rev, &e))?;
         if paths.is_empty() {
             // An empty pathspec would mean "everything"; an empty commit changes nothing, and
@@ -357,26 +562,10 @@ fn one_commit(repo: &Repository, rev: &str) -> Result<ChangeSet> {
         opts.disable_pathspec_match(true);
     }
     let mut diff = repo
-        .diff_tree_to_tree(parent.as_ref(), Some(&new_tree), Some(&mut opts))
+        .diff_tree_to_tree(parent, Some(new_tree), Some(&mut opts))
         .map_err(|e| diff_error(repo, rev, &e))?;
     find_renames(repo, &mut diff, false)?;
-    let description = match parent {
-        Some(_) => format!("{rev} ({}) against its first parent", short(commit.id())),
-        None => format!(
-            "{rev} ({}), a root commit, against the empty tree",
-            short(commit.id())
-        ),
-    };
-    Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Stored)?,
-        commits: vec![commit_info(&commit)],
-        new_side: NewSide::Commit {
-            repo: repo_root(repo),
-            commit: commit.id().to_string(),
-        },
-        description,
-        head_commit: Some(commit.id().to_string()),
-    })
+    changed_files(repo, &diff, NewBlobs::Stored)
 }
 
 /// Paths (files, or whole folders present on one side only) whose entries differ between two
@@ -500,12 +689,22 @@ fn read_changed_files(
         .enumerate()
         .filter_map(|(idx, delta)| plan(idx, &delta, new))
         .collect();
+    read_jobs(repo, Some(diff), &jobs, parallel && new == NewBlobs::Stored)
+}
+
+/// Reads every job's lines, in order; on every thread when `parallel` (no job may then need
+/// the diff).
+fn read_jobs(
+    repo: &Repository,
+    diff: Option<&Diff<'_>>,
+    jobs: &[Job],
+    parallel: bool,
+) -> Result<Vec<ChangedFile>> {
     let error = |e: git2::Error| diff_error(repo, "the changed files", &e);
-    let parallel = parallel && new == NewBlobs::Stored;
     // Asked once here for every thread; otherwise when the first file needs it.
     let attributes = parallel.then(|| attributes_may_set_diff(repo));
     let mut read: Vec<Option<ChangedFile>> = match attributes {
-        Some(attributes) => read_in_parallel(repo, &jobs, attributes).map_err(error)?,
+        Some(attributes) => read_in_parallel(repo, jobs, attributes).map_err(error)?,
         None => Vec::new(),
     };
     read.resize_with(jobs.len(), || None);
@@ -514,7 +713,7 @@ fn read_changed_files(
     let mut opts = diff_options();
     for (job, slot) in jobs.iter().zip(read.iter_mut()) {
         if slot.is_none() {
-            *slot = Some(read_job(repo, Some(diff), &mut binary, &mut opts, job).map_err(error)?);
+            *slot = Some(read_job(repo, diff, &mut binary, &mut opts, job).map_err(error)?);
         }
     }
     Ok(read.into_iter().flatten().collect())
@@ -623,7 +822,7 @@ fn read_job(
 ) -> std::result::Result<ChangedFile, git2::Error> {
     let mut file = job.file.clone();
     match job.read {
-        Read::Nothing => return Ok(file),
+        Read::Nothing => {}
         Read::Whole {
             old,
             new,
@@ -1725,6 +1924,82 @@ mod tests {
         assert_eq!(moved.status, FileStatus::Renamed);
         assert_eq!(moved.old_path.as_deref(), Some("moved/before.rb"));
         assert_eq!(lines(&moved.added), [(3, "edited")]);
+    }
+
+    /// One commit's files come from comparing its trees directly (backtest replays thousands);
+    /// they must be what libgit2's diff gives.
+    #[cfg(unix)]
+    #[test]
+    fn a_commit_read_from_its_trees_matches_the_diff() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::PermissionsExt;
+        let s = Scratch::new();
+        s.write(".gitattributes", "*.lock -diff\n");
+        s.write("a/b/c.txt", numbered(5));
+        s.write("a/b.txt", "sorts after the folder a/b\n");
+        s.write("a-b.txt", "sorts before a/\n");
+        s.write("keep/x.py", "x = 1\n");
+        s.write("doomed/deep/er/f.sql", "DROP TABLE t;\n");
+        s.write("doomed/g.sql", "SELECT 1;\n");
+        s.write("run.sh", "echo\n");
+        s.write("link", "plain\n");
+        s.write("deps.lock", "a 1\n");
+        s.commit("base");
+        // Additions and edits only: new nested folders, a mode flip, a symlink, binary files.
+        s.write("a/b/c.txt", numbered(5).replace("line 2\n", "two\n"));
+        s.write("a/b/new/inner/n.rb", "add_column :t, :c\n");
+        s.write("fresh/one.sql", "CREATE TABLE x (id int);\n");
+        s.write("deps.lock", "a 2\n");
+        s.write("raw.bin", "a\0b\n");
+        std::fs::set_permissions(
+            s.path().join("run.sh"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        std::fs::remove_file(s.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("target", s.path().join("link")).unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(s.path().join(odd), b"ok\n").unwrap();
+        s.commit("adds");
+        // A submodule entry, added to the index by hand.
+        s.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            "160000,0123456789012345678901234567890123456789,vendor/sub",
+        ]);
+        s.git(&["commit", "-q", "-m", "submodule"]);
+        // Deletions and edits only: a nested folder goes, the symlink turns back into a file.
+        std::fs::remove_dir_all(s.path().join("doomed")).unwrap();
+        std::fs::remove_file(s.path().join("link")).unwrap();
+        s.write("link", "plain again\n");
+        s.write("keep/x.py", "x = 2\n");
+        s.commit("deletes");
+        // A file that becomes a folder: an addition and a deletion, so the diff decides.
+        std::fs::remove_file(s.path().join("a-b.txt")).unwrap();
+        s.write("a-b.txt/inside.txt", "now a folder\n");
+        s.commit("file to folder");
+        let repo = s.repo();
+        let tree = |rev: &str| repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
+        for rev in ["HEAD~3", "HEAD~2", "HEAD~1", "HEAD"] {
+            let (old, new) = (tree(&format!("{rev}^")), tree(rev));
+            let direct = commit_files(&repo, rev, &old, &new).unwrap();
+            let via_diff = commit_files_via_diff(&repo, rev, Some(&old), &new).unwrap();
+            assert_eq!(direct, via_diff, "{rev}");
+            assert!(!direct.is_empty(), "{rev}");
+        }
+        let set = s.changes(&Input::Commit("HEAD~3".into())).unwrap();
+        assert_eq!(file(&set, "run.sh").status, FileStatus::Mode);
+        assert!(file(&set, "deps.lock").binary);
+        assert_eq!(
+            lines(&file(&set, "a/b/new/inner/n.rb").added),
+            [(1, "add_column :t, :c")]
+        );
+        let set = s.changes(&Input::Commit("HEAD~1".into())).unwrap();
+        assert_eq!(
+            lines(&file(&set, "doomed/deep/er/f.sql").removed),
+            [(1, "DROP TABLE t;")]
+        );
     }
 
     #[cfg(unix)]
