@@ -1030,6 +1030,39 @@ fn attributes_may_set_diff(repo: &Repository) -> bool {
     if workdir.is_some_and(|w| read(&w.join(".gitattributes"))) {
         return true;
     }
+    // Looking through the index is the costly part (backtest asks once per commit): its answer
+    // is kept while the index file stays the same.
+    type Stamp = (PathBuf, Option<std::time::SystemTime>, u64);
+    thread_local! {
+        static INDEX_ANSWER: std::cell::RefCell<Option<(Stamp, bool)>> = const {
+            std::cell::RefCell::new(None)
+        };
+    }
+    let index_path = repo.path().join("index");
+    let stamp: Stamp = match std::fs::metadata(&index_path) {
+        Ok(meta) => (index_path, meta.modified().ok(), meta.len()),
+        Err(_) => (index_path, None, 0),
+    };
+    if let Some(answer) = INDEX_ANSWER.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .filter(|(known, _)| *known == stamp && stamp.1.is_some())
+            .map(|(_, answer)| *answer)
+    }) {
+        return answer;
+    }
+    let answer = index_mentions_diff(repo, workdir, &mentions);
+    INDEX_ANSWER.with(|cell| *cell.borrow_mut() = Some((stamp, answer)));
+    answer
+}
+
+/// Whether an attributes file tracked in the index (or its working copy) mentions `diff`.
+fn index_mentions_diff(
+    repo: &Repository,
+    workdir: Option<&Path>,
+    mentions: &dyn Fn(&[u8]) -> bool,
+) -> bool {
+    let read = |path: &Path| std::fs::read(path).is_ok_and(|t| mentions(&t));
     let Ok(index) = repo.index() else {
         return false;
     };
