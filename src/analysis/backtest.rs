@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::links::{Resolved, plural, resolve_culprit};
 use super::record::{Analyses, Role, StoredBacktest};
 use crate::config::Config;
-use crate::diff::git::{self, Input};
+use crate::diff::git;
 use crate::engine::Engine;
 use crate::error::{Error, Result, SourceError};
 use crate::rules::Rule;
@@ -251,10 +251,10 @@ pub fn run(
     let fired: Vec<std::result::Result<Vec<usize>, String>> = pool.install(|| {
         oids.par_iter()
             .map_init(
-                || Repository::open(repo_path).ok(),
-                |repo, oid| {
-                    let result = match repo {
-                        Some(repo) => fired_rules(repo, &engine, rules, *oid),
+                || Repository::open(repo_path).ok().map(git::CommitReader::new),
+                |reader, oid| {
+                    let result = match reader {
+                        Some(reader) => fired_rules(reader, &engine, rules, *oid),
                         None => Err("cannot open the repository".to_string()),
                     };
                     (progress.commit)();
@@ -353,6 +353,9 @@ pub fn culprit_outcomes(
     warnings: &mut Vec<String>,
 ) -> Vec<CulpritOutcome> {
     let mut culprits = Vec::new();
+    let reader = Repository::open(repo.path())
+        .ok()
+        .map(git::CommitReader::new);
     for analysis in &analyses.records {
         for culprit in &analysis.culprits {
             let mut outcome = CulpritOutcome {
@@ -367,8 +370,10 @@ pub fn culprit_outcomes(
                 Resolved::Commit(id) => {
                     match Oid::from_str(&id)
                         .map_err(|e| e.message().to_string())
-                        .and_then(|oid| fired_rules(repo, engine, rules, oid))
-                    {
+                        .and_then(|oid| match &reader {
+                            Some(reader) => fired_rules(reader, engine, rules, oid),
+                            None => Err("cannot open the repository".to_string()),
+                        }) {
                         Ok(indices) => {
                             outcome.caught_by =
                                 indices.iter().map(|&i| rules[i].id.clone()).collect();
@@ -397,13 +402,14 @@ pub fn culprit_outcomes(
 
 /// Indices of the rules that fire on one commit against its first parent.
 fn fired_rules(
-    repo: &Repository,
+    reader: &git::CommitReader,
     engine: &Engine<'_>,
     rules: &[Rule],
     oid: Oid,
 ) -> std::result::Result<Vec<usize>, String> {
-    let changes =
-        git::changes(repo, &Input::Commit(oid.to_string()), None).map_err(|e| e.to_string())?;
+    let changes = reader
+        .changes(&oid.to_string())
+        .map_err(|e| e.to_string())?;
     let findings = engine.check(&changes).findings;
     let mut fired: Vec<usize> = findings
         .iter()

@@ -64,7 +64,37 @@ pub fn changes(
         Input::WorkingTree { base } => working_tree(repo, base.as_deref().or(default_base)),
         Input::Range { base, head } => range(repo, base, head),
         Input::Staged => staged(repo),
-        Input::Commit(rev) => one_commit(repo, rev),
+        Input::Commit(rev) => one_commit(repo, rev, None),
+    }
+}
+
+/// Reads many single commits of one repository, as backtest does: what every commit would
+/// otherwise work out again (whether any attributes file can set `diff`, which means reading
+/// the config and looking through the index) is worked out once.
+pub struct CommitReader {
+    repo: Repository,
+    attributes: std::cell::OnceCell<bool>,
+}
+
+impl CommitReader {
+    pub fn new(repo: Repository) -> CommitReader {
+        init();
+        CommitReader {
+            repo,
+            attributes: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// One commit against its first parent, as [`Input::Commit`] reads it.
+    pub fn changes(&self, rev: &str) -> Result<ChangeSet> {
+        let attributes = *self
+            .attributes
+            .get_or_init(|| attributes_may_set_diff(&self.repo));
+        one_commit(&self.repo, rev, Some(attributes))
     }
 }
 
@@ -231,7 +261,7 @@ fn working_tree(repo: &Repository, base: Option<&str>) -> Result<ChangeSet> {
         .map_err(|e| diff_error(repo, "the working tree", &e))?;
     find_renames(repo, &mut diff, true)?;
     Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Worktree)?,
+        files: changed_files(repo, &diff, NewBlobs::Worktree, None)?,
         commits,
         new_side: NewSide::Worktree(workdir),
         description,
@@ -253,7 +283,7 @@ fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<ChangeSet>
         .map_err(|e| diff_error(repo, &format!("{base_label}...{head_rev}"), &e))?;
     find_renames(repo, &mut diff, false)?;
     Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Stored)?,
+        files: changed_files(repo, &diff, NewBlobs::Stored, None)?,
         commits: commits_between(repo, merge_base, head.id())?,
         new_side: NewSide::Commit {
             repo: repo_root(repo),
@@ -311,7 +341,7 @@ fn staged(repo: &Repository) -> Result<ChangeSet> {
         None => "empty tree (no commits yet) → index".to_string(),
     };
     Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Stored)?,
+        files: changed_files(repo, &diff, NewBlobs::Stored, None)?,
         commits: Vec::new(),
         new_side: NewSide::Index(workdir),
         description,
@@ -319,7 +349,8 @@ fn staged(repo: &Repository) -> Result<ChangeSet> {
     })
 }
 
-fn one_commit(repo: &Repository, rev: &str) -> Result<ChangeSet> {
+/// `attributes`: whether any attributes file can set `diff`, when the caller already knows.
+fn one_commit(repo: &Repository, rev: &str, attributes: Option<bool>) -> Result<ChangeSet> {
     let commit = resolve_commit(repo, rev)?;
     let parent = if commit.parent_count() > 0 {
         let parent = commit
@@ -346,8 +377,8 @@ fn one_commit(repo: &Repository, rev: &str) -> Result<ChangeSet> {
         ),
     };
     let files = match &parent {
-        Some(old_tree) => commit_files(repo, rev, old_tree, &new_tree)?,
-        None => commit_files_via_diff(repo, rev, None, &new_tree)?,
+        Some(old_tree) => commit_files(repo, rev, old_tree, &new_tree, attributes)?,
+        None => commit_files_via_diff(repo, rev, None, &new_tree, attributes)?,
     };
     Ok(ChangeSet {
         files,
@@ -370,6 +401,7 @@ fn commit_files(
     rev: &str,
     old_tree: &Tree<'_>,
     new_tree: &Tree<'_>,
+    attributes: Option<bool>,
 ) -> Result<Vec<ChangedFile>> {
     let error = |e: git2::Error| diff_error(repo, rev, &e);
     let mut changes = Vec::new();
@@ -377,7 +409,7 @@ fn commit_files(
     let adds = changes.iter().any(|c| c.old.is_none());
     let deletes = changes.iter().any(|c| c.new.is_none());
     if adds && deletes {
-        return commit_files_via_diff(repo, rev, Some(old_tree), new_tree);
+        return commit_files_via_diff(repo, rev, Some(old_tree), new_tree, attributes);
     }
     let mut jobs = Vec::with_capacity(changes.len());
     for change in changes {
@@ -386,7 +418,7 @@ fn commit_files(
     let parallel = jobs.len() >= PARALLEL_READ_MIN
         && rayon::current_thread_index().is_none()
         && rayon::current_num_threads() > 1;
-    read_jobs(repo, None, &jobs, parallel)
+    read_jobs(repo, None, &jobs, parallel, attributes)
 }
 
 /// One entry that differs between two trees: a file, or a whole folder on one side only.
@@ -542,6 +574,7 @@ fn commit_files_via_diff(
     rev: &str,
     parent: Option<&Tree<'_>>,
     new_tree: &Tree<'_>,
+    attributes: Option<bool>,
 ) -> Result<Vec<ChangedFile>> {
     let mut opts = diff_options();
     if let Some(old_tree) = parent {
@@ -565,7 +598,7 @@ fn commit_files_via_diff(
         .diff_tree_to_tree(parent, Some(new_tree), Some(&mut opts))
         .map_err(|e| diff_error(repo, rev, &e))?;
     find_renames(repo, &mut diff, false)?;
-    changed_files(repo, &diff, NewBlobs::Stored)
+    changed_files(repo, &diff, NewBlobs::Stored, attributes)
 }
 
 /// Paths (files, or whole folders present on one side only) whose entries differ between two
@@ -670,11 +703,16 @@ const PARALLEL_READ_MIN: usize = 64;
 /// Deltas are planned first (cheap: ids, paths, modes), then read. Reading is most of the cost
 /// of a large change (inflating blobs and diffing them), so the blobs of a stored change are
 /// read on every thread, each with its own handle on the repository, in the delta order.
-fn changed_files(repo: &Repository, diff: &Diff<'_>, new: NewBlobs) -> Result<Vec<ChangedFile>> {
+fn changed_files(
+    repo: &Repository,
+    diff: &Diff<'_>,
+    new: NewBlobs,
+    attributes: Option<bool>,
+) -> Result<Vec<ChangedFile>> {
     let parallel = diff.deltas().len() >= PARALLEL_READ_MIN
         && rayon::current_thread_index().is_none()
         && rayon::current_num_threads() > 1;
-    read_changed_files(repo, diff, new, parallel)
+    read_changed_files(repo, diff, new, parallel, attributes)
 }
 
 /// [`changed_files`], on every thread when `parallel` (and the new side is stored).
@@ -683,13 +721,20 @@ fn read_changed_files(
     diff: &Diff<'_>,
     new: NewBlobs,
     parallel: bool,
+    attributes: Option<bool>,
 ) -> Result<Vec<ChangedFile>> {
     let jobs: Vec<Job> = diff
         .deltas()
         .enumerate()
         .filter_map(|(idx, delta)| plan(idx, &delta, new))
         .collect();
-    read_jobs(repo, Some(diff), &jobs, parallel && new == NewBlobs::Stored)
+    read_jobs(
+        repo,
+        Some(diff),
+        &jobs,
+        parallel && new == NewBlobs::Stored,
+        attributes,
+    )
 }
 
 /// Reads every job's lines, in order; on every thread when `parallel` (no job may then need
@@ -699,11 +744,12 @@ fn read_jobs(
     diff: Option<&Diff<'_>>,
     jobs: &[Job],
     parallel: bool,
+    attributes: Option<bool>,
 ) -> Result<Vec<ChangedFile>> {
     let error = |e: git2::Error| diff_error(repo, "the changed files", &e);
     // Asked once here for every thread; otherwise when the first file needs it.
-    let attributes = parallel.then(|| attributes_may_set_diff(repo));
-    let mut read: Vec<Option<ChangedFile>> = match attributes {
+    let attributes = attributes.or_else(|| parallel.then(|| attributes_may_set_diff(repo)));
+    let mut read: Vec<Option<ChangedFile>> = match attributes.filter(|_| parallel) {
         Some(attributes) => read_in_parallel(repo, jobs, attributes).map_err(error)?,
         None => Vec::new(),
     };
@@ -1030,30 +1076,7 @@ fn attributes_may_set_diff(repo: &Repository) -> bool {
     if workdir.is_some_and(|w| read(&w.join(".gitattributes"))) {
         return true;
     }
-    // Looking through the index is the costly part (backtest asks once per commit): its answer
-    // is kept while the index file stays the same.
-    type Stamp = (PathBuf, Option<std::time::SystemTime>, u64);
-    thread_local! {
-        static INDEX_ANSWER: std::cell::RefCell<Option<(Stamp, bool)>> = const {
-            std::cell::RefCell::new(None)
-        };
-    }
-    let index_path = repo.path().join("index");
-    let stamp: Stamp = match std::fs::metadata(&index_path) {
-        Ok(meta) => (index_path, meta.modified().ok(), meta.len()),
-        Err(_) => (index_path, None, 0),
-    };
-    if let Some(answer) = INDEX_ANSWER.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .filter(|(known, _)| *known == stamp && stamp.1.is_some())
-            .map(|(_, answer)| *answer)
-    }) {
-        return answer;
-    }
-    let answer = index_mentions_diff(repo, workdir, &mentions);
-    INDEX_ANSWER.with(|cell| *cell.borrow_mut() = Some((stamp, answer)));
-    answer
+    index_mentions_diff(repo, workdir, &mentions)
 }
 
 /// Whether an attributes file tracked in the index (or its working copy) mentions `diff`.
@@ -1920,8 +1943,8 @@ mod tests {
             .unwrap();
         find_renames(&repo, &mut diff, false).unwrap();
         assert!(diff.deltas().len() >= PARALLEL_READ_MIN);
-        let one = read_changed_files(&repo, &diff, NewBlobs::Stored, false).unwrap();
-        let many = read_changed_files(&repo, &diff, NewBlobs::Stored, true).unwrap();
+        let one = read_changed_files(&repo, &diff, NewBlobs::Stored, false, None).unwrap();
+        let many = read_changed_files(&repo, &diff, NewBlobs::Stored, true, None).unwrap();
         assert_eq!(one, many);
         let set = ChangeSet {
             files: many,
@@ -2016,8 +2039,8 @@ mod tests {
         let tree = |rev: &str| repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
         for rev in ["HEAD~3", "HEAD~2", "HEAD~1", "HEAD"] {
             let (old, new) = (tree(&format!("{rev}^")), tree(rev));
-            let direct = commit_files(&repo, rev, &old, &new).unwrap();
-            let via_diff = commit_files_via_diff(&repo, rev, Some(&old), &new).unwrap();
+            let direct = commit_files(&repo, rev, &old, &new, None).unwrap();
+            let via_diff = commit_files_via_diff(&repo, rev, Some(&old), &new, None).unwrap();
             assert_eq!(direct, via_diff, "{rev}");
             assert!(!direct.is_empty(), "{rev}");
         }

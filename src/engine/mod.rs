@@ -7,7 +7,7 @@ mod compile;
 mod statement;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use rayon::prelude::*;
 
@@ -41,7 +41,8 @@ pub struct Engine<'r> {
     /// Every rule's `unless.changed` globs in one set.
     unless_changed: IndexedGlobs,
     /// Combined line regexes, by (candidate rules, removed side).
-    line_sets: Mutex<HashMap<LineSetKey, Arc<OnceLock<LineSet>>>>,
+    /// Combined line regexes by candidate rules: `[added side, removed side]`.
+    line_sets: [RwLock<LineSets>; 2],
 }
 
 /// Globs of many rules compiled into one set, remembering whose each glob is. A glob several
@@ -88,6 +89,9 @@ impl IndexedGlobs {
         rules
     }
 }
+
+/// Combined sets by candidate rules, each built once (see `Engine::line_set`).
+type LineSets = HashMap<Vec<usize>, Arc<OnceLock<LineSet>>>;
 
 /// Candidate rules of a file, and whether the set is for removed lines.
 type LineSetKey = (Vec<usize>, bool);
@@ -174,7 +178,7 @@ impl<'r> Engine<'r> {
                 .map(|c| (c.name.clone(), c.rollout, GlobMatcher::new(&c.paths)))
                 .collect(),
             max_components: config.max_components_per_change,
-            line_sets: Mutex::new(HashMap::new()),
+            line_sets: Default::default(),
         }
     }
 
@@ -285,9 +289,15 @@ impl<'r> Engine<'r> {
     /// The combined regexes of `rules` for one side, built once per distinct set of rules (a
     /// thread that asks while another builds it waits rather than building it again).
     fn line_set(&self, rules: &[usize], removed: bool) -> Arc<OnceLock<LineSet>> {
-        let slot = match self.line_sets.lock() {
-            Ok(mut map) => map.entry((rules.to_vec(), removed)).or_default().clone(),
-            Err(_) => Arc::default(),
+        let map = &self.line_sets[usize::from(removed)];
+        // Looked up without a copy of the key: every file of every commit asks.
+        let known = map.read().ok().and_then(|m| m.get(rules).cloned());
+        let slot = match known {
+            Some(slot) => slot,
+            None => match map.write() {
+                Ok(mut m) => m.entry(rules.to_vec()).or_default().clone(),
+                Err(_) => Arc::default(),
+            },
         };
         slot.get_or_init(|| self.build_line_set(rules, removed));
         slot
@@ -353,6 +363,11 @@ impl<'r> Engine<'r> {
     /// a large part of a run, and two threads must not build the same one.
     fn prepare_line_sets(&self, facts: &[FileFacts], silenced: &[bool]) {
         let mut wanted: std::collections::HashSet<LineSetKey> = Default::default();
+        let is_built = |rules: &[usize], removed: bool| {
+            self.line_sets[usize::from(removed)]
+                .read()
+                .is_ok_and(|m| m.get(rules).is_some_and(|slot| slot.get().is_some()))
+        };
         for fact in facts {
             let rules = self.file_rules(fact, silenced);
             for (lines, removed) in [(&fact.file.added, false), (&fact.file.removed, true)] {
@@ -360,11 +375,17 @@ impl<'r> Engine<'r> {
                     continue;
                 }
                 for list in [&rules.lines, &rules.statements] {
-                    if !list.is_empty() && !wanted.contains(&(list.clone(), removed)) {
+                    if !list.is_empty()
+                        && !is_built(list, removed)
+                        && !wanted.contains(&(list.clone(), removed))
+                    {
                         wanted.insert((list.clone(), removed));
                     }
                 }
             }
+        }
+        if wanted.is_empty() {
+            return;
         }
         let mut wanted: Vec<LineSetKey> = wanted.into_iter().collect();
         // The largest first, so no thread is left building one big set at the end.
