@@ -99,7 +99,6 @@ type LineSetKey = (Vec<usize>, bool);
 /// The line regexes of several rules in one RegexSet.
 struct LineSet {
     set: Option<regex::RegexSet>,
-    /// Rule of each pattern in `set`, and the pattern's index in that rule's list.
     /// For each pattern in `set`: the rules it belongs to, each with the pattern's index in
     /// that rule's list. Rules that share a pattern share one entry, compiled once.
     rule_of: Vec<Vec<(usize, usize)>>,
@@ -121,13 +120,37 @@ pub struct Outcome {
     pub files_checked: usize,
 }
 
-/// What the first pass learns about one file.
-struct FileFacts<'c> {
-    file: &'c ChangedFile,
+/// What the first pass learns about one file, from its path and status alone.
+struct FileFacts {
+    /// Index of the file in the change.
+    index: usize,
     /// Rules that apply to this file (paths, exclude, status, rollout), ascending.
     candidates: Vec<usize>,
     /// Rules whose `unless.changed` this file satisfies.
     satisfies_unless_changed: Vec<usize>,
+}
+
+/// What matching one file leaves for the change-wide rules.
+#[derive(Default, Clone)]
+struct Tally {
+    changed_lines: usize,
+    /// Change-wide rules among the file's candidates whose `unless.added` the file answers.
+    handled: Vec<usize>,
+}
+
+/// One run of the engine over a change whose lines may arrive in batches, so a large change
+/// never has to be held in memory at once: [`Engine::begin`] learns every file from its path
+/// and status, [`Session::match_files`] matches files as their lines are read, and
+/// [`Session::finish`] adds the change-wide rules. [`Engine::check`] does all three on a change
+/// already in memory.
+pub struct Session<'e, 'r> {
+    engine: &'e Engine<'r>,
+    /// Facts of each file by index; `None` for files the config excludes.
+    facts: Vec<Option<FileFacts>>,
+    silenced: Vec<bool>,
+    tallies: Vec<Option<Tally>>,
+    paths: Vec<String>,
+    files_checked: usize,
 }
 
 impl<'r> Engine<'r> {
@@ -192,61 +215,47 @@ impl<'r> Engine<'r> {
             .filter(move |(_, _, globs)| globs.is_match(path))
     }
 
-    /// Runs every rule over the change.
+    /// Runs every rule over a change held in memory.
     pub fn check(&self, changes: &ChangeSet) -> Outcome {
-        let files: Vec<&ChangedFile> = changes
-            .files
-            .iter()
-            .filter(|f| !self.exclude.is_match(&f.path))
+        let mut session = self.begin(&changes.files);
+        let mut findings = session.match_files(0, &changes.files);
+        findings.extend(session.finish());
+        sort_findings(&mut findings);
+        Outcome {
+            findings,
+            files_checked: session.files_checked,
+        }
+    }
+
+    /// Pass 1, over every file of the change by path and status (its lines need not be read
+    /// yet): which rules apply to which file; which files answer an `unless.changed`.
+    pub fn begin<'e>(&'e self, files: &[ChangedFile]) -> Session<'e, 'r> {
+        let facts: Vec<Option<FileFacts>> = files
+            .par_iter()
+            .enumerate()
+            .map(|(index, f)| (!self.exclude.is_match(&f.path)).then(|| self.facts(index, f)))
             .collect();
-        // Pass 1: which rules apply to which file; which files answer an `unless.changed`.
-        let facts: Vec<FileFacts> = files.par_iter().map(|f| self.facts(f)).collect();
         // A rule is handled for the whole change when a file that is not one of its own
         // candidates matches its `unless.changed`.
         let mut silenced = vec![false; self.rules.len()];
-        for fact in &facts {
+        for fact in facts.iter().flatten() {
             for &r in &fact.satisfies_unless_changed {
                 if fact.candidates.binary_search(&r).is_err() {
                     silenced[r] = true;
                 }
             }
         }
-        self.prepare_line_sets(&facts, &silenced);
-        // Pass 2: per-file matching, in parallel.
-        let mut findings: Vec<Finding> = facts
-            .par_iter()
-            .flat_map_iter(|fact| self.match_file(fact, &silenced))
-            .collect();
-        // Change-wide rules.
-        for (i, rule) in self.rules.iter().enumerate() {
-            if silenced[i] || !rule.rule.threshold.is_set() {
-                continue;
-            }
-            let candidates: Vec<&ChangedFile> = facts
-                .iter()
-                .filter(|f| f.candidates.binary_search(&i).is_ok())
-                .map(|f| f.file)
-                .collect();
-            if !candidates.is_empty() {
-                let handled = |file: &ChangedFile| is_handled(rule, file);
-                self.check_threshold(rule, &candidates, &handled, &mut findings);
-            }
-        }
-        findings.sort_by(|a, b| {
-            (a.path.is_none(), &a.path, a.line, &a.rule_id).cmp(&(
-                b.path.is_none(),
-                &b.path,
-                b.line,
-                &b.rule_id,
-            ))
-        });
-        Outcome {
-            findings,
-            files_checked: files.len(),
+        Session {
+            engine: self,
+            files_checked: facts.iter().flatten().count(),
+            tallies: vec![None; facts.len()],
+            paths: files.iter().map(|f| f.path.clone()).collect(),
+            facts,
+            silenced,
         }
     }
 
-    fn facts<'c>(&self, file: &'c ChangedFile) -> FileFacts<'c> {
+    fn facts(&self, index: usize, file: &ChangedFile) -> FileFacts {
         let mut candidates = self.paths.rules_matching(&file.path);
         candidates.extend(&self.unpathed);
         candidates.sort_unstable();
@@ -265,7 +274,7 @@ impl<'r> Engine<'r> {
             });
         }
         FileFacts {
-            file,
+            index,
             candidates,
             satisfies_unless_changed: self.unless_changed.rules_matching(&file.path),
         }
@@ -338,7 +347,7 @@ impl<'r> Engine<'r> {
 
     /// Which of a file's candidate rules report the file itself, match its lines, or match its
     /// statements.
-    fn file_rules(&self, fact: &FileFacts, silenced: &[bool]) -> FileRules {
+    fn file_rules(&self, fact: &FileFacts, file: &ChangedFile, silenced: &[bool]) -> FileRules {
         let mut rules = FileRules::default();
         for &i in &fact.candidates {
             let rule = &self.rules[i];
@@ -348,7 +357,7 @@ impl<'r> Engine<'r> {
             let m = &rule.rule.matcher;
             if !m.has_line_patterns() {
                 rules.path_only.push(i);
-            } else if fact.file.binary {
+            } else if file.binary {
                 // Binary files keep their path rules but have no lines to match.
             } else if m.statements {
                 rules.statements.push(i);
@@ -361,16 +370,16 @@ impl<'r> Engine<'r> {
 
     /// Builds, on every thread, the combined regexes the files will ask for: compiling them is
     /// a large part of a run, and two threads must not build the same one.
-    fn prepare_line_sets(&self, facts: &[FileFacts], silenced: &[bool]) {
+    fn prepare_line_sets(&self, files: &[(&FileFacts, &ChangedFile)], silenced: &[bool]) {
         let mut wanted: std::collections::HashSet<LineSetKey> = Default::default();
         let is_built = |rules: &[usize], removed: bool| {
             self.line_sets[usize::from(removed)]
                 .read()
                 .is_ok_and(|m| m.get(rules).is_some_and(|slot| slot.get().is_some()))
         };
-        for fact in facts {
-            let rules = self.file_rules(fact, silenced);
-            for (lines, removed) in [(&fact.file.added, false), (&fact.file.removed, true)] {
+        for &(fact, file) in files {
+            let rules = self.file_rules(fact, file, silenced);
+            for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
                 if lines.is_empty() {
                     continue;
                 }
@@ -396,14 +405,13 @@ impl<'r> Engine<'r> {
     }
 
     /// Every finding of the file-level rules in one file.
-    fn match_file(&self, fact: &FileFacts, silenced: &[bool]) -> Vec<Finding> {
-        let file = fact.file;
+    fn match_file(&self, fact: &FileFacts, file: &ChangedFile, silenced: &[bool]) -> Vec<Finding> {
         let mut out = Vec::new();
         let FileRules {
             path_only,
             lines: line_rules,
             statements: statement_rules,
-        } = self.file_rules(fact, silenced);
+        } = self.file_rules(fact, file, silenced);
         for &i in &path_only {
             let rule = &self.rules[i];
             if !is_handled(rule, file) {
@@ -509,26 +517,21 @@ impl<'r> Engine<'r> {
         out
     }
 
+    /// A change-wide rule over its candidate files that did not answer it: (path, changed lines).
     fn check_threshold(
         &self,
         rule: &CompiledRule<'r>,
-        candidates: &[&ChangedFile],
-        handled: &dyn Fn(&ChangedFile) -> bool,
+        counted: &[(&str, usize)],
         out: &mut Vec<Finding>,
     ) {
-        let counted: Vec<&ChangedFile> =
-            candidates.iter().copied().filter(|f| !handled(f)).collect();
         if counted.is_empty() {
             return;
         }
         let t = &rule.rule.threshold;
-        let lines: usize = counted.iter().map(|f| f.changed_lines()).sum();
+        let lines: usize = counted.iter().map(|&(_, n)| n).sum();
         let components: BTreeSet<&str> = counted
             .iter()
-            .flat_map(|f| {
-                self.components_of(&f.path)
-                    .map(|(name, _, _)| name.as_str())
-            })
+            .flat_map(|&(path, _)| self.components_of(path).map(|(name, _, _)| name.as_str()))
             .collect();
         let component_limit = t.components.map(|n| self.max_components.unwrap_or(n));
         let over = t.files.is_some_and(|n| counted.len() > n)
@@ -559,6 +562,88 @@ impl<'r> Engine<'r> {
             Some(&summary),
         ));
     }
+}
+
+impl Session<'_, '_> {
+    /// Pass 2 over some files of the change, in parallel: `files[k]` is file `first + k` of the
+    /// list given to [`Engine::begin`], with its lines. Returns their findings, unsorted.
+    pub fn match_files(&mut self, first: usize, files: &[ChangedFile]) -> Vec<Finding> {
+        let engine = self.engine;
+        let pairs: Vec<(&FileFacts, &ChangedFile)> = files
+            .iter()
+            .enumerate()
+            .filter_map(|(k, file)| Some((self.facts.get(first + k)?.as_ref()?, file)))
+            .collect();
+        engine.prepare_line_sets(&pairs, &self.silenced);
+        let silenced = &self.silenced;
+        let results: Vec<(usize, Vec<Finding>, Tally)> = pairs
+            .par_iter()
+            .map(|&(fact, file)| {
+                let tally = Tally {
+                    changed_lines: file.changed_lines(),
+                    handled: fact
+                        .candidates
+                        .iter()
+                        .copied()
+                        .filter(|&i| {
+                            let rule = &engine.rules[i];
+                            !silenced[i] && rule.rule.threshold.is_set() && is_handled(rule, file)
+                        })
+                        .collect(),
+                };
+                (fact.index, engine.match_file(fact, file, silenced), tally)
+            })
+            .collect();
+        let mut findings = Vec::new();
+        for (index, found, tally) in results {
+            findings.extend(found);
+            self.tallies[index] = Some(tally);
+        }
+        findings
+    }
+
+    /// The change-wide rules (thresholds), once every file has been matched; a file never
+    /// matched counts with no lines.
+    pub fn finish(&self) -> Vec<Finding> {
+        let engine = self.engine;
+        let mut findings = Vec::new();
+        let none = Tally::default();
+        for (i, rule) in engine.rules.iter().enumerate() {
+            if self.silenced[i] || !rule.rule.threshold.is_set() {
+                continue;
+            }
+            let counted: Vec<(&str, usize)> = self
+                .facts
+                .iter()
+                .flatten()
+                .filter(|f| f.candidates.binary_search(&i).is_ok())
+                .filter_map(|f| {
+                    let tally = self.tallies[f.index].as_ref().unwrap_or(&none);
+                    (!tally.handled.contains(&i))
+                        .then_some((self.paths[f.index].as_str(), tally.changed_lines))
+                })
+                .collect();
+            engine.check_threshold(rule, &counted, &mut findings);
+        }
+        findings
+    }
+
+    /// Files not excluded by the config.
+    pub fn files_checked(&self) -> usize {
+        self.files_checked
+    }
+}
+
+/// Findings in report order: by path (change-wide ones last), line, rule.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.path.is_none(), &a.path, a.line, &a.rule_id).cmp(&(
+            b.path.is_none(),
+            &b.path,
+            b.line,
+            &b.rule_id,
+        ))
+    });
 }
 
 /// Whether `unless.added` says the file handled what the rule asks about.
