@@ -5,7 +5,7 @@
 //! `forewarn-ack: <rule-id> <reason>` comment on or just above the matched line, and
 //! `--ack <rule-id>=<reason>`. An acknowledgement with no reason is refused, not applied.
 
-use crate::diff::{ChangeSet, CommitInfo};
+use crate::diff::{ChangedFile, CommitInfo};
 use crate::error::{Error, Result};
 use crate::finding::{AckSource, Acknowledgement, Finding};
 
@@ -139,7 +139,7 @@ pub fn parse_inline(line: &str) -> Option<(&str, &str)> {
 
 /// Looks for inline acknowledgements on or just above each line finding: in its snippet (the new
 /// version of the file), or, when only the diff is known, in the file's added lines.
-pub fn apply_inline(findings: &mut [Finding], changes: &ChangeSet, refused: &mut Vec<String>) {
+pub fn apply_inline(findings: &mut [Finding], files: &[ChangedFile], refused: &mut Vec<String>) {
     for f in findings.iter_mut() {
         let (Some(path), Some(line)) = (f.path.as_deref(), f.line) else {
             continue;
@@ -151,8 +151,7 @@ pub fn apply_inline(findings: &mut [Finding], changes: &ChangeSet, refused: &mut
         for n in candidates.into_iter().filter(|&n| n > 0) {
             let text = match &f.snippet {
                 Some(s) => s.lines().find(|&(l, _)| l == n).map(|(_, t)| t.to_string()),
-                None => changes
-                    .files
+                None => files
                     .iter()
                     .find(|c| c.path == path)
                     .and_then(|c| c.added.get(n).map(str::to_string)),
@@ -202,7 +201,7 @@ pub fn apply(findings: &mut [Finding], acks: &[Acknowledgement]) -> Vec<Acknowle
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{ChangedFile, FileStatus};
+    use crate::diff::{ChangeSet, FileStatus};
     use crate::finding::Snippet;
     use crate::rules::Severity;
 
@@ -313,7 +312,7 @@ mod tests {
             too_far.clone(),
         ];
         let mut refused = vec![];
-        apply_inline(&mut findings, &changes, &mut refused);
+        apply_inline(&mut findings, &changes.files, &mut refused);
         [with_snippet, from_diff, wrong_rule, too_far] = findings.try_into().unwrap();
         assert_eq!(
             with_snippet.acknowledged.unwrap().source,

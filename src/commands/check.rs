@@ -17,6 +17,33 @@ use crate::workspace::Workspace;
 /// Lines shown before and after a matched line.
 const CONTEXT_LINES: u32 = 2;
 
+/// Bytes of changed lines read and matched at a time: a stored change of any size is checked
+/// in batches of about this much text, so memory does not grow with the size of the change.
+const BATCH_BYTES: usize = 16 << 20;
+
+/// A change to check: held in memory, or planned and read in batches (see [`git::plan`]).
+pub enum Incoming {
+    Whole(ChangeSet),
+    Planned(git::PlannedChange),
+}
+
+impl Incoming {
+    /// The change; for a planned one, its files without their lines.
+    pub fn change(&self) -> &ChangeSet {
+        match self {
+            Incoming::Whole(change) => change,
+            Incoming::Planned(planned) => &planned.skeleton,
+        }
+    }
+
+    fn planned(&self) -> Option<&git::PlannedChange> {
+        match self {
+            Incoming::Whole(_) => None,
+            Incoming::Planned(planned) => Some(planned),
+        }
+    }
+}
+
 pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
     let started = Instant::now();
     // A bad --ack is a usage error: say so before doing any work.
@@ -26,10 +53,18 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         .map(|a| ack::parse_cli(a))
         .collect::<Result<Vec<_>>>()?;
     let workspace = Workspace::load(&ctx.cwd, &args.load)?;
-    let changes = read_changes(args, &workspace)?;
-    let report = check_changes(&workspace, &changes, cli_acks, args, started)?;
+    let incoming = read_changes(args, &workspace)?;
+    let report = check_changes(
+        &workspace,
+        incoming.change(),
+        incoming.planned(),
+        cli_acks,
+        args,
+        started,
+    )?;
     if args.record {
-        crate::analysis::ledger::record(&workspace, &report, changes.head_commit.as_deref())?;
+        let head = incoming.change().head_commit.as_deref();
+        crate::analysis::ledger::record(&workspace, &report, head)?;
     }
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,
@@ -55,7 +90,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
 }
 
 /// Reads the change the flags name.
-pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<ChangeSet> {
+pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<Incoming> {
     if let Some(path) = &args.patch {
         let (name, bytes) = if path.as_os_str() == "-" {
             let mut buf = Vec::new();
@@ -72,7 +107,7 @@ pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<ChangeSet
             })?;
             (path.display().to_string(), bytes)
         };
-        return patch::parse(&name, &bytes);
+        return patch::parse(&name, &bytes).map(Incoming::Whole);
     }
     let Some(repo) = workspace.repo.as_ref() else {
         return Err(Error::repository(
@@ -97,7 +132,10 @@ pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<ChangeSet
             base: args.base.clone().or_else(ci_base),
         }
     };
-    git::changes(repo, &input, workspace.config.base.as_deref())
+    match git::plan(repo, &input)? {
+        Some(planned) => Ok(Incoming::Planned(planned)),
+        None => git::changes(repo, &input, workspace.config.base.as_deref()).map(Incoming::Whole),
+    }
 }
 
 /// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.
@@ -107,18 +145,65 @@ fn ci_base() -> Option<String> {
 }
 
 /// Runs the rules on a change and applies every acknowledgement: the part of `check` that the
-/// demo and tests share.
+/// demo and tests share. With `planned`, `changes` holds no lines: they are read in batches,
+/// each matched, given its snippets and inline acknowledgements, and dropped.
 pub fn check_changes(
     workspace: &Workspace,
     changes: &ChangeSet,
+    planned: Option<&git::PlannedChange>,
+    cli_acks: Vec<crate::finding::Acknowledgement>,
+    args: &CheckArgs,
+    started: Instant,
+) -> Result<Report> {
+    let batches = Batches {
+        planned,
+        bytes: BATCH_BYTES,
+    };
+    check_in_batches(workspace, changes, batches, cli_acks, args, started)
+}
+
+/// Where a change's lines come from: `changes` itself, or a planned change read `bytes` at a
+/// time.
+struct Batches<'a> {
+    planned: Option<&'a git::PlannedChange>,
+    bytes: usize,
+}
+
+fn check_in_batches(
+    workspace: &Workspace,
+    changes: &ChangeSet,
+    Batches {
+        planned,
+        bytes: batch_bytes,
+    }: Batches<'_>,
     cli_acks: Vec<crate::finding::Acknowledgement>,
     args: &CheckArgs,
     started: Instant,
 ) -> Result<Report> {
     let engine = Engine::new(&workspace.rules.rules, &workspace.config);
-    let outcome = engine.check(changes);
-    let mut findings = outcome.findings;
-    attach_snippets(&mut findings, changes);
+    let mut session = engine.begin(&changes.files);
+    let reader = git::NewFileReader::open(&changes.new_side);
+    let mut findings = Vec::new();
+    let mut inline_refused = Vec::new();
+    let mut matched = |first: usize, files: &[ChangedFile]| {
+        let mut found = session.match_files(first, files);
+        attach_snippets(&mut found, files, &changes.new_side, &reader);
+        ack::apply_inline(&mut found, files, &mut inline_refused);
+        findings.extend(found);
+    };
+    match planned {
+        None => matched(0, &changes.files),
+        Some(planned) => {
+            let mut at = 0;
+            while at < changes.files.len() {
+                let (files, next) = planned.read_batch(at, batch_bytes)?;
+                matched(at, &files);
+                at = next;
+            }
+        }
+    }
+    findings.extend(session.finish());
+    crate::engine::sort_findings(&mut findings);
 
     let mut warnings = workspace.rules.warnings.clone();
     if workspace.config.hotspots.enabled && !workspace.analysis_files.is_empty() {
@@ -130,7 +215,7 @@ pub fn check_changes(
         collected.acks.extend(from_pr.acks);
         collected.refused.extend(from_pr.refused);
     }
-    ack::apply_inline(&mut findings, changes, &mut collected.refused);
+    collected.refused.extend(inline_refused);
     collected.acks.extend(cli_acks);
     let unused_acks = ack::apply(&mut findings, &collected.acks);
     warnings.extend(collected.refused);
@@ -140,7 +225,7 @@ pub fn check_changes(
         findings,
         unused_acks,
         warnings,
-        files_checked: outcome.files_checked,
+        files_checked: session.files_checked(),
         rules_checked: workspace.rules.rules.len(),
         elapsed: started.elapsed(),
         fail_on: args.fail_on.gate(),
@@ -206,12 +291,16 @@ impl NewText {
     }
 }
 
-/// Reads a few lines around each line finding from the new version of its file (once per file).
-fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
-    let by_path: HashMap<&str, &ChangedFile> =
-        changes.files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let mut files: HashMap<String, Option<NewText>> = HashMap::new();
-    let reader = git::NewFileReader::open(&changes.new_side);
+/// Reads a few lines around each line finding of `files` from the new version of its file
+/// (once per file).
+fn attach_snippets(
+    findings: &mut [Finding],
+    files: &[ChangedFile],
+    new_side: &NewSide,
+    reader: &git::NewFileReader,
+) {
+    let by_path: HashMap<&str, &ChangedFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut texts: HashMap<String, Option<NewText>> = HashMap::new();
     for f in findings.iter_mut() {
         let (Some(path), Some(line)) = (f.path.as_deref(), f.line) else {
             continue;
@@ -225,8 +314,8 @@ fn attach_snippets(findings: &mut [Finding], changes: &ChangeSet) {
             f.snippet = diff_only_snippet(file, line);
             continue;
         }
-        let text = files.entry(path.to_string()).or_insert_with(|| {
-            if changes.new_side == NewSide::DiffOnly {
+        let text = texts.entry(path.to_string()).or_insert_with(|| {
+            if *new_side == NewSide::DiffOnly {
                 return None;
             }
             reader.read(path).map(|bytes| NewText::new(&bytes))
@@ -265,4 +354,85 @@ fn diff_only_snippet(file: &ChangedFile, line: u32) -> Option<Snippet> {
         line_start: first,
         text: text.join("\n"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::LoadArgs;
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .current_dir(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// A large change is read and matched a batch at a time; what it reports must not depend
+    /// on where the batches fall.
+    #[test]
+    fn a_change_checked_in_batches_reports_what_a_whole_read_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        std::fs::write(root.join("README.md"), "x\n").unwrap();
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "base"]);
+        for i in 0..40 {
+            let dir = root.join("db/migrate");
+            std::fs::create_dir_all(&dir).unwrap();
+            let ack = if i % 3 == 0 {
+                "-- forewarn-ack: migration-drops-table the table was emptied in 4.1\n"
+            } else {
+                ""
+            };
+            std::fs::write(
+                dir.join(format!("2024010100{i:04}_drop_t{i}.sql")),
+                format!("SELECT 1;\n{ack}DROP TABLE t{i};\n-- end\n"),
+            )
+            .unwrap();
+        }
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "drops"]);
+        let workspace = Workspace::load(root, &LoadArgs::default()).unwrap();
+        let repo = workspace.repo.as_ref().unwrap();
+        let input = git::Input::Range {
+            base: "HEAD~1".into(),
+            head: "HEAD".into(),
+        };
+        let whole = git::changes(repo, &input, None).unwrap();
+        let planned = git::plan(repo, &input).unwrap().unwrap();
+        let args = CheckArgs::default();
+        let check = |changes: &ChangeSet, planned, bytes| {
+            let batches = Batches { planned, bytes };
+            check_in_batches(
+                &workspace,
+                changes,
+                batches,
+                Vec::new(),
+                &args,
+                Instant::now(),
+            )
+            .unwrap()
+        };
+        let at_once = check(&whole, None, BATCH_BYTES);
+        let in_batches = check(&planned.skeleton, Some(&planned), 64);
+        assert_eq!(in_batches.findings, at_once.findings);
+        assert_eq!(in_batches.files_checked, 40);
+        let drops: Vec<&Finding> = at_once
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "migration-drops-table")
+            .collect();
+        assert_eq!(drops.len(), 40);
+        assert_eq!(
+            drops.iter().filter(|f| f.acknowledged.is_some()).count(),
+            14
+        );
+        assert!(drops.iter().all(|f| f.snippet.is_some()));
+    }
 }

@@ -142,7 +142,8 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
         None,
     )?;
     let args = CheckArgs::default();
-    let mut report = super::check::check_changes(&workspace, &changes, Vec::new(), &args, started)?;
+    let mut report =
+        super::check::check_changes(&workspace, &changes, None, Vec::new(), &args, started)?;
     report.description = "main...release-4.2".into();
     let fired = report
         .findings

@@ -60,11 +60,87 @@ pub fn changes(
     default_base: Option<&str>,
 ) -> Result<ChangeSet> {
     init();
-    match input {
-        Input::WorkingTree { base } => working_tree(repo, base.as_deref().or(default_base)),
-        Input::Range { base, head } => range(repo, base, head),
-        Input::Staged => staged(repo),
-        Input::Commit(rev) => one_commit(repo, rev, None),
+    let plan = match input {
+        Input::WorkingTree { base } => {
+            return working_tree(repo, base.as_deref().or(default_base));
+        }
+        Input::Range { base, head } => range(repo, base, head)?,
+        Input::Staged => staged(repo)?,
+        Input::Commit(rev) => one_commit(repo, rev)?,
+    };
+    plan.read_all(repo, None)
+}
+
+/// Plans `input` without reading any file's lines, when its new side is stored (a range, one
+/// commit, the index); `None` for the working tree, which [`changes`] reads whole.
+pub fn plan(repo: &Repository, input: &Input) -> Result<Option<PlannedChange>> {
+    init();
+    let plan = match input {
+        Input::WorkingTree { .. } => return Ok(None),
+        Input::Range { base, head } => range(repo, base, head)?,
+        Input::Staged => staged(repo)?,
+        Input::Commit(rev) => one_commit(repo, rev)?,
+    };
+    let own =
+        Repository::open(repo.path()).map_err(|e| object_error(repo, "the repository", &e))?;
+    let mut skeleton = plan.change;
+    skeleton.files = plan.jobs.iter().map(|j| j.file.clone()).collect();
+    Ok(Some(PlannedChange {
+        skeleton,
+        repo: own,
+        jobs: plan.jobs,
+        attributes: std::cell::OnceCell::new(),
+    }))
+}
+
+/// A change whose new side is stored, planned but not read (see [`plan`]): its files' lines
+/// are read in batches, so a change of any size is never held in memory at once.
+pub struct PlannedChange {
+    /// The change with every file, but no lines yet.
+    pub skeleton: ChangeSet,
+    repo: Repository,
+    jobs: Vec<Job>,
+    attributes: std::cell::OnceCell<bool>,
+}
+
+impl PlannedChange {
+    /// Reads the files from `start` on, in parallel, until about `budget` bytes of lines have
+    /// been read (at least one file). Returns them, in order, and where the next batch starts.
+    pub fn read_batch(&self, start: usize, budget: usize) -> Result<(Vec<ChangedFile>, usize)> {
+        let attributes = *self
+            .attributes
+            .get_or_init(|| attributes_may_set_diff(&self.repo));
+        let parallel = self.jobs.len().saturating_sub(start) >= PARALLEL_READ_MIN
+            && rayon::current_thread_index().is_none()
+            && rayon::current_num_threads() > 1;
+        read_jobs_from(
+            &self.repo,
+            None,
+            &self.jobs,
+            start,
+            budget,
+            parallel,
+            Some(attributes),
+        )
+    }
+}
+
+/// A stored change before its files are read: what it is, and how to read each file.
+struct Plan {
+    /// The change, with no files yet.
+    change: ChangeSet,
+    jobs: Vec<Job>,
+}
+
+impl Plan {
+    /// Every file read, on every thread past a few.
+    fn read_all(self, repo: &Repository, attributes: Option<bool>) -> Result<ChangeSet> {
+        let parallel = self.jobs.len() >= PARALLEL_READ_MIN
+            && rayon::current_thread_index().is_none()
+            && rayon::current_num_threads() > 1;
+        let mut change = self.change;
+        change.files = read_jobs(repo, None, &self.jobs, parallel, attributes)?;
+        Ok(change)
     }
 }
 
@@ -94,7 +170,7 @@ impl CommitReader {
         let attributes = *self
             .attributes
             .get_or_init(|| attributes_may_set_diff(&self.repo));
-        one_commit(&self.repo, rev, Some(attributes))
+        one_commit(&self.repo, rev)?.read_all(&self.repo, Some(attributes))
     }
 }
 
@@ -269,7 +345,7 @@ fn working_tree(repo: &Repository, base: Option<&str>) -> Result<ChangeSet> {
     })
 }
 
-fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<ChangeSet> {
+fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Plan> {
     let (base_label, base) = resolve_base(repo, base_rev)?;
     let head = resolve_commit(repo, head_rev)?;
     let merge_base = merge_base(repo, head.id(), head_rev, base.id(), &base_label)?;
@@ -282,8 +358,8 @@ fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<ChangeSet>
         .diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut diff_options()))
         .map_err(|e| diff_error(repo, &format!("{base_label}...{head_rev}"), &e))?;
     find_renames(repo, &mut diff, false)?;
-    Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Stored, None)?,
+    let change = ChangeSet {
+        files: Vec::new(),
         commits: commits_between(repo, merge_base, head.id())?,
         new_side: NewSide::Commit {
             repo: repo_root(repo),
@@ -295,7 +371,19 @@ fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<ChangeSet>
             short(head.id())
         ),
         head_commit: Some(head.id().to_string()),
+    };
+    Ok(Plan {
+        change,
+        jobs: stored_jobs(&diff),
     })
+}
+
+/// How to read each file of a diff whose new side is stored.
+fn stored_jobs(diff: &Diff<'_>) -> Vec<Job> {
+    diff.deltas()
+        .enumerate()
+        .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Stored))
+        .collect()
 }
 
 /// The index git itself would use: `GIT_INDEX_FILE` when set (a pre-commit hook of
@@ -315,7 +403,7 @@ fn current_index(repo: &Repository) -> std::result::Result<git2::Index, git2::Er
     }
 }
 
-fn staged(repo: &Repository) -> Result<ChangeSet> {
+fn staged(repo: &Repository) -> Result<Plan> {
     let workdir = workdir(repo, "an index")?;
     let head = head_commit(repo)?;
     let old_tree = head
@@ -340,17 +428,19 @@ fn staged(repo: &Repository) -> Result<ChangeSet> {
         Some(c) => format!("HEAD ({}) → index", short(c.id())),
         None => "empty tree (no commits yet) → index".to_string(),
     };
-    Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Stored, None)?,
-        commits: Vec::new(),
-        new_side: NewSide::Index(workdir),
-        description,
-        head_commit: head.map(|c| c.id().to_string()),
+    Ok(Plan {
+        change: ChangeSet {
+            files: Vec::new(),
+            commits: Vec::new(),
+            new_side: NewSide::Index(workdir),
+            description,
+            head_commit: head.map(|c| c.id().to_string()),
+        },
+        jobs: stored_jobs(&diff),
     })
 }
 
-/// `attributes`: whether any attributes file can set `diff`, when the caller already knows.
-fn one_commit(repo: &Repository, rev: &str, attributes: Option<bool>) -> Result<ChangeSet> {
+fn one_commit(repo: &Repository, rev: &str) -> Result<Plan> {
     let commit = resolve_commit(repo, rev)?;
     let parent = if commit.parent_count() > 0 {
         let parent = commit
@@ -376,12 +466,12 @@ fn one_commit(repo: &Repository, rev: &str, attributes: Option<bool>) -> Result<
             short(commit.id())
         ),
     };
-    let files = match &parent {
-        Some(old_tree) => commit_files(repo, rev, old_tree, &new_tree, attributes)?,
-        None => commit_files_via_diff(repo, rev, None, &new_tree, attributes)?,
+    let jobs = match &parent {
+        Some(old_tree) => commit_jobs(repo, rev, old_tree, &new_tree)?,
+        None => commit_jobs_via_diff(repo, rev, None, &new_tree)?,
     };
-    Ok(ChangeSet {
-        files,
+    let change = ChangeSet {
+        files: Vec::new(),
         commits: vec![commit_info(&commit)],
         new_side: NewSide::Commit {
             repo: repo_root(repo),
@@ -389,36 +479,33 @@ fn one_commit(repo: &Repository, rev: &str, attributes: Option<bool>) -> Result<
         },
         description,
         head_commit: Some(commit.id().to_string()),
-    })
+    };
+    Ok(Plan { change, jobs })
 }
 
 /// The files one commit changed against its parent. Backtest replays thousands of commits, so
 /// this compares the two trees itself, opening only the folders whose ids differ, and reads the
 /// changed blobs straight away. Only a commit that both adds and deletes files (a rename, which
 /// needs libgit2's similarity detection) goes through a diff.
-fn commit_files(
+fn commit_jobs(
     repo: &Repository,
     rev: &str,
     old_tree: &Tree<'_>,
     new_tree: &Tree<'_>,
-    attributes: Option<bool>,
-) -> Result<Vec<ChangedFile>> {
+) -> Result<Vec<Job>> {
     let error = |e: git2::Error| diff_error(repo, rev, &e);
     let mut changes = Vec::new();
     tree_changes(repo, old_tree, new_tree, &mut Vec::new(), &mut changes).map_err(error)?;
     let adds = changes.iter().any(|c| c.old.is_none());
     let deletes = changes.iter().any(|c| c.new.is_none());
     if adds && deletes {
-        return commit_files_via_diff(repo, rev, Some(old_tree), new_tree, attributes);
+        return commit_jobs_via_diff(repo, rev, Some(old_tree), new_tree);
     }
     let mut jobs = Vec::with_capacity(changes.len());
     for change in changes {
         expand_into_jobs(repo, change, &mut jobs).map_err(error)?;
     }
-    let parallel = jobs.len() >= PARALLEL_READ_MIN
-        && rayon::current_thread_index().is_none()
-        && rayon::current_num_threads() > 1;
-    read_jobs(repo, None, &jobs, parallel, attributes)
+    Ok(jobs)
 }
 
 /// One entry that differs between two trees: a file, or a whole folder on one side only.
@@ -568,14 +655,13 @@ fn expand_into_jobs(
     Ok(())
 }
 
-/// [`commit_files`] through libgit2's diff, with rename detection.
-fn commit_files_via_diff(
+/// [`commit_jobs`] through libgit2's diff, with rename detection.
+fn commit_jobs_via_diff(
     repo: &Repository,
     rev: &str,
     parent: Option<&Tree<'_>>,
     new_tree: &Tree<'_>,
-    attributes: Option<bool>,
-) -> Result<Vec<ChangedFile>> {
+) -> Result<Vec<Job>> {
     let mut opts = diff_options();
     if let Some(old_tree) = parent {
         // libgit2 walks both whole trees; naming the changed paths lets its iterators skip every
@@ -598,7 +684,7 @@ fn commit_files_via_diff(
         .diff_tree_to_tree(parent, Some(new_tree), Some(&mut opts))
         .map_err(|e| diff_error(repo, rev, &e))?;
     find_renames(repo, &mut diff, false)?;
-    changed_files(repo, &diff, NewBlobs::Stored, attributes)
+    Ok(stored_jobs(&diff))
 }
 
 /// Paths (files, or whole folders present on one side only) whose entries differ between two
@@ -726,7 +812,7 @@ fn read_changed_files(
     let jobs: Vec<Job> = diff
         .deltas()
         .enumerate()
-        .filter_map(|(idx, delta)| plan(idx, &delta, new))
+        .filter_map(|(idx, delta)| plan_delta(idx, &delta, new))
         .collect();
     read_jobs(
         repo,
@@ -746,33 +832,60 @@ fn read_jobs(
     parallel: bool,
     attributes: Option<bool>,
 ) -> Result<Vec<ChangedFile>> {
-    let error = |e: git2::Error| diff_error(repo, "the changed files", &e);
-    // Asked once here for every thread; otherwise when the first file needs it.
-    let attributes = attributes.or_else(|| parallel.then(|| attributes_may_set_diff(repo)));
-    let mut read: Vec<Option<ChangedFile>> = match attributes.filter(|_| parallel) {
-        Some(attributes) => read_in_parallel(repo, jobs, attributes).map_err(error)?,
-        None => Vec::new(),
-    };
-    read.resize_with(jobs.len(), || None);
-    // Whatever no thread read (a small change, or no thread could open the repository).
-    let mut binary = BinaryCheck::new(repo, attributes);
-    let mut opts = diff_options();
-    for (job, slot) in jobs.iter().zip(read.iter_mut()) {
-        if slot.is_none() {
-            *slot = Some(read_job(repo, diff, &mut binary, &mut opts, job).map_err(error)?);
-        }
-    }
-    Ok(read.into_iter().flatten().collect())
+    read_jobs_from(repo, diff, jobs, 0, usize::MAX, parallel, attributes).map(|(files, _)| files)
 }
 
-/// Reads `jobs` on every thread of the pool; `None` where no thread got to a job.
+/// Reads jobs from `start` on, in order, until about `budget` bytes of lines have been read
+/// (at least one job); returns them and the index of the first job not read.
+fn read_jobs_from(
+    repo: &Repository,
+    diff: Option<&Diff<'_>>,
+    jobs: &[Job],
+    start: usize,
+    budget: usize,
+    parallel: bool,
+    attributes: Option<bool>,
+) -> Result<(Vec<ChangedFile>, usize)> {
+    let error = |e: git2::Error| diff_error(repo, "the changed files", &e);
+    let start = start.min(jobs.len());
+    // Asked once here for every thread; otherwise when the first file needs it.
+    let attributes = attributes.or_else(|| parallel.then(|| attributes_may_set_diff(repo)));
+    if let Some(attributes) = attributes.filter(|_| parallel) {
+        let (read, end) = read_in_parallel(repo, jobs, start, budget, attributes).map_err(error)?;
+        if end > start && read.iter().all(Option::is_some) {
+            return Ok((read.into_iter().flatten().collect(), end));
+        }
+    }
+    // On this thread: a small change, or no other thread could open the repository.
+    let mut binary = BinaryCheck::new(repo, attributes);
+    let mut opts = diff_options();
+    let mut files = Vec::new();
+    let mut bytes = 0usize;
+    for job in &jobs[start..] {
+        let file = read_job(repo, diff, &mut binary, &mut opts, job).map_err(error)?;
+        bytes += file.added.text_len() + file.removed.text_len();
+        files.push(file);
+        if bytes >= budget {
+            break;
+        }
+    }
+    let end = start + files.len();
+    Ok((files, end))
+}
+
+/// Reads jobs from `start` on, on every thread of the pool, until about `budget` bytes of lines
+/// have been read. Returns the jobs read, in order (`None` where no thread got to one: every
+/// thread failed to open the repository), and the index of the first job not read.
 fn read_in_parallel(
     repo: &Repository,
     jobs: &[Job],
+    start: usize,
+    budget: usize,
     attributes: bool,
-) -> std::result::Result<Vec<Option<ChangedFile>>, git2::Error> {
+) -> std::result::Result<(Vec<Option<ChangedFile>>, usize), git2::Error> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
+    let next = AtomicUsize::new(start);
+    let bytes = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let git_dir = repo.path().to_path_buf();
     let per_thread = rayon::broadcast(|_| {
@@ -783,11 +896,16 @@ fn read_in_parallel(
         let mut binary = BinaryCheck::new(&repo, Some(attributes));
         let mut opts = diff_options();
         let mut out = Vec::new();
-        while !failed.load(Ordering::Relaxed) {
+        // Jobs are claimed in order, so those read always run from `start` without a gap.
+        while !failed.load(Ordering::Relaxed) && bytes.load(Ordering::Relaxed) < budget {
             let at = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(at) else { break };
             match read_job(&repo, None, &mut binary, &mut opts, job) {
-                Ok(file) => out.push((at, file)),
+                Ok(file) => {
+                    let size = file.added.text_len() + file.removed.text_len();
+                    bytes.fetch_add(size, Ordering::Relaxed);
+                    out.push((at, file));
+                }
                 Err(e) => {
                     failed.store(true, Ordering::Relaxed);
                     return Err(e);
@@ -796,18 +914,19 @@ fn read_in_parallel(
         }
         Ok(out)
     });
-    let mut read: Vec<Option<ChangedFile>> = Vec::with_capacity(jobs.len());
-    read.resize_with(jobs.len(), || None);
+    let end = next.load(Ordering::Relaxed).min(jobs.len());
+    let mut read: Vec<Option<ChangedFile>> = Vec::with_capacity(end - start);
+    read.resize_with(end - start, || None);
     for files in per_thread {
         for (at, file) in files? {
-            read[at] = Some(file);
+            read[at - start] = Some(file);
         }
     }
-    Ok(read)
+    Ok((read, end))
 }
 
 /// How to read one delta; `None` for deltas that are no change.
-fn plan(idx: usize, delta: &git2::DiffDelta<'_>, new: NewBlobs) -> Option<Job> {
+fn plan_delta(idx: usize, delta: &git2::DiffDelta<'_>, new: NewBlobs) -> Option<Job> {
     let file = changed_file(delta)?;
     let (old_file, new_file) = (delta.old_file(), delta.new_file());
     let blob = |side: &git2::DiffFile<'_>| {
@@ -1982,6 +2101,46 @@ mod tests {
         assert_eq!(lines(&moved.added), [(3, "edited")]);
     }
 
+    /// A planned change read in small batches gives the same files as reading it at once.
+    #[test]
+    fn a_planned_change_reads_in_batches_without_gaps() {
+        let s = Scratch::new();
+        for i in 0..90 {
+            s.write(&format!("src/f{i:02}.py"), numbered(8));
+        }
+        s.commit("base");
+        for i in 0..90 {
+            let text = numbered(8).replace("line 4\n", &format!("four {i}\n"));
+            s.write(&format!("src/f{i:02}.py"), text);
+            s.write(&format!("db/{i:02}.sql"), format!("DROP TABLE t{i};\n"));
+        }
+        s.commit("change");
+        let repo = s.repo();
+        let input = Input::Range {
+            base: "HEAD~1".into(),
+            head: "HEAD".into(),
+        };
+        let whole = changes(&repo, &input, None).unwrap();
+        let planned = plan(&repo, &input).unwrap().unwrap();
+        assert_eq!(planned.skeleton.files.len(), 180);
+        assert!(planned.skeleton.files.iter().all(|f| f.added.is_empty()));
+        assert_eq!(planned.skeleton.commits, whole.commits);
+        for budget in [1, 300, usize::MAX] {
+            let (mut files, mut at, mut batches) = (Vec::new(), 0, 0);
+            while at < planned.skeleton.files.len() {
+                let (batch, next) = planned.read_batch(at, budget).unwrap();
+                assert!(next > at && batch.len() == next - at, "{at} -> {next}");
+                files.extend(batch);
+                at = next;
+                batches += 1;
+            }
+            assert_eq!(files, whole.files, "budget {budget}");
+            if budget == 300 {
+                assert!(batches > 2, "{batches} batches");
+            }
+        }
+    }
+
     /// One commit's files come from comparing its trees directly (backtest replays thousands);
     /// they must be what libgit2's diff gives.
     #[cfg(unix)]
@@ -2039,8 +2198,9 @@ mod tests {
         let tree = |rev: &str| repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
         for rev in ["HEAD~3", "HEAD~2", "HEAD~1", "HEAD"] {
             let (old, new) = (tree(&format!("{rev}^")), tree(rev));
-            let direct = commit_files(&repo, rev, &old, &new, None).unwrap();
-            let via_diff = commit_files_via_diff(&repo, rev, Some(&old), &new, None).unwrap();
+            let read = |jobs: Vec<Job>| read_jobs(&repo, None, &jobs, false, None).unwrap();
+            let direct = read(commit_jobs(&repo, rev, &old, &new).unwrap());
+            let via_diff = read(commit_jobs_via_diff(&repo, rev, Some(&old), &new).unwrap());
             assert_eq!(direct, via_diff, "{rev}");
             assert!(!direct.is_empty(), "{rev}");
         }

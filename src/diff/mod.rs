@@ -93,6 +93,11 @@ impl Lines {
         self.spans.len()
     }
 
+    /// Bytes of text held, terminators included.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Lines `first..=last` (indices in push order) as one `\n`-joined slice, no copy.
     pub fn joined(&self, first: usize, last: usize) -> &str {
         &self.text[self.spans[first].1 as usize..self.spans[last].2 as usize]
