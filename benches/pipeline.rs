@@ -4,7 +4,8 @@
 //! 1,000,000+ added lines: SQL, Rails and Django migrations, YAML manifests, source files, a few
 //! large and binary files) and a 5,000-commit history, then prints:
 //! - `check` wall time with all built-in packs vs `git diff --no-color -U0 base head`, as a ratio;
-//! - peak memory of `check`;
+//! - peak memory of `check`, and of the same check on a change a quarter as large;
+//! - the same check with only the starter packs (migrations, config, rollout), as a ratio;
 //! - `backtest` over the history vs `git log -p -U0` over the same range, as a ratio;
 //! - the same check with 10x the rules.
 //!
@@ -70,6 +71,26 @@ fn main() {
     });
     let peak = peak_rss_kib(Command::new(&bin).current_dir(&repo).args(check_args));
     let findings = count_findings(&bin, &repo, &check_args);
+    // Issue 3's comparison on this change: all packs against the starter packs.
+    let starter = dir.path().join("starter.toml");
+    write_starter_config(&starter);
+    let starter_arg = starter.to_string_lossy().into_owned();
+    let check_starter = median(runs, || {
+        time_to_null(
+            Command::new(&bin)
+                .current_dir(&repo)
+                .args(check_args)
+                .args(["--config", &starter_arg]),
+        )
+    });
+    // Memory against the size of the change: the same mix, a quarter as large.
+    let quarter_repo = dir.path().join("quarter");
+    let quarter = generate(&quarter_repo, &Sizes::new(scale / 4.0));
+    let quarter_peak = peak_rss_kib(
+        Command::new(&bin)
+            .current_dir(&quarter_repo)
+            .args(check_args),
+    );
 
     println!();
     println!(
@@ -87,6 +108,19 @@ fn main() {
     println!(
         "peak memory of check         {:>8.1} MiB",
         peak as f64 / 1024.0
+    );
+    println!(
+        "  the same, change 1/4 size  {:>8.1} MiB   ({} added lines)",
+        quarter_peak as f64 / 1024.0,
+        quarter.added_lines
+    );
+    println!(
+        "check, starter packs only    {:>8.3}s",
+        check_starter.as_secs_f64()
+    );
+    println!(
+        "ratio all / starter packs    {:>8.2}x",
+        ratio(check, check_starter)
     );
 
     // 10x the rules: nine renamed copies of every built-in pack as team rules.
@@ -114,10 +148,7 @@ fn main() {
     // realistic migrations: the labelled corpus, replicated 40 times as one patch.
     let corpus_patch = dir.path().join("corpus.patch");
     let (patch_files, patch_lines) = write_corpus_patch(&corpus_patch, 40);
-    let starter = dir.path().join("starter.toml");
-    write_starter_config(&starter);
     let patch_arg = corpus_patch.to_string_lossy().into_owned();
-    let starter_arg = starter.to_string_lossy().into_owned();
     let patch_args = [
         "check",
         "--patch",
