@@ -308,6 +308,18 @@ fn report_counts_hotspot_changes_since_the_incident_and_their_acknowledgements()
         md.stdout.contains("touched by 2 changes (1 acknowledged)"),
         "{md:?}"
     );
+    let html = repo.forewarn(&["report", "--format", "html"]);
+    assert_eq!(html.code, 0, "{html:?}");
+    assert!(
+        html.stdout
+            .contains("touched by 2 changes (1 acknowledged)</p>"),
+        "{html:?}"
+    );
+    assert!(
+        html.stdout
+            .contains("<li><code>payments/gateway.py</code> (2)</li>"),
+        "{html:?}"
+    );
 }
 
 #[test]

@@ -286,6 +286,22 @@ pub fn render(report: &Report) -> String {
             }
             let _ = writeln!(out, "</ul>");
         }
+        if let Some(h) = &a.hotspots {
+            let _ = writeln!(
+                out,
+                "<h3>Hotspots</h3>\n<p class=\"hotspots\">{}: touched by {} ({} acknowledged)</p>",
+                esc(&h.since),
+                esc(&crate::analysis::links::plural(h.changes, "change")),
+                h.acknowledged
+            );
+            if !h.paths.is_empty() {
+                let _ = writeln!(out, "<ul class=\"plain hotspots\">");
+                for (path, n) in &h.paths {
+                    let _ = writeln!(out, "<li><code>{}</code> ({n})</li>", esc(path));
+                }
+                let _ = writeln!(out, "</ul>");
+            }
+        }
     }
     let _ = writeln!(out, "</section>");
 
