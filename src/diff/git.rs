@@ -667,9 +667,11 @@ fn commit_jobs_via_diff(
         // libgit2 walks both whole trees; naming the changed paths lets its iterators skip every
         // unchanged folder, which is most of a commit in a large repository (backtest replays
         // thousands of them).
-        let mut paths = Vec::new();
-        changed_paths(repo, old_tree, new_tree, &mut Vec::new(), &mut paths)
+        let mut changes = Vec::new();
+        tree_changes(repo, old_tree, new_tree, &mut Vec::new(), &mut changes)
             .map_err(|e| diff_error(repo, rev, &e))?;
+        let mut paths: Vec<Vec<u8>> = changes.into_iter().map(|c| c.path).collect();
+        paths.dedup();
         if paths.is_empty() {
             // An empty pathspec would mean "everything"; an empty commit changes nothing, and
             // no tree can hold a `.git` entry.
@@ -685,43 +687,6 @@ fn commit_jobs_via_diff(
         .map_err(|e| diff_error(repo, rev, &e))?;
     find_renames(repo, &mut diff, false)?;
     Ok(stored_jobs(&diff))
-}
-
-/// Paths (files, or whole folders present on one side only) whose entries differ between two
-/// trees. Folders with the same id on both sides are not opened.
-fn changed_paths(
-    repo: &Repository,
-    old: &Tree<'_>,
-    new: &Tree<'_>,
-    prefix: &mut Vec<u8>,
-    out: &mut Vec<Vec<u8>>,
-) -> std::result::Result<(), git2::Error> {
-    use std::collections::BTreeMap;
-    let entries = |tree: &Tree<'_>| -> BTreeMap<Vec<u8>, (Oid, i32)> {
-        tree.iter()
-            .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
-            .collect()
-    };
-    let (old_entries, new_entries) = (entries(old), entries(new));
-    let is_tree = |mode: i32| mode == 0o040000;
-    let mut names: Vec<&Vec<u8>> = old_entries.keys().chain(new_entries.keys()).collect();
-    names.sort();
-    names.dedup();
-    for name in names {
-        let len = prefix.len();
-        prefix.extend_from_slice(name);
-        match (old_entries.get(name), new_entries.get(name)) {
-            (Some(a), Some(b)) if a == b => {}
-            (Some(&(a, am)), Some(&(b, bm))) if is_tree(am) && is_tree(bm) => {
-                prefix.push(b'/');
-                let (a, b) = (repo.find_tree(a)?, repo.find_tree(b)?);
-                changed_paths(repo, &a, &b, prefix, out)?;
-            }
-            _ => out.push(prefix.clone()),
-        }
-        prefix.truncate(len);
-    }
-    Ok(())
 }
 
 fn diff_options() -> DiffOptions {
