@@ -110,9 +110,7 @@ impl PlannedChange {
         let attributes = *self
             .attributes
             .get_or_init(|| attributes_may_set_diff(&self.repo));
-        let parallel = self.jobs.len().saturating_sub(start) >= PARALLEL_READ_MIN
-            && rayon::current_thread_index().is_none()
-            && rayon::current_num_threads() > 1;
+        let parallel = worth_threads(self.jobs.len().saturating_sub(start));
         read_jobs_from(
             &self.repo,
             None,
@@ -135,9 +133,7 @@ struct Plan {
 impl Plan {
     /// Every file read, on every thread past a few.
     fn read_all(self, repo: &Repository, attributes: Option<bool>) -> Result<ChangeSet> {
-        let parallel = self.jobs.len() >= PARALLEL_READ_MIN
-            && rayon::current_thread_index().is_none()
-            && rayon::current_num_threads() > 1;
+        let parallel = worth_threads(self.jobs.len());
         let mut change = self.change;
         change.files = read_jobs(repo, None, &self.jobs, parallel, attributes)?;
         Ok(change)
@@ -749,6 +745,14 @@ struct Job {
 /// costs more than it saves on a small change.
 const PARALLEL_READ_MIN: usize = 64;
 
+/// Whether reading `files` files is worth every thread: enough of them, more than one thread,
+/// and not already on a pool thread (backtest reads its commits in parallel already).
+fn worth_threads(files: usize) -> bool {
+    files >= PARALLEL_READ_MIN
+        && rayon::current_thread_index().is_none()
+        && rayon::current_num_threads() > 1
+}
+
 /// The files of a diff with their added and removed lines.
 ///
 /// Deltas are planned first (cheap: ids, paths, modes), then read. Reading is most of the cost
@@ -760,10 +764,13 @@ fn changed_files(
     new: NewBlobs,
     attributes: Option<bool>,
 ) -> Result<Vec<ChangedFile>> {
-    let parallel = diff.deltas().len() >= PARALLEL_READ_MIN
-        && rayon::current_thread_index().is_none()
-        && rayon::current_num_threads() > 1;
-    read_changed_files(repo, diff, new, parallel, attributes)
+    read_changed_files(
+        repo,
+        diff,
+        new,
+        worth_threads(diff.deltas().len()),
+        attributes,
+    )
 }
 
 /// [`changed_files`], on every thread when `parallel` (and the new side is stored).
@@ -1160,16 +1167,6 @@ fn attributes_may_set_diff(repo: &Repository) -> bool {
     if workdir.is_some_and(|w| read(&w.join(".gitattributes"))) {
         return true;
     }
-    index_mentions_diff(repo, workdir, &mentions)
-}
-
-/// Whether an attributes file tracked in the index (or its working copy) mentions `diff`.
-fn index_mentions_diff(
-    repo: &Repository,
-    workdir: Option<&Path>,
-    mentions: &dyn Fn(&[u8]) -> bool,
-) -> bool {
-    let read = |path: &Path| std::fs::read(path).is_ok_and(|t| mentions(&t));
     let Ok(index) = repo.index() else {
         return false;
     };
