@@ -21,13 +21,14 @@ const CONTEXT_LINES: u32 = 2;
 /// in batches of about this much text, so memory does not grow with the size of the change.
 const BATCH_BYTES: usize = 16 << 20;
 
-/// A change to check: held in memory, or planned and read in batches (see [`git::plan`]).
-pub enum Incoming {
+/// A change to check: held in memory (a patch), or planned and read in batches (see
+/// [`git::plan`]).
+pub enum Incoming<'r> {
     Whole(ChangeSet),
-    Planned(git::PlannedChange),
+    Planned(git::PlannedChange<'r>),
 }
 
-impl Incoming {
+impl<'r> Incoming<'r> {
     /// The change; for a planned one, its files without their lines.
     pub fn change(&self) -> &ChangeSet {
         match self {
@@ -36,7 +37,7 @@ impl Incoming {
         }
     }
 
-    fn planned(&self) -> Option<&git::PlannedChange> {
+    fn planned(&self) -> Option<&git::PlannedChange<'r>> {
         match self {
             Incoming::Whole(_) => None,
             Incoming::Planned(planned) => Some(planned),
@@ -90,7 +91,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
 }
 
 /// Reads the change the flags name.
-pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<Incoming> {
+pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<Incoming<'w>> {
     if let Some(path) = &args.patch {
         let (name, bytes) = if path.as_os_str() == "-" {
             let mut buf = Vec::new();
@@ -132,10 +133,7 @@ pub fn read_changes(args: &CheckArgs, workspace: &Workspace) -> Result<Incoming>
             base: args.base.clone().or_else(ci_base),
         }
     };
-    match git::plan(repo, &input)? {
-        Some(planned) => Ok(Incoming::Planned(planned)),
-        None => git::changes(repo, &input, workspace.config.base.as_deref()).map(Incoming::Whole),
-    }
+    git::plan(repo, &input, workspace.config.base.as_deref()).map(Incoming::Planned)
 }
 
 /// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.
@@ -150,7 +148,7 @@ fn ci_base() -> Option<String> {
 pub fn check_changes(
     workspace: &Workspace,
     changes: &ChangeSet,
-    planned: Option<&git::PlannedChange>,
+    planned: Option<&git::PlannedChange<'_>>,
     cli_acks: Vec<crate::finding::Acknowledgement>,
     args: &CheckArgs,
     started: Instant,
@@ -165,7 +163,7 @@ pub fn check_changes(
 /// Where a change's lines come from: `changes` itself, or a planned change read `bytes` at a
 /// time.
 struct Batches<'a> {
-    planned: Option<&'a git::PlannedChange>,
+    planned: Option<&'a git::PlannedChange<'a>>,
     bytes: usize,
 }
 
@@ -405,7 +403,7 @@ mod tests {
             head: "HEAD".into(),
         };
         let whole = git::changes(repo, &input, None).unwrap();
-        let planned = git::plan(repo, &input).unwrap().unwrap();
+        let planned = git::plan(repo, &input, None).unwrap();
         let args = CheckArgs::default();
         let check = |changes: &ChangeSet, planned, bytes| {
             let batches = Batches { planned, bytes };

@@ -1,10 +1,14 @@
 //! Changes read from a git repository with libgit2: a range, the merge base with the default
 //! branch against the working tree, the index, or one commit.
 //!
-//! Every diff is read with zero context lines and rename detection on. Whole added and deleted
-//! files are read straight from their blobs (libgit2's line-by-line diff of a file against
-//! nothing costs three times as much); the rest go through one `Patch` each. No line is
-//! allocated beyond [`super::Lines`]'s buffer.
+//! A change is planned first ([`plan`]): every changed file with its status, paths, blob ids and
+//! how its lines are to be read, without reading any. The lines are then read in batches
+//! ([`PlannedChange::read_batch`]), so a change of any size is never held in memory at once.
+//! Every diff has zero context lines and rename detection on. Whole added and deleted files are
+//! read straight from their blobs (libgit2's line-by-line diff of a file against nothing costs
+//! three times as much); modified ones are diffed as buffers. When the new side is stored (not
+//! the working tree), files are read on every thread, each with its own libgit2 handle. No line
+//! is allocated beyond [`super::Lines`]'s buffer.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -59,61 +63,59 @@ pub fn changes(
     input: &Input,
     default_base: Option<&str>,
 ) -> Result<ChangeSet> {
-    init();
-    let plan = match input {
-        Input::WorkingTree { base } => {
-            return working_tree(repo, base.as_deref().or(default_base));
-        }
-        Input::Range { base, head } => range(repo, base, head)?,
-        Input::Staged => staged(repo)?,
-        Input::Commit(rev) => one_commit(repo, rev)?,
-    };
-    plan.read_all(repo, None)
+    plan(repo, input, default_base)?.read_all()
 }
 
-/// Plans `input` without reading any file's lines, when its new side is stored (a range, one
-/// commit, the index); `None` for the working tree, which [`changes`] reads whole.
-pub fn plan(repo: &Repository, input: &Input) -> Result<Option<PlannedChange>> {
+/// Plans `input` without reading any file's lines: every changed file, and how to read it. Its
+/// lines are then read in batches ([`PlannedChange::read_batch`]), so a change of any size is
+/// never held in memory at once.
+pub fn plan<'r>(
+    repo: &'r Repository,
+    input: &Input,
+    default_base: Option<&str>,
+) -> Result<PlannedChange<'r>> {
     init();
     let plan = match input {
-        Input::WorkingTree { .. } => return Ok(None),
+        Input::WorkingTree { base } => working_tree(repo, base.as_deref().or(default_base))?,
         Input::Range { base, head } => range(repo, base, head)?,
         Input::Staged => staged(repo)?,
         Input::Commit(rev) => one_commit(repo, rev)?,
     };
-    let own =
-        Repository::open(repo.path()).map_err(|e| object_error(repo, "the repository", &e))?;
     let mut skeleton = plan.change;
     skeleton.files = plan.jobs.iter().map(|j| j.file.clone()).collect();
-    Ok(Some(PlannedChange {
+    Ok(PlannedChange {
         skeleton,
-        repo: own,
+        repo,
+        diff: plan.diff,
         jobs: plan.jobs,
         attributes: std::cell::OnceCell::new(),
-    }))
+    })
 }
 
-/// A change whose new side is stored, planned but not read (see [`plan`]): its files' lines
-/// are read in batches, so a change of any size is never held in memory at once.
-pub struct PlannedChange {
+/// A change planned but not read (see [`plan`]).
+pub struct PlannedChange<'r> {
     /// The change with every file, but no lines yet.
     pub skeleton: ChangeSet,
-    repo: Repository,
+    repo: &'r Repository,
+    /// The working tree's diff, which produces its files' lines; `None` when every new side is
+    /// stored, so any thread can read it.
+    diff: Option<Diff<'r>>,
     jobs: Vec<Job>,
     attributes: std::cell::OnceCell<bool>,
 }
 
-impl PlannedChange {
-    /// Reads the files from `start` on, in parallel, until about `budget` bytes of lines have
-    /// been read (at least one file). Returns them, in order, and where the next batch starts.
+impl PlannedChange<'_> {
+    /// Reads the files from `start` on until about `budget` bytes of lines have been read (at
+    /// least one file): on every thread when the new side is stored. Returns them, in order,
+    /// and where the next batch starts.
     pub fn read_batch(&self, start: usize, budget: usize) -> Result<(Vec<ChangedFile>, usize)> {
         let attributes = *self
             .attributes
-            .get_or_init(|| attributes_may_set_diff(&self.repo));
-        let parallel = worth_threads(self.jobs.len().saturating_sub(start));
+            .get_or_init(|| attributes_may_set_diff(self.repo));
+        let parallel = self.diff.is_none() && worth_threads(self.jobs.len().saturating_sub(start));
         read_jobs_from(
-            &self.repo,
-            None,
+            self.repo,
+            self.diff.as_ref(),
             &self.jobs,
             start,
             budget,
@@ -121,21 +123,31 @@ impl PlannedChange {
             Some(attributes),
         )
     }
+
+    /// Every file read at once.
+    pub fn read_all(self) -> Result<ChangeSet> {
+        let (files, _) = self.read_batch(0, usize::MAX)?;
+        let mut change = self.skeleton;
+        change.files = files;
+        Ok(change)
+    }
 }
 
-/// A stored change before its files are read: what it is, and how to read each file.
-struct Plan {
+/// A change before its files are read: what it is, and how to read each file.
+struct Plan<'r> {
     /// The change, with no files yet.
     change: ChangeSet,
     jobs: Vec<Job>,
+    /// The diff, when some job reads from it (the working tree).
+    diff: Option<Diff<'r>>,
 }
 
-impl Plan {
-    /// Every file read, on every thread past a few.
+impl Plan<'_> {
+    /// Every file read, on every thread past a few when the new side is stored.
     fn read_all(self, repo: &Repository, attributes: Option<bool>) -> Result<ChangeSet> {
-        let parallel = worth_threads(self.jobs.len());
+        let parallel = self.diff.is_none() && worth_threads(self.jobs.len());
         let mut change = self.change;
-        change.files = read_jobs(repo, None, &self.jobs, parallel, attributes)?;
+        change.files = read_jobs(repo, self.diff.as_ref(), &self.jobs, parallel, attributes)?;
         Ok(change)
     }
 }
@@ -293,7 +305,7 @@ fn read_worktree_file(root: &Path, path: &str) -> Option<Vec<u8>> {
     std::fs::read(parent.join(full.file_name()?)).ok()
 }
 
-fn working_tree(repo: &Repository, base: Option<&str>) -> Result<ChangeSet> {
+fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Result<Plan<'r>> {
     let workdir = workdir(repo, "the working tree")?;
     let head = head_commit(repo)?;
     let (old_tree, commits, description) = match &head {
@@ -332,16 +344,26 @@ fn working_tree(repo: &Repository, base: Option<&str>) -> Result<ChangeSet> {
         .diff_tree_to_workdir_with_index(old_tree.as_ref(), Some(&mut opts))
         .map_err(|e| diff_error(repo, "the working tree", &e))?;
     find_renames(repo, &mut diff, true)?;
-    Ok(ChangeSet {
-        files: changed_files(repo, &diff, NewBlobs::Worktree, None)?,
+    let jobs = diff
+        .deltas()
+        .enumerate()
+        .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Worktree))
+        .collect();
+    let change = ChangeSet {
+        files: Vec::new(),
         commits,
         new_side: NewSide::Worktree(workdir),
         description,
         head_commit: head.map(|c| c.id().to_string()),
+    };
+    Ok(Plan {
+        change,
+        jobs,
+        diff: Some(diff),
     })
 }
 
-fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Plan> {
+fn range<'r>(repo: &'r Repository, base_rev: &str, head_rev: &str) -> Result<Plan<'r>> {
     let (base_label, base) = resolve_base(repo, base_rev)?;
     let head = resolve_commit(repo, head_rev)?;
     let merge_base = merge_base(repo, head.id(), head_rev, base.id(), &base_label)?;
@@ -371,6 +393,7 @@ fn range(repo: &Repository, base_rev: &str, head_rev: &str) -> Result<Plan> {
     Ok(Plan {
         change,
         jobs: stored_jobs(&diff),
+        diff: None,
     })
 }
 
@@ -399,7 +422,7 @@ fn current_index(repo: &Repository) -> std::result::Result<git2::Index, git2::Er
     }
 }
 
-fn staged(repo: &Repository) -> Result<Plan> {
+fn staged(repo: &Repository) -> Result<Plan<'_>> {
     let workdir = workdir(repo, "an index")?;
     let head = head_commit(repo)?;
     let old_tree = head
@@ -433,10 +456,11 @@ fn staged(repo: &Repository) -> Result<Plan> {
             head_commit: head.map(|c| c.id().to_string()),
         },
         jobs: stored_jobs(&diff),
+        diff: None,
     })
 }
 
-fn one_commit(repo: &Repository, rev: &str) -> Result<Plan> {
+fn one_commit<'r>(repo: &'r Repository, rev: &str) -> Result<Plan<'r>> {
     let commit = resolve_commit(repo, rev)?;
     let parent = if commit.parent_count() > 0 {
         let parent = commit
@@ -476,7 +500,11 @@ fn one_commit(repo: &Repository, rev: &str) -> Result<Plan> {
         description,
         head_commit: Some(commit.id().to_string()),
     };
-    Ok(Plan { change, jobs })
+    Ok(Plan {
+        change,
+        jobs,
+        diff: None,
+    })
 }
 
 /// The files one commit changed against its parent. Backtest replays thousands of commits, so
@@ -751,48 +779,6 @@ fn worth_threads(files: usize) -> bool {
     files >= PARALLEL_READ_MIN
         && rayon::current_thread_index().is_none()
         && rayon::current_num_threads() > 1
-}
-
-/// The files of a diff with their added and removed lines.
-///
-/// Deltas are planned first (cheap: ids, paths, modes), then read. Reading is most of the cost
-/// of a large change (inflating blobs and diffing them), so the blobs of a stored change are
-/// read on every thread, each with its own handle on the repository, in the delta order.
-fn changed_files(
-    repo: &Repository,
-    diff: &Diff<'_>,
-    new: NewBlobs,
-    attributes: Option<bool>,
-) -> Result<Vec<ChangedFile>> {
-    read_changed_files(
-        repo,
-        diff,
-        new,
-        worth_threads(diff.deltas().len()),
-        attributes,
-    )
-}
-
-/// [`changed_files`], on every thread when `parallel` (and the new side is stored).
-fn read_changed_files(
-    repo: &Repository,
-    diff: &Diff<'_>,
-    new: NewBlobs,
-    parallel: bool,
-    attributes: Option<bool>,
-) -> Result<Vec<ChangedFile>> {
-    let jobs: Vec<Job> = diff
-        .deltas()
-        .enumerate()
-        .filter_map(|(idx, delta)| plan_delta(idx, &delta, new))
-        .collect();
-    read_jobs(
-        repo,
-        Some(diff),
-        &jobs,
-        parallel && new == NewBlobs::Stored,
-        attributes,
-    )
 }
 
 /// Reads every job's lines, in order; on every thread when `parallel` (no job may then need
@@ -2024,8 +2010,9 @@ mod tests {
             .unwrap();
         find_renames(&repo, &mut diff, false).unwrap();
         assert!(diff.deltas().len() >= PARALLEL_READ_MIN);
-        let one = read_changed_files(&repo, &diff, NewBlobs::Stored, false, None).unwrap();
-        let many = read_changed_files(&repo, &diff, NewBlobs::Stored, true, None).unwrap();
+        let jobs = stored_jobs(&diff);
+        let one = read_jobs(&repo, None, &jobs, false, None).unwrap();
+        let many = read_jobs(&repo, None, &jobs, true, None).unwrap();
         assert_eq!(one, many);
         let set = ChangeSet {
             files: many,
@@ -2083,7 +2070,7 @@ mod tests {
             head: "HEAD".into(),
         };
         let whole = changes(&repo, &input, None).unwrap();
-        let planned = plan(&repo, &input).unwrap().unwrap();
+        let planned = plan(&repo, &input, None).unwrap();
         assert_eq!(planned.skeleton.files.len(), 180);
         assert!(planned.skeleton.files.iter().all(|f| f.added.is_empty()));
         assert_eq!(planned.skeleton.commits, whole.commits);
@@ -2101,6 +2088,27 @@ mod tests {
                 assert!(batches > 2, "{batches} batches");
             }
         }
+        // The working tree's lines come from its diff, on this thread, in batches too.
+        for i in 0..30 {
+            s.write(&format!("src/f{i:02}.py"), format!("edited {i}\n"));
+            s.write(&format!("new/u{i:02}.sql"), format!("DROP TABLE u{i};\n"));
+        }
+        let input = worktree(Some("HEAD"));
+        let whole = changes(&repo, &input, None).unwrap();
+        let planned = plan(&repo, &input, None).unwrap();
+        let (mut files, mut at) = (Vec::new(), 0);
+        while at < planned.skeleton.files.len() {
+            let (batch, next) = planned.read_batch(at, 40).unwrap();
+            assert!(next > at && batch.len() == next - at, "{at} -> {next}");
+            files.extend(batch);
+            at = next;
+        }
+        assert_eq!(files.len(), 60);
+        assert_eq!(files, whole.files);
+        assert_eq!(
+            lines(&file(&whole, "new/u07.sql").added),
+            [(1, "DROP TABLE u7;")]
+        );
     }
 
     /// One commit's files come from comparing its trees directly (backtest replays thousands);
