@@ -7,7 +7,8 @@
 //! - peak memory of `check`, and of the same check on a change a quarter as large;
 //! - the same check with only the starter packs (migrations, config, rollout), as a ratio;
 //! - `backtest` over the history vs `git log -p -U0` over the same range, as a ratio;
-//! - the same check with 10x the rules.
+//! - the same check with 10x the rules (renamed copies of the packs, which all fire), and with
+//!   the packs plus 9x as many distinct rules that do not fire.
 //!
 //! Figures are medians of several runs. Nothing here asserts on time: it prints figures.
 //! `FOREWARN_BENCH_SCALE=0.1` makes everything ten times smaller for a quick look;
@@ -133,6 +134,17 @@ fn main() {
     let check10 = median(runs, || {
         time_to_null(Command::new(&bin).current_dir(&repo).args(&ten_args))
     });
+    // 10x the rules again, but distinct ones that do not fire on this change (as most of a large
+    // rule set does not on any one change): how matching cost grows with the number of rules.
+    let distinct = dir.path().join("distinct-rules");
+    write_distinct_rules(&distinct, 9 * count_builtin_rules());
+    let distinct_config = distinct.join("forewarn.toml");
+    let distinct_arg = distinct_config.to_string_lossy().into_owned();
+    let mut distinct_args: Vec<&str> = check_args.to_vec();
+    distinct_args.extend(["--config", &distinct_arg]);
+    let check_distinct = median(runs, || {
+        time_to_null(Command::new(&bin).current_dir(&repo).args(&distinct_args))
+    });
     let rules1 = rule_count(&bin, &repo, &[]);
     let rules10 = rule_count(&bin, &repo, &["--config", &config_arg]);
     println!(
@@ -142,6 +154,14 @@ fn main() {
     println!(
         "ratio 10x rules / 1x rules   {:>8.2}x",
         ratio(check10, check)
+    );
+    println!(
+        "check with 9x distinct rules that do not fire {:>6.3}s",
+        check_distinct.as_secs_f64()
+    );
+    println!(
+        "ratio distinct 10x / 1x      {:>8.2}x",
+        ratio(check_distinct, check)
     );
 
     // Issue 3's comparison: all packs against the starter packs (migrations, config, rollout) on
@@ -504,6 +524,54 @@ fn source_body(i: usize, lines: usize) -> String {
         }
     }
     s
+}
+
+/// How many rules the built-in packs hold.
+fn count_builtin_rules() -> usize {
+    let packs = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    std::fs::read_dir(&packs)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|text| text.matches("\n[[rule]]").count() + usize::from(text.starts_with("[[rule]]")))
+        .sum()
+}
+
+/// `n` team rules, each with its own patterns (a line or statement rule on one of several kinds
+/// of file, or on every file), none of which fires on the generated change.
+fn write_distinct_rules(dir: &Path, n: usize) {
+    let rules_dir = dir.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    let globs = [
+        Some("**/*.sql"),
+        Some("**/*.py"),
+        Some("db/migrate/**"),
+        Some("**/*.yaml"),
+        Some("src/**"),
+        None,
+    ];
+    let mut text = String::new();
+    for i in 0..n {
+        let paths = globs[i % globs.len()]
+            .map(|g| format!("paths = [{g:?}]\n"))
+            .unwrap_or_default();
+        let statements = if i % 3 == 0 {
+            "statements = true\n"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "[[rule]]\nid = \"bench-distinct-{i}\"\ntitle = \"Bench rule {i}\"\nseverity = \"warning\"\n\
+             category = \"bench\"\nmessage = \"{{path}} matches bench rule {i}.\"\n\
+             ask = \"Is this bench rule {i}?\"\n\n[rule.match]\n{paths}{statements}\
+             added = ['(?i)\\bbench_marker_{i}_(on|off)\\b', '^\\s*ALTER\\s+TABLE\\s+\\w+\\s+SET\\s+bench_{i}\\b']\n\n"
+        ));
+    }
+    std::fs::write(rules_dir.join("distinct.toml"), text).unwrap();
+    std::fs::write(
+        dir.join("forewarn.toml"),
+        format!("rule_dirs = [{:?}]\n", rules_dir.to_string_lossy()),
+    )
+    .unwrap();
 }
 
 /// Renames every built-in rule `copies` times into team rule files, for the 10x measurement.

@@ -36,6 +36,9 @@ pub struct Engine<'r> {
     paths: IndexedGlobs,
     /// Rules with no `paths`: candidates for every file.
     unpathed: Vec<usize>,
+    /// Every rule that matches statements: they share one combined set per side, whichever of
+    /// them a file is a candidate for.
+    statement_rules: Vec<usize>,
     /// Every rule's `exclude` globs in one set.
     excludes: IndexedGlobs,
     /// Every rule's `unless.changed` globs in one set.
@@ -165,6 +168,12 @@ impl<'r> Engine<'r> {
             ),
             unpathed: (0..rules.len())
                 .filter(|&i| rules[i].matcher.paths.is_empty())
+                .collect(),
+            statement_rules: (0..rules.len())
+                .filter(|&i| {
+                    let m = &rules[i].matcher;
+                    m.statements && m.has_line_patterns() && !rules[i].threshold.is_set()
+                })
                 .collect(),
             excludes: IndexedGlobs::new(
                 rules
@@ -383,12 +392,18 @@ impl<'r> Engine<'r> {
                 if lines.is_empty() {
                     continue;
                 }
-                for list in [&rules.lines, &rules.statements] {
+                // Statement rules share one set, whichever of them the file is a candidate for.
+                let statements: &[usize] = if rules.statements.is_empty() {
+                    &[]
+                } else {
+                    &self.statement_rules
+                };
+                for list in [rules.lines.as_slice(), statements] {
                     if !list.is_empty()
                         && !is_built(list, removed)
-                        && !wanted.contains(&(list.clone(), removed))
+                        && !wanted.contains(&(list.to_vec(), removed))
                     {
-                        wanted.insert((list.clone(), removed));
+                        wanted.insert((list.to_vec(), removed));
                     }
                 }
             }
@@ -437,7 +452,10 @@ impl<'r> Engine<'r> {
                 if lines.is_empty() {
                     continue;
                 }
-                let slot = self.line_set(&statement_rules, removed);
+                // One set of every statement rule's patterns serves every kind of file: compiling
+                // a set of long statement patterns for each kind cost more than searching the
+                // larger one. Matches of rules this file is no candidate for are dropped.
+                let slot = self.line_set(&self.statement_rules, removed);
                 let Some(set) = slot.get() else { continue };
                 let Some(regexes) = &set.set else { continue };
                 for stmt in statement::split(lines, sql) {
@@ -445,6 +463,8 @@ impl<'r> Engine<'r> {
                         continue;
                     }
                     first_pattern_per_rule(set, regexes.matches(stmt.text), &mut matched_rules);
+                    // The shared set holds other files' rules too.
+                    matched_rules.retain(|(i, _)| statement_rules.binary_search(i).is_ok());
                     for &(i, at) in &matched_rules {
                         let rule = &self.rules[i];
                         // `unless.added` reads every added line: asked once a rule matched.
@@ -488,6 +508,7 @@ impl<'r> Engine<'r> {
                         continue;
                     }
                     first_pattern_per_rule(set, regexes.matches(text), &mut matched_rules);
+
                     for &(i, at) in &matched_rules {
                         let rule = &self.rules[i];
                         if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {

@@ -330,3 +330,37 @@ fn rule_files_are_not_code_to_rules_for_every_file() {
     elsewhere.path = "deploy/cron.yaml".into();
     assert_eq!(run(&lines, &config, vec![elsewhere]).len(), 2);
 }
+
+/// Statement rules share one combined set whatever the kind of file; a match of a rule that
+/// does not apply to the file (its paths, exclude or status say no) must not reach it.
+#[test]
+fn a_shared_statement_set_reports_only_the_file_s_own_rules() {
+    let header = |id: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ntitle = \"T\"\nseverity = \"error\"\ncategory = \"c\"\nmessage = \"m\"\nask = \"?\"\n"
+        )
+    };
+    let text = format!(
+        "{}[rule.match]\npaths = ['**/*.sql']\nstatements = true\nadded = ['(?i)drop\\s+table']\n\n{}[rule.match]\npaths = ['**/*.rb']\nstatements = true\nadded = ['(?i)drop\\s+table', 'drop_table']\n\n{}[rule.match]\npaths = ['**/*.sql']\nstatus = ['deleted']\nstatements = true\nadded = ['(?i)drop']\n",
+        header("sql-drop"),
+        header("rb-drop"),
+        header("deleted-only")
+    );
+    let r = rules(&text);
+    let found = run(
+        &r,
+        &Config::default(),
+        vec![
+            file("db/1.sql", FileStatus::Added, &["DROP", "TABLE t;"]),
+            file("db/migrate/2.rb", FileStatus::Added, &["drop_table :t"]),
+        ],
+    );
+    let fired: Vec<(&str, &str)> = found
+        .iter()
+        .map(|f| (f.path.as_deref().unwrap(), f.rule_id.as_str()))
+        .collect();
+    assert_eq!(
+        fired,
+        [("db/1.sql", "sql-drop"), ("db/migrate/2.rb", "rb-drop")]
+    );
+}
