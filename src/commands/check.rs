@@ -153,27 +153,15 @@ pub fn check_changes(
     args: &CheckArgs,
     started: Instant,
 ) -> Result<Report> {
-    let batches = Batches {
-        planned,
-        bytes: BATCH_BYTES,
-    };
+    let batches = planned.map(|planned| (planned, BATCH_BYTES));
     check_in_batches(workspace, changes, batches, cli_acks, args, started)
 }
 
-/// Where a change's lines come from: `changes` itself, or a planned change read `bytes` at a
-/// time.
-struct Batches<'a> {
-    planned: Option<&'a git::PlannedChange<'a>>,
-    bytes: usize,
-}
-
+/// [`check_changes`], with the lines of a planned change read `batch_bytes` at a time.
 fn check_in_batches(
     workspace: &Workspace,
     changes: &ChangeSet,
-    Batches {
-        planned,
-        bytes: batch_bytes,
-    }: Batches<'_>,
+    batches: Option<(&git::PlannedChange<'_>, usize)>,
     cli_acks: Vec<crate::finding::Acknowledgement>,
     args: &CheckArgs,
     started: Instant,
@@ -189,9 +177,9 @@ fn check_in_batches(
         ack::apply_inline(&mut found, files, &mut inline_refused);
         findings.extend(found);
     };
-    match planned {
+    match batches {
         None => matched(0, &changes.files),
-        Some(planned) => {
+        Some((planned, batch_bytes)) => {
             let mut at = 0;
             while at < changes.files.len() {
                 let (files, next) = planned.read_batch(at, batch_bytes)?;
@@ -405,8 +393,7 @@ mod tests {
         let whole = git::changes(repo, &input, None).unwrap();
         let planned = git::plan(repo, &input, None).unwrap();
         let args = CheckArgs::default();
-        let check = |changes: &ChangeSet, planned, bytes| {
-            let batches = Batches { planned, bytes };
+        let check = |changes: &ChangeSet, batches| {
             check_in_batches(
                 &workspace,
                 changes,
@@ -417,8 +404,8 @@ mod tests {
             )
             .unwrap()
         };
-        let at_once = check(&whole, None, BATCH_BYTES);
-        let in_batches = check(&planned.skeleton, Some(&planned), 64);
+        let at_once = check(&whole, None);
+        let in_batches = check(&planned.skeleton, Some((&planned, 64)));
         assert_eq!(in_batches.findings, at_once.findings);
         assert_eq!(in_batches.files_checked, 40);
         let drops: Vec<&Finding> = at_once

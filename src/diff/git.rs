@@ -81,15 +81,7 @@ pub fn plan<'r>(
         Input::Staged => staged(repo)?,
         Input::Commit(rev) => one_commit(repo, rev)?,
     };
-    let mut skeleton = plan.change;
-    skeleton.files = plan.jobs.iter().map(|j| j.file.clone()).collect();
-    Ok(PlannedChange {
-        skeleton,
-        repo,
-        diff: plan.diff,
-        jobs: plan.jobs,
-        attributes: std::cell::OnceCell::new(),
-    })
+    Ok(PlannedChange::new(repo, plan, std::cell::OnceCell::new()))
 }
 
 /// A change planned but not read (see [`plan`]).
@@ -104,7 +96,24 @@ pub struct PlannedChange<'r> {
     attributes: std::cell::OnceCell<bool>,
 }
 
-impl PlannedChange<'_> {
+impl<'r> PlannedChange<'r> {
+    /// `attributes`: whether any attributes file can set `diff`, if already known.
+    fn new(
+        repo: &'r Repository,
+        plan: Plan<'r>,
+        attributes: std::cell::OnceCell<bool>,
+    ) -> PlannedChange<'r> {
+        let mut skeleton = plan.change;
+        skeleton.files = plan.jobs.iter().map(|j| j.file.clone()).collect();
+        PlannedChange {
+            skeleton,
+            repo,
+            diff: plan.diff,
+            jobs: plan.jobs,
+            attributes,
+        }
+    }
+
     /// Reads the files from `start` on until about `budget` bytes of lines have been read (at
     /// least one file): on every thread when the new side is stored. Returns them, in order,
     /// and where the next batch starts.
@@ -142,16 +151,6 @@ struct Plan<'r> {
     diff: Option<Diff<'r>>,
 }
 
-impl Plan<'_> {
-    /// Every file read, on every thread past a few when the new side is stored.
-    fn read_all(self, repo: &Repository, attributes: Option<bool>) -> Result<ChangeSet> {
-        let parallel = self.diff.is_none() && worth_threads(self.jobs.len());
-        let mut change = self.change;
-        change.files = read_jobs(repo, self.diff.as_ref(), &self.jobs, parallel, attributes)?;
-        Ok(change)
-    }
-}
-
 /// Reads many single commits of one repository, as backtest does: what every commit would
 /// otherwise work out again (whether any attributes file can set `diff`, which means reading
 /// the config and looking through the index) is worked out once.
@@ -175,10 +174,11 @@ impl CommitReader {
 
     /// One commit against its first parent, as [`Input::Commit`] reads it.
     pub fn changes(&self, rev: &str) -> Result<ChangeSet> {
-        let attributes = *self
+        let known = self
             .attributes
             .get_or_init(|| attributes_may_set_diff(&self.repo));
-        one_commit(&self.repo, rev)?.read_all(&self.repo, Some(attributes))
+        let attributes = std::cell::OnceCell::from(*known);
+        PlannedChange::new(&self.repo, one_commit(&self.repo, rev)?, attributes).read_all()
     }
 }
 
@@ -523,7 +523,7 @@ fn commit_jobs(
     let adds = changes.iter().any(|c| c.old.is_none());
     let deletes = changes.iter().any(|c| c.new.is_none());
     if adds && deletes {
-        return commit_jobs_via_diff(repo, rev, Some(old_tree), new_tree);
+        return commit_jobs_via_diff(repo, rev, Some((old_tree, &changes)), new_tree);
     }
     let mut jobs = Vec::with_capacity(changes.len());
     for change in changes {
@@ -679,35 +679,37 @@ fn expand_into_jobs(
     Ok(())
 }
 
-/// [`commit_jobs`] through libgit2's diff, with rename detection.
+/// [`commit_jobs`] through libgit2's diff, with rename detection. `parent` is the parent's tree
+/// with the [`tree_changes`] against it; `None` for a root commit.
 fn commit_jobs_via_diff(
     repo: &Repository,
     rev: &str,
-    parent: Option<&Tree<'_>>,
+    parent: Option<(&Tree<'_>, &[TreeChange])>,
     new_tree: &Tree<'_>,
 ) -> Result<Vec<Job>> {
     let mut opts = diff_options();
-    if let Some(old_tree) = parent {
+    if let Some((_, changes)) = parent {
         // libgit2 walks both whole trees; naming the changed paths lets its iterators skip every
         // unchanged folder, which is most of a commit in a large repository (backtest replays
         // thousands of them).
-        let mut changes = Vec::new();
-        tree_changes(repo, old_tree, new_tree, &mut Vec::new(), &mut changes)
-            .map_err(|e| diff_error(repo, rev, &e))?;
-        let mut paths: Vec<Vec<u8>> = changes.into_iter().map(|c| c.path).collect();
+        let mut paths: Vec<&[u8]> = changes.iter().map(|c| c.path.as_slice()).collect();
         paths.dedup();
         if paths.is_empty() {
             // An empty pathspec would mean "everything"; an empty commit changes nothing, and
             // no tree can hold a `.git` entry.
-            paths.push(b".git/no-such-path".to_vec());
+            paths.push(b".git/no-such-path");
         }
-        for path in &paths {
-            opts.pathspec(path.as_slice());
+        for path in paths {
+            opts.pathspec(path);
         }
         opts.disable_pathspec_match(true);
     }
     let mut diff = repo
-        .diff_tree_to_tree(parent, Some(new_tree), Some(&mut opts))
+        .diff_tree_to_tree(
+            parent.map(|(tree, _)| tree),
+            Some(new_tree),
+            Some(&mut opts),
+        )
         .map_err(|e| diff_error(repo, rev, &e))?;
     find_renames(repo, &mut diff, false)?;
     Ok(stored_jobs(&diff))
@@ -779,18 +781,6 @@ fn worth_threads(files: usize) -> bool {
     files >= PARALLEL_READ_MIN
         && rayon::current_thread_index().is_none()
         && rayon::current_num_threads() > 1
-}
-
-/// Reads every job's lines, in order; on every thread when `parallel` (no job may then need
-/// the diff).
-fn read_jobs(
-    repo: &Repository,
-    diff: Option<&Diff<'_>>,
-    jobs: &[Job],
-    parallel: bool,
-    attributes: Option<bool>,
-) -> Result<Vec<ChangedFile>> {
-    read_jobs_from(repo, diff, jobs, 0, usize::MAX, parallel, attributes).map(|(files, _)| files)
 }
 
 /// Reads jobs from `start` on, in order, until about `budget` bytes of lines have been read
@@ -1045,13 +1035,13 @@ fn push_whole(lines: &mut Lines, content: &[u8]) {
         return;
     }
     let content = content.strip_suffix(b"\n").unwrap_or(content);
-    lines.reserve(content.len() + 1, memchr_count(content) + 1);
+    lines.reserve(content.len() + 1, count_newlines(content) + 1);
     for (i, line) in content.split(|&b| b == b'\n').enumerate() {
         lines.push_bytes(u32::try_from(i + 1).unwrap_or(u32::MAX), line);
     }
 }
 
-fn memchr_count(content: &[u8]) -> usize {
+fn count_newlines(content: &[u8]) -> usize {
     content.iter().filter(|&&b| b == b'\n').count()
 }
 
@@ -2011,8 +2001,9 @@ mod tests {
         find_renames(&repo, &mut diff, false).unwrap();
         assert!(diff.deltas().len() >= PARALLEL_READ_MIN);
         let jobs = stored_jobs(&diff);
-        let one = read_jobs(&repo, None, &jobs, false, None).unwrap();
-        let many = read_jobs(&repo, None, &jobs, true, None).unwrap();
+        let read = |parallel| read_jobs_from(&repo, None, &jobs, 0, usize::MAX, parallel, None);
+        let (one, _) = read(false).unwrap();
+        let (many, _) = read(true).unwrap();
         assert_eq!(one, many);
         let set = ChangeSet {
             files: many,
@@ -2168,9 +2159,16 @@ mod tests {
         let tree = |rev: &str| repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
         for rev in ["HEAD~3", "HEAD~2", "HEAD~1", "HEAD"] {
             let (old, new) = (tree(&format!("{rev}^")), tree(rev));
-            let read = |jobs: Vec<Job>| read_jobs(&repo, None, &jobs, false, None).unwrap();
+            let read = |jobs: Vec<Job>| {
+                read_jobs_from(&repo, None, &jobs, 0, usize::MAX, false, None)
+                    .unwrap()
+                    .0
+            };
             let direct = read(commit_jobs(&repo, rev, &old, &new).unwrap());
-            let via_diff = read(commit_jobs_via_diff(&repo, rev, Some(&old), &new).unwrap());
+            let mut changes = Vec::new();
+            tree_changes(&repo, &old, &new, &mut Vec::new(), &mut changes).unwrap();
+            let parent = Some((&old, changes.as_slice()));
+            let via_diff = read(commit_jobs_via_diff(&repo, rev, parent, &new).unwrap());
             assert_eq!(direct, via_diff, "{rev}");
             assert!(!direct.is_empty(), "{rev}");
         }

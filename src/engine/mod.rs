@@ -399,10 +399,7 @@ impl<'r> Engine<'r> {
                     &self.statement_rules
                 };
                 for list in [rules.lines.as_slice(), statements] {
-                    if !list.is_empty()
-                        && !is_built(list, removed)
-                        && !wanted.contains(&(list.to_vec(), removed))
-                    {
+                    if !list.is_empty() && !is_built(list, removed) {
                         wanted.insert((list.to_vec(), removed));
                     }
                 }
