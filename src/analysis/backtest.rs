@@ -251,7 +251,7 @@ pub fn run(
     let fired: Vec<std::result::Result<Vec<usize>, String>> = pool.install(|| {
         oids.par_iter()
             .map_init(
-                || Repository::open(repo_path).ok().map(git::CommitReader::new),
+                || git::open_for_thread(repo_path).map(git::CommitReader::new),
                 |reader, oid| {
                     let result = match reader {
                         Some(reader) => fired_rules(reader, &engine, rules, *oid),

@@ -261,6 +261,44 @@ impl NewFileReader {
     }
 }
 
+/// Opens the repository at `git_dir` for one worker thread, with an object database of its
+/// own.
+///
+/// libgit2 keeps one shared record per pack file in the process, keyed by the pack's path, and
+/// every read from it takes that record's locks: threads reading the same pack through their
+/// own handles still wait on each other (most of a parallel backtest's time went there). The
+/// pack is keyed by the path exactly as given, so each thread names the objects folder its own
+/// way (`objects/./././`, as many `./` as its index) and gets a record, and locks, of its own.
+/// Only a short process-wide lock on the memory map remains shared. A path that is not UTF-8
+/// keeps the shared database.
+pub fn open_for_thread(git_dir: &Path) -> Option<Repository> {
+    let thread = rayon::current_thread_index().unwrap_or(0);
+    open_with_own_objects(git_dir, thread).map(|(repo, _)| repo)
+}
+
+/// [`open_for_thread`] for thread number `thread`; the flag says whether the repository got an
+/// object database of its own.
+fn open_with_own_objects(git_dir: &Path, thread: usize) -> Option<(Repository, bool)> {
+    init();
+    let repo = Repository::open(git_dir).ok()?;
+    // A linked worktree's objects live in the main repository's folder.
+    let mut objects = repo.commondir().join("objects");
+    for _ in 0..=thread {
+        objects.push(".");
+    }
+    // The new database must find HEAD's commit before it replaces the shared one; an unborn
+    // HEAD keeps the shared one.
+    let head = repo.head().ok().and_then(|h| h.target());
+    let own = match (objects.to_str(), head) {
+        (Some(path), Some(head)) => git2::Odb::new().is_ok_and(|odb| {
+            // Alternates (`objects/info/alternates`) are loaded along with it.
+            odb.add_disk_alternate(path).is_ok() && odb.exists(head) && repo.set_odb(&odb).is_ok()
+        }),
+        _ => false,
+    };
+    Some((repo, own))
+}
+
 /// Process-wide libgit2 settings, set once before the first read.
 fn init() {
     static INIT: std::sync::Once = std::sync::Once::new();
@@ -1549,6 +1587,55 @@ mod tests {
 
     fn error_text(e: &Error) -> String {
         e.render(false)
+    }
+
+    #[test]
+    fn a_thread_gets_objects_of_its_own_in_a_clone_a_worktree_and_with_alternates() {
+        let s = Scratch::new();
+        s.write("a.sql", "CREATE TABLE t (id int);\n");
+        s.commit("one");
+        s.git(&["gc", "-q"]);
+        s.write("a.sql", "CREATE TABLE t (id int);\nDROP TABLE u;\n");
+        let head = s.commit("two");
+        s.git(&["worktree", "add", "-q", "linked"]);
+        let shared = tempfile::tempdir().unwrap();
+        git_in(
+            shared.path(),
+            &[
+                "clone",
+                "-q",
+                "--shared",
+                s.path().to_str().unwrap(),
+                "clone",
+            ],
+        );
+        let places = [
+            s.path().join(".git"),
+            s.path().join("linked"),
+            shared.path().join("clone"),
+        ];
+        for place in &places {
+            for thread in [0, 3] {
+                let (repo, own) = open_with_own_objects(place, thread).unwrap();
+                assert!(
+                    own,
+                    "{} on thread {thread} kept the shared objects",
+                    place.display()
+                );
+                let reader = CommitReader::new(repo);
+                let change = reader.changes(&head).unwrap();
+                assert_eq!(
+                    lines(&file(&change, "a.sql").added),
+                    vec![(2, "DROP TABLE u;")],
+                    "{}",
+                    place.display()
+                );
+            }
+        }
+        // No commit yet: the shared database stays.
+        let empty = Scratch::new();
+        let (_, own) = open_with_own_objects(&empty.path().join(".git"), 1).unwrap();
+        assert!(!own);
     }
 
     #[test]
