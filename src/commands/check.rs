@@ -169,13 +169,16 @@ fn check_in_batches(
     let engine = Engine::new(&workspace.rules.rules, &workspace.config);
     let mut session = engine.begin(&changes.files);
     let reader = git::NewFileReader::open(&changes.new_side);
-    let mut findings = Vec::new();
+    // Each batch's findings stay in their own vector until the end, and are then moved once
+    // into a vector of the right size: growing one vector batch by batch copied every finding
+    // found so far each time it doubled.
+    let mut batches_found: Vec<Vec<Finding>> = Vec::new();
     let mut inline_refused = Vec::new();
     let mut matched = |first: usize, files: &[ChangedFile]| {
         let mut found = session.match_files(first, files);
         attach_snippets(&mut found, files, &changes.new_side, &reader);
         ack::apply_inline(&mut found, files, &mut inline_refused);
-        findings.extend(found);
+        batches_found.push(found);
     };
     match batches {
         None => matched(0, &changes.files),
@@ -188,7 +191,11 @@ fn check_in_batches(
             }
         }
     }
-    findings.extend(session.finish());
+    batches_found.push(session.finish());
+    let mut findings = Vec::with_capacity(batches_found.iter().map(Vec::len).sum());
+    for found in batches_found {
+        findings.extend(found);
+    }
     crate::engine::sort_findings(&mut findings);
 
     let mut warnings = workspace.rules.warnings.clone();

@@ -158,7 +158,11 @@ pub struct Session<'e, 'r> {
 
 impl<'r> Engine<'r> {
     pub fn new(rules: &'r [Rule], config: &Config) -> Engine<'r> {
-        let compiled: Vec<CompiledRule<'r>> = rules.iter().map(CompiledRule::new).collect();
+        let mut matchers = compile::Matchers::default();
+        let compiled: Vec<CompiledRule<'r>> = rules
+            .iter()
+            .map(|r| CompiledRule::new(r, &mut matchers))
+            .collect();
         Engine {
             paths: IndexedGlobs::new(
                 rules
@@ -444,7 +448,8 @@ impl<'r> Engine<'r> {
             // patterns match, and each of those rules finds its match with that pattern alone.
             let sql = file.path.to_ascii_lowercase().ends_with(".sql");
             let mut handled: HashMap<usize, bool> = HashMap::new();
-            let mut matched_rules: Vec<(usize, usize)> = Vec::new();
+            let mut matched_rules: Vec<(usize, usize, usize)> = Vec::new();
+            let mut found = FoundOnce::default();
             for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
                 if lines.is_empty() {
                     continue;
@@ -461,15 +466,19 @@ impl<'r> Engine<'r> {
                     }
                     first_pattern_per_rule(set, regexes.matches(stmt.text), &mut matched_rules);
                     // The shared set holds other files' rules too.
-                    matched_rules.retain(|(i, _)| statement_rules.binary_search(i).is_ok());
-                    for &(i, at) in &matched_rules {
+                    matched_rules.retain(|(i, _, _)| statement_rules.binary_search(i).is_ok());
+                    found.clear();
+                    for &(i, at, pattern) in &matched_rules {
                         let rule = &self.rules[i];
-                        // `unless.added` reads every added line: asked once a rule matched.
-                        if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {
+                        // `unless.added` reads every added line: asked once a rule matched, and
+                        // once per list of patterns (rules may share one).
+                        if *handled
+                            .entry(rule.unless_added.id())
+                            .or_insert_with(|| is_handled(rule, file))
+                        {
                             continue;
                         }
-                        let matcher = if removed { &rule.removed } else { &rule.added };
-                        let Some(m) = matcher.find_with(at, stmt.text) else {
+                        let Some(m) = found.find(rule, removed, at, pattern, stmt.text) else {
                             continue;
                         };
                         if !rule.rule.unless.matched.is_empty()
@@ -477,14 +486,14 @@ impl<'r> Engine<'r> {
                         {
                             continue;
                         }
-                        let (line, text) = stmt.line_at(m.start());
+                        let (line, text) = stmt.line_at(m.start);
                         out.push(finding(
                             rule.rule,
                             Some(&file.path),
                             Some(line),
                             removed,
                             Some(text),
-                            Some(m.as_str()),
+                            Some(m.text),
                         ));
                     }
                 }
@@ -499,20 +508,23 @@ impl<'r> Engine<'r> {
                 let slot = self.line_set(&line_rules, removed);
                 let Some(set) = slot.get() else { continue };
                 let Some(regexes) = &set.set else { continue };
-                let mut matched_rules: Vec<(usize, usize)> = Vec::new();
+                let mut matched_rules: Vec<(usize, usize, usize)> = Vec::new();
+                let mut found = FoundOnce::default();
                 for (line, text) in lines.iter() {
                     if !regexes.is_match(text) {
                         continue;
                     }
                     first_pattern_per_rule(set, regexes.matches(text), &mut matched_rules);
-
-                    for &(i, at) in &matched_rules {
+                    found.clear();
+                    for &(i, at, pattern) in &matched_rules {
                         let rule = &self.rules[i];
-                        if *handled.entry(i).or_insert_with(|| is_handled(rule, file)) {
+                        if *handled
+                            .entry(rule.unless_added.id())
+                            .or_insert_with(|| is_handled(rule, file))
+                        {
                             continue;
                         }
-                        let matcher = if removed { &rule.removed } else { &rule.added };
-                        let Some(m) = matcher.find_with(at, text) else {
+                        let Some(m) = found.find(rule, removed, at, pattern, text) else {
                             continue;
                         };
                         if !rule.rule.unless.matched.is_empty()
@@ -526,7 +538,7 @@ impl<'r> Engine<'r> {
                             Some(line),
                             removed,
                             Some(text),
-                            Some(m.as_str()),
+                            Some(m.text),
                         ));
                     }
                 }
@@ -612,7 +624,8 @@ impl Session<'_, '_> {
                 (fact.index, engine.match_file(fact, file, silenced), tally)
             })
             .collect();
-        let mut findings = Vec::new();
+        let mut findings =
+            Vec::with_capacity(results.iter().map(|(_, found, _)| found.len()).sum());
         for (index, found, tally) in results {
             findings.extend(found);
             self.tallies[index] = Some(tally);
@@ -674,18 +687,62 @@ fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
 }
 
 /// Each matched rule with its first matching pattern, ascending by rule, from the patterns a
-/// set matched.
+/// set matched: `(rule, the pattern's index in the rule's list, its index in the set)`.
 fn first_pattern_per_rule(
     set: &LineSet,
     matches: regex::SetMatches,
-    out: &mut Vec<(usize, usize)>,
+    out: &mut Vec<(usize, usize, usize)>,
 ) {
     out.clear();
     for p in matches.into_iter() {
-        out.extend_from_slice(&set.rule_of[p]);
+        out.extend(set.rule_of[p].iter().map(|&(rule, at)| (rule, at, p)));
     }
     out.sort_unstable();
-    out.dedup_by_key(|&mut (rule, _)| rule);
+    out.dedup_by_key(|&mut (rule, _, _)| rule);
+}
+
+/// Where each pattern of a combined set matched one text, found once: rules that share a
+/// pattern (a team's renamed copy of a pack) share the answer.
+#[derive(Default)]
+struct FoundOnce {
+    by_pattern: Vec<(usize, Option<(usize, usize)>)>,
+}
+
+impl FoundOnce {
+    fn clear(&mut self) {
+        self.by_pattern.clear();
+    }
+
+    /// The match of `rule`'s pattern `at` (the set's pattern `pattern`) in `text`.
+    fn find<'t>(
+        &mut self,
+        rule: &CompiledRule<'_>,
+        removed: bool,
+        at: usize,
+        pattern: usize,
+        text: &'t str,
+    ) -> Option<Found<'t>> {
+        let span = match self.by_pattern.iter().find(|(p, _)| *p == pattern) {
+            Some(&(_, span)) => span,
+            None => {
+                let matcher = if removed { &rule.removed } else { &rule.added };
+                let span = matcher.find_with(at, text).map(|m| (m.start(), m.end()));
+                self.by_pattern.push((pattern, span));
+                span
+            }
+        };
+        let (start, end) = span?;
+        Some(Found {
+            start,
+            text: &text[start..end],
+        })
+    }
+}
+
+/// What a pattern matched, and where.
+struct Found<'t> {
+    start: usize,
+    text: &'t str,
 }
 
 fn finding(

@@ -364,3 +364,72 @@ fn a_shared_statement_set_reports_only_the_file_s_own_rules() {
         [("db/1.sql", "sql-drop"), ("db/migrate/2.rb", "rb-drop")]
     );
 }
+
+/// Rules that share patterns share their compiled matchers and the matches found with them;
+/// each rule must still report its own first matching pattern and its own `unless`.
+#[test]
+fn rules_sharing_patterns_each_get_their_own_match_and_unless() {
+    let head = |id: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ntitle = \"T\"\nseverity = \"error\"\ncategory = \"c\"\nmessage = \"{{match}}\"\nask = \"?\"\n"
+        )
+    };
+    let text = [
+        head("both"),
+        "[rule.match]\nadded = ['foo\\w*', 'bar\\w*']\n".into(),
+        head("bar-only"),
+        "[rule.match]\nadded = ['bar\\w*']\n".into(),
+        head("bar-copy"),
+        "[rule.match]\nadded = ['bar\\w*']\n".into(),
+        head("bar-unless"),
+        "[rule.match]\nadded = ['bar\\w*']\n[rule.unless]\nadded = ['handled']\n".into(),
+        head("stmt-a"),
+        "[rule.match]\nstatements = true\nadded = ['(?i)drop\\s+table\\s+\\w+']\n".into(),
+        head("stmt-b"),
+        "[rule.match]\nstatements = true\nadded = ['(?i)drop\\s+table\\s+\\w+']\n[rule.unless]\nadded = ['handled']\n".into(),
+    ]
+    .concat();
+    let r = rules(&text);
+    let engine = Engine::new(&r, &Config::default());
+    // Rules with the same list share one matcher; different lists do not.
+    let id = |rule: &str| {
+        let i = r.iter().position(|x| x.id == rule).unwrap();
+        engine.rules[i].added.id()
+    };
+    assert_eq!(id("bar-only"), id("bar-copy"));
+    assert_ne!(id("bar-only"), id("both"));
+
+    let found = |lines: &[&str]| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = engine
+            .check(&change(vec![file("a.sql", FileStatus::Modified, lines)]))
+            .findings
+            .into_iter()
+            .map(|f| (f.rule_id, f.message))
+            .collect();
+        out.sort();
+        out
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        found(&["x barista foobar", "DROP TABLE users;"]),
+        vec![
+            pair("bar-copy", "barista"),
+            pair("bar-only", "barista"),
+            pair("bar-unless", "barista"),
+            // Its first pattern matches first in its own list: `foo`, not the shared `bar`.
+            pair("both", "foobar"),
+            pair("stmt-a", "DROP TABLE users"),
+            pair("stmt-b", "DROP TABLE users"),
+        ]
+    );
+    // The file answers one rule's `unless.added`; the rules without one still fire.
+    assert_eq!(
+        found(&["barista", "DROP TABLE users;", "-- handled"]),
+        vec![
+            pair("bar-copy", "barista"),
+            pair("bar-only", "barista"),
+            pair("both", "barista"),
+            pair("stmt-a", "DROP TABLE users"),
+        ]
+    );
+}
