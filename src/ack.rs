@@ -160,7 +160,7 @@ pub fn apply_inline(findings: &mut [Finding], files: &[ChangedFile], refused: &m
             let Some((id, reason)) = parse_inline(&text) else {
                 continue;
             };
-            if id != f.rule_id {
+            if id != &*f.rule_id {
                 continue;
             }
             if reason.is_empty() {
@@ -185,7 +185,7 @@ pub fn apply(findings: &mut [Finding], acks: &[Acknowledgement]) -> Vec<Acknowle
     let mut unused = Vec::new();
     for ack in acks {
         let mut used = false;
-        for f in findings.iter_mut().filter(|f| f.rule_id == ack.rule_id) {
+        for f in findings.iter_mut().filter(|f| *f.rule_id == *ack.rule_id) {
             used = true;
             if f.acknowledged.is_none() {
                 f.acknowledged = Some(ack.clone());
@@ -208,12 +208,12 @@ mod tests {
     fn finding(rule: &str, path: &str, line: Option<u32>) -> Finding {
         Finding {
             rule_id: rule.into(),
-            title: String::new(),
+            title: "".into(),
             severity: Severity::Error,
-            category: String::new(),
+            category: "".into(),
             message: String::new(),
-            ask: String::new(),
-            findings: vec![],
+            ask: "".into(),
+            findings: vec![].into(),
             path: Some(path.into()),
             line,
             old_side: false,

@@ -1,6 +1,8 @@
 //! The one finding type: produced by the engine, annotated by acknowledgements, drawn by every
 //! output format.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::rules::Severity;
@@ -61,20 +63,24 @@ pub struct Acknowledgement {
 }
 
 /// One thing a rule found in a change.
+///
+/// What comes from the rule (id, title, category, ask, links) is shared with the rule's other
+/// findings, not copied: a change can have a hundred thousand findings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
-    pub title: String,
+    pub rule_id: Arc<str>,
+    pub title: Arc<str>,
     pub severity: Severity,
-    pub category: String,
+    pub category: Arc<str>,
     /// The rule's message with `{path}`, `{line}` and `{match}` filled in.
     pub message: String,
     /// The question the author should answer.
-    pub ask: String,
+    pub ask: Arc<str>,
     /// `ANALYSIS-ID#FINDING-ID` links that motivated the rule.
-    pub findings: Vec<String>,
+    pub findings: Arc<[String]>,
     /// The file the finding is about; `None` for a finding on the change as a whole (a threshold).
-    pub path: Option<String>,
+    /// Shared by the file's findings.
+    pub path: Option<Arc<str>>,
     /// The matched line in the new version (added lines) or old version (removed lines).
     pub line: Option<u32>,
     /// Whether `line` counts in the old version of the file (a removed-line match).

@@ -230,10 +230,10 @@ fn corpus_precision_and_recall_per_pack() {
         for f in &outcome.findings {
             let at = match (&f.path, f.line) {
                 (Some(p), Some(l)) => format!("{p}:{l}"),
-                (Some(p), None) => p.clone(),
+                (Some(p), None) => p.to_string(),
                 _ => "the change".to_string(),
             };
-            fired.entry(f.rule_id.as_str()).or_default().push(at);
+            fired.entry(&*f.rule_id).or_default().push(at);
         }
 
         let mut wrong = Vec::new();

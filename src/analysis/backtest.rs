@@ -413,7 +413,7 @@ fn fired_rules(
     let findings = engine.check(&changes).findings;
     let mut fired: Vec<usize> = findings
         .iter()
-        .filter_map(|f| rules.iter().position(|r| r.id == f.rule_id))
+        .filter_map(|f| rules.iter().position(|r| *r.id == *f.rule_id))
         .collect();
     fired.sort_unstable();
     fired.dedup();

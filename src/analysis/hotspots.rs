@@ -567,14 +567,14 @@ fn note(analysis: &Analysis, path: &str, hit: &Hit<'_>, config: &HotspotsConfig)
         format!(" (\"{}\")", analysis.title.trim())
     };
     Finding {
-        rule_id: RULE_ID.to_string(),
-        title: format!("Touches what incident {} touched", analysis.id),
+        rule_id: RULE_ID.into(),
+        title: format!("Touches what incident {} touched", analysis.id).into(),
         severity: config.severity,
-        category: "process".to_string(),
+        category: "process".into(),
         message: format!("{why}{title}; {}.", lessons(analysis)),
-        ask: ASK.to_string(),
+        ask: ASK.into(),
         findings: analysis.findings.iter().map(|f| analysis.link(f)).collect(),
-        path: Some(path.to_string()),
+        path: Some(path.into()),
         line: None,
         old_side: false,
         matched: None,
@@ -643,15 +643,15 @@ mod tests {
             &Hit::Culprits(&touches),
             &HotspotsConfig::default(),
         );
-        assert_eq!(f.rule_id, RULE_ID);
-        assert_eq!(f.findings, vec!["a#F1"]);
+        assert_eq!(f.rule_id, RULE_ID.into());
+        assert_eq!(&*f.findings, ["a#F1"]);
         assert!(
             f.message.contains("abc1234 (trigger, as old.py)"),
             "{}",
             f.message
         );
         assert!(f.message.contains("F1: L"), "{}", f.message);
-        assert_eq!(f.ask, ASK);
+        assert_eq!(f.ask, ASK.into());
         assert_eq!(
             f.fingerprint,
             fingerprint(RULE_ID, Some("new.py"), Some("a"))

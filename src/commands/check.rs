@@ -418,7 +418,7 @@ mod tests {
         let drops: Vec<&Finding> = at_once
             .findings
             .iter()
-            .filter(|f| f.rule_id == "migration-drops-table")
+            .filter(|f| f.rule_id == "migration-drops-table".into())
             .collect();
         assert_eq!(drops.len(), 40);
         assert_eq!(

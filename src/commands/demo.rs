@@ -148,7 +148,7 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
     let fired = report
         .findings
         .iter()
-        .map(|f| (f.rule_id.clone(), f.category.clone()))
+        .map(|f| (f.rule_id.to_string(), f.category.to_string()))
         .collect();
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,

@@ -51,7 +51,7 @@ pub fn run_examples(rule: &Rule) -> Vec<ExampleResult> {
                             .iter()
                             .map(|f| match (&f.path, f.line) {
                                 (Some(p), Some(l)) => format!("{p}:{l}"),
-                                (Some(p), None) => p.clone(),
+                                (Some(p), None) => p.to_string(),
                                 _ => "the change as a whole".into(),
                             })
                             .collect();

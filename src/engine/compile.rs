@@ -135,11 +135,23 @@ impl Matchers {
     }
 }
 
+/// A rule's text that each of its findings carries.
+#[derive(Debug)]
+pub struct SharedText {
+    pub id: Arc<str>,
+    pub title: Arc<str>,
+    pub category: Arc<str>,
+    pub ask: Arc<str>,
+    pub findings: Arc<[String]>,
+}
+
 /// One rule's regexes, ready to match. (Its globs are matched for all rules at once: see
 /// `Engine`.)
 #[derive(Debug)]
 pub struct CompiledRule<'r> {
     pub rule: &'r Rule,
+    /// What every finding of the rule repeats, shared by them.
+    pub shared: SharedText,
     pub added: LineMatcher,
     pub removed: LineMatcher,
     pub unless_added: LineMatcher,
@@ -150,6 +162,13 @@ impl<'r> CompiledRule<'r> {
     pub fn new(rule: &'r Rule, matchers: &mut Matchers) -> CompiledRule<'r> {
         CompiledRule {
             rule,
+            shared: SharedText {
+                id: rule.id.as_str().into(),
+                title: rule.title.as_str().into(),
+                category: rule.category.as_str().into(),
+                ask: rule.ask.as_str().into(),
+                findings: rule.findings.as_slice().into(),
+            },
             added: matchers.get(&rule.matcher.added),
             removed: matchers.get(&rule.matcher.removed),
             unless_added: matchers.get(&rule.unless.added),

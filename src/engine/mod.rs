@@ -428,17 +428,17 @@ impl<'r> Engine<'r> {
             lines: line_rules,
             statements: statement_rules,
         } = self.file_rules(fact, file, silenced);
+        // One copy of the path, shared by the file's findings, made at the first of them.
+        let shared_path = std::cell::OnceCell::new();
+        let path = || {
+            Some(Arc::clone(
+                shared_path.get_or_init(|| Arc::from(file.path.as_str())),
+            ))
+        };
         for &i in &path_only {
             let rule = &self.rules[i];
             if !is_handled(rule, file) {
-                out.push(finding(
-                    rule.rule,
-                    Some(&file.path),
-                    None,
-                    false,
-                    None,
-                    None,
-                ));
+                out.push(finding(rule, path(), None, false, None, None));
             }
         }
         if !statement_rules.is_empty() {
@@ -488,8 +488,8 @@ impl<'r> Engine<'r> {
                         }
                         let (line, text) = stmt.line_at(m.start);
                         out.push(finding(
-                            rule.rule,
-                            Some(&file.path),
+                            rule,
+                            path(),
                             Some(line),
                             removed,
                             Some(text),
@@ -533,8 +533,8 @@ impl<'r> Engine<'r> {
                             continue;
                         }
                         out.push(finding(
-                            rule.rule,
-                            Some(&file.path),
+                            rule,
+                            path(),
                             Some(line),
                             removed,
                             Some(text),
@@ -584,7 +584,7 @@ impl<'r> Engine<'r> {
             format!("{} files, {lines} changed lines", counted.len())
         };
         out.push(finding(
-            rule.rule,
+            rule,
             None,
             None,
             false,
@@ -746,26 +746,29 @@ struct Found<'t> {
 }
 
 fn finding(
-    rule: &Rule,
-    path: Option<&str>,
+    compiled: &CompiledRule<'_>,
+    path: Option<Arc<str>>,
     line: Option<u32>,
     old_side: bool,
     line_text: Option<&str>,
     matched: Option<&str>,
 ) -> Finding {
+    let rule = compiled.rule;
+    let shared = &compiled.shared;
     let shown = line_text.map(|t| t.trim().to_string());
+    let path_text = path.as_deref();
     Finding {
-        rule_id: rule.id.clone(),
-        title: rule.title.clone(),
+        rule_id: shared.id.clone(),
+        title: shared.title.clone(),
         severity: rule.severity,
-        category: rule.category.clone(),
-        message: rule.render_message(path, line, matched),
-        ask: rule.ask.clone(),
-        findings: rule.findings.clone(),
-        path: path.map(str::to_string),
+        category: shared.category.clone(),
+        message: rule.render_message(path_text, line, matched),
+        ask: shared.ask.clone(),
+        findings: shared.findings.clone(),
+        fingerprint: fingerprint(&rule.id, path_text, shown.as_deref()),
+        path,
         line,
         old_side,
-        fingerprint: fingerprint(&rule.id, path, shown.as_deref()),
         matched: shown,
         snippet: None,
         acknowledged: None,

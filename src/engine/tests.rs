@@ -357,7 +357,7 @@ fn a_shared_statement_set_reports_only_the_file_s_own_rules() {
     );
     let fired: Vec<(&str, &str)> = found
         .iter()
-        .map(|f| (f.path.as_deref().unwrap(), f.rule_id.as_str()))
+        .map(|f| (f.path.as_deref().unwrap(), &*f.rule_id))
         .collect();
     assert_eq!(
         fired,
@@ -404,7 +404,7 @@ fn rules_sharing_patterns_each_get_their_own_match_and_unless() {
             .check(&change(vec![file("a.sql", FileStatus::Modified, lines)]))
             .findings
             .into_iter()
-            .map(|f| (f.rule_id, f.message))
+            .map(|f| (f.rule_id.to_string(), f.message))
             .collect();
         out.sort();
         out

@@ -22,7 +22,7 @@ fn finding(rule_id: &str, severity: Severity, path: Option<&str>, line: Option<u
             path.unwrap_or("this change")
         ),
         ask: "Does this migration have to run before the new code starts?".into(),
-        findings: vec!["2019-07-payments-config-missing#F2".into()],
+        findings: vec!["2019-07-payments-config-missing#F2".into()].into(),
         path: path.map(Into::into),
         line,
         old_side: false,
@@ -52,7 +52,7 @@ pub fn report() -> Report {
     );
     acked.title = "A migration without its schema dump".into();
     acked.acknowledged = Some(Acknowledgement {
-        rule_id: acked.rule_id.clone(),
+        rule_id: acked.rule_id.to_string(),
         reason: "the schema dump is generated in CI".into(),
         source: AckSource::Trailer {
             commit: "3f9c2e1a7b0c44d1e2f3".into(),
@@ -183,11 +183,11 @@ pub fn hostile_report() -> Report {
     let mut report = report();
     let path = "evil:dir,name/%0A/a b\n::error::x.py";
     for f in &mut report.findings {
-        f.rule_id = format!("{}{HOSTILE}", f.rule_id);
-        f.title = format!("title {HOSTILE}");
+        f.rule_id = format!("{}{HOSTILE}", f.rule_id).into();
+        f.title = format!("title {HOSTILE}").into();
         f.message = format!("message {HOSTILE}");
-        f.ask = format!("ask {HOSTILE}");
-        f.findings = vec![format!("A#F1{HOSTILE}")];
+        f.ask = format!("ask {HOSTILE}").into();
+        f.findings = vec![format!("A#F1{HOSTILE}")].into();
         if f.path.is_some() {
             f.path = Some(path.into());
         }

@@ -151,7 +151,7 @@ fn finding_group(f: &Finding) -> Group<'static> {
                 .message(neutralise(f.ask.trim(), true).into_owned()),
         );
     }
-    for link in &f.findings {
+    for link in f.findings.iter() {
         group = group.element(Level::NOTE.with_name("lesson").message(one_line(link)));
     }
     match ack {
@@ -367,7 +367,7 @@ mod tests {
                       2019-07 one ran by hand after the code that needed it"
                 .into(),
             ask: "Does this migration have to run before the new code starts?".into(),
-            findings: vec!["2019-07-payments-config-missing#F2".into()],
+            findings: vec!["2019-07-payments-config-missing#F2".into()].into(),
             path: None,
             line: None,
             old_side: false,
@@ -458,7 +458,8 @@ mod tests {
         f.findings = vec![
             "2019-07-payments-config-missing#F1".into(),
             "2021-03-edge-outage#F4".into(),
-        ];
+        ]
+        .into();
         insta::assert_snapshot!(plain(vec![f]));
     }
 
@@ -466,7 +467,7 @@ mod tests {
     fn acknowledged_finding() {
         let mut f = line_finding();
         f.acknowledged = Some(Acknowledgement {
-            rule_id: f.rule_id.clone(),
+            rule_id: f.rule_id.to_string(),
             reason: "runs in the pre-deploy job, see deploy/pre.sh".into(),
             source: AckSource::Trailer {
                 commit: "3f9c2e1a7b0c44d1e2f3".into(),
@@ -524,7 +525,7 @@ mod tests {
         let mut ack = line_finding();
         ack.rule_id = "migration-without-schema-dump".into();
         ack.acknowledged = Some(Acknowledgement {
-            rule_id: ack.rule_id.clone(),
+            rule_id: ack.rule_id.to_string(),
             reason: "schema dump is generated in CI".into(),
             source: AckSource::CommandLine,
         });
@@ -613,12 +614,12 @@ mod tests {
     fn hostile_text_is_neutralised_in_both_modes() {
         let hostile = "\x1b[2J\x1b]0;pwned\x07\u{9b}31m\u{202e}";
         let mut f = line_finding();
-        f.rule_id = format!("rule{hostile}");
-        f.title = format!("title {hostile}");
+        f.rule_id = format!("rule{hostile}").into();
+        f.title = format!("title {hostile}").into();
         f.message = format!("message {hostile}");
-        f.ask = format!("ask {hostile}\nsecond line");
-        f.findings = vec![format!("A#F1{hostile}")];
-        f.path = Some(format!("evil{hostile}\n.py"));
+        f.ask = format!("ask {hostile}\nsecond line").into();
+        f.findings = vec![format!("A#F1{hostile}")].into();
+        f.path = Some(format!("evil{hostile}\n.py").into());
         f.matched = Some(format!("matched {hostile}"));
         f.snippet = Some(FindingSnippet {
             line_start: 2,

@@ -106,7 +106,7 @@ pub fn render(report: &Report) -> String {
             f.message.len()
                 + f.title.len()
                 + f.ask.len()
-                + f.path.as_ref().map_or(0, String::len)
+                + f.path.as_deref().map_or(0, str::len)
                 + f.matched.as_ref().map_or(0, String::len)
                 + f.findings.iter().map(|l| l.len() + 16).sum::<usize>()
                 + 400
@@ -275,7 +275,7 @@ mod tests {
             category: "migration".into(),
             message: format!("{path} adds a migration"),
             ask: "Does this migration have to run before the new code starts?".into(),
-            findings: vec!["2019-07-payments-config-missing#F2".into()],
+            findings: vec!["2019-07-payments-config-missing#F2".into()].into(),
             path: Some(path.into()),
             line: Some(3),
             old_side: false,
@@ -295,7 +295,7 @@ mod tests {
         acked.rule_id = "migration-without-schema-dump".into();
         acked.severity = Severity::Warning;
         acked.acknowledged = Some(Acknowledgement {
-            rule_id: acked.rule_id.clone(),
+            rule_id: acked.rule_id.to_string(),
             reason: "schema dump is generated in CI".into(),
             source: AckSource::Trailer {
                 commit: "3f9c2e1a7b0c".into(),

@@ -33,7 +33,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
         let path = f.path.as_deref();
         match cases
             .iter_mut()
-            .find(|c| c.rule_id == f.rule_id && c.path == path)
+            .find(|c| *c.rule_id == *f.rule_id && c.path == path)
         {
             Some(case) => case.findings.push(f),
             None => cases.push(Case {
@@ -45,7 +45,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
     }
     let quiet: Vec<&Rule> = rules
         .iter()
-        .filter(|r| !report.findings.iter().any(|f| f.rule_id == r.id))
+        .filter(|r| !report.findings.iter().any(|f| *f.rule_id == *r.id))
         .collect();
 
     let failures = cases

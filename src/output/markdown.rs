@@ -151,13 +151,13 @@ fn summarised(report: &Report, per_rule: usize) -> String {
     );
     let mut rules: Vec<&str> = Vec::new();
     for f in &report.findings {
-        if !rules.contains(&f.rule_id.as_str()) {
+        if !rules.contains(&&*f.rule_id) {
             rules.push(&f.rule_id);
         }
     }
     out.push_str("| Rule | Findings | Acknowledged |\n| --- | --- | --- |\n");
     for id in &rules {
-        let of_rule = report.findings.iter().filter(|f| f.rule_id == *id);
+        let of_rule = report.findings.iter().filter(|f| &*f.rule_id == *id);
         let (count, acked) = of_rule.fold((0, 0), |(n, a), f| {
             (n + 1, a + usize::from(f.acknowledged.is_some()))
         });
@@ -171,7 +171,7 @@ fn summarised(report: &Report, per_rule: usize) -> String {
         let of_rule: Vec<&Finding> = report
             .findings
             .iter()
-            .filter(|f| f.rule_id == *id)
+            .filter(|f| &*f.rule_id == *id)
             .collect();
         let first = of_rule[0];
         let _ = write!(
@@ -547,7 +547,7 @@ mod tests {
                 if i % 3 == 0 {
                     f.rule_id = "dropped-column".into();
                 }
-                f.path = Some(format!("payments/migrations/{i:05}_step.py"));
+                f.path = Some(format!("payments/migrations/{i:05}_step.py").into());
                 f
             })
             .collect();

@@ -182,7 +182,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
         .collect();
     // A finding whose rule is not among `rules` still gets a descriptor to point at.
     for f in &report.findings {
-        if !index.contains_key(f.rule_id.as_str()) {
+        if !index.contains_key(&*f.rule_id) {
             index.insert(&f.rule_id, descriptors.len());
             descriptors.push(descriptor_from_finding(f));
         }
@@ -190,7 +190,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
     let results = report
         .findings
         .iter()
-        .map(|f| result(f, index[f.rule_id.as_str()]))
+        .map(|f| result(f, index[&*f.rule_id]))
         .collect();
 
     let mut notifications: Vec<Notification> = report
@@ -545,7 +545,7 @@ mod tests {
         for (r, f) in results.iter().zip(&report.findings) {
             let index = r["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(rules[index]["id"], r["ruleId"]);
-            assert_eq!(r["ruleId"], f.rule_id.as_str());
+            assert_eq!(r["ruleId"], &*f.rule_id);
             assert_eq!(
                 r["partialFingerprints"][FINGERPRINT_KEY],
                 f.fingerprint.as_str()
