@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::{Example, Expect, Match, Origin, Rollout, Rule, RuleSet, Severity, Threshold, Unless};
 use crate::config::Config;
 use crate::diff::FileStatus;
-use crate::error::{Error, Result, SourceError, line_col};
+use crate::error::{Error, Result, SourceError};
 
 /// A rule file's text and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +145,21 @@ fn check_regex(path: &str, text: &str, re: &Spanned<String>, errors: &mut Vec<So
     }
 }
 
+/// Where each line of a file starts, to give the line of many offsets without counting the
+/// newlines before each one again (a pack has hundreds of rules and examples).
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex(text.match_indices('\n').map(|(i, _)| i).collect())
+    }
+
+    /// The 1-based line of byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&newline| newline < offset) + 1
+    }
+}
+
 fn is_kebab_case(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|part| {
@@ -169,8 +184,9 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
     })?;
     let mut errors = Vec::new();
     let mut rules = Vec::new();
+    let lines = LineIndex::new(text);
     for spanned in pack.rule {
-        let rule_line = line_col(text, spanned.span().start).0;
+        let rule_line = lines.line_of(spanned.span().start);
         let raw = spanned.into_inner();
         let id_span = raw.id.span();
         if !is_kebab_case(raw.id.get_ref()) {
@@ -265,7 +281,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             .example
             .into_iter()
             .map(|e| {
-                let line = line_col(text, e.span().start).0;
+                let line = lines.line_of(e.span().start);
                 let e = e.into_inner();
                 Example {
                     name: e.name,
@@ -355,15 +371,25 @@ fn check_placeholders(
 
 /// Loads every rule file, checks ids are unique across all of them, and applies the config
 /// (builtin on/off, disabled ids, severity overrides). Every problem in every file is reported.
+/// One file's rules, or every problem found in it.
+type Parsed = std::result::Result<Vec<Rule>, Vec<SourceError>>;
+
 pub fn load(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
     let mut errors = Vec::new();
     let mut rules: Vec<Rule> = Vec::new();
     let mut first_seen: HashMap<String, (String, usize)> = HashMap::new();
-    for file in files {
-        if file.builtin && !config.builtin {
-            continue;
-        }
-        match parse_file(file) {
+    // Files are parsed on every thread (a team with many packs has many files), then taken in
+    // order, so which of two duplicate ids counts as the first stays the same.
+    let parsed: Vec<(&RuleFile, Parsed)> = {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .filter(|file| !file.builtin || config.builtin)
+            .map(|file| (file, parse_file(file)))
+            .collect()
+    };
+    for (file, parsed) in parsed {
+        match parsed {
             Ok(parsed) => {
                 for rule in parsed {
                     if let Some((other, line)) = first_seen.get(&rule.id) {
@@ -446,6 +472,21 @@ findings = ["a#F1"]
 paths = ["db/*.sql"]
 status = ["added"]
 "#;
+
+    #[test]
+    fn line_index_agrees_with_counting_newlines() {
+        let text = "a\n\nbé\r\nlast line without newline";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            if text.is_char_boundary(offset) {
+                assert_eq!(
+                    index.line_of(offset),
+                    crate::error::line_col(text, offset).0,
+                    "offset {offset}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn loads_a_rule() {
