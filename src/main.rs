@@ -40,11 +40,16 @@ fn main() -> ExitCode {
         Ok(outcome) => {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(outcome.stderr.as_bytes());
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             // A closed pipe (`forewarn check | head`) is not an error.
-            let _ = out
-                .write_all(outcome.stdout.as_bytes())
-                .and_then(|()| out.flush());
+            let _ = out.write_all(outcome.stdout.as_bytes());
+            if let Some(report) = outcome.stdout_json {
+                let _ = forewarn::output::json::write(&report, &mut out);
+                // The process ends here: freeing every finding one by one (there may be a
+                // hundred thousand) would only delay the exit.
+                std::mem::forget(report);
+            }
+            let _ = out.flush();
             ExitCode::from(outcome.code)
         }
         Err(e) => {

@@ -428,3 +428,67 @@ fn commit_input_sees_nested_folders_and_an_empty_commit_changes_nothing() {
     assert_eq!(json["summary"]["files_checked"], 0, "{run:?}");
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// JSON on stdout is written as it is serialized; `--output` and `--json-file` render it in
+/// memory first. All three must be the same document, and a reader that stops early (`| head`)
+/// must not turn into an error.
+#[test]
+fn json_streamed_to_stdout_is_the_document_written_to_files() {
+    let repo = team_repo();
+    repo.git(&["checkout", "-q", "-b", "many"]);
+    let statements: String = (0..2_000).map(|i| format!("DROP TABLE t{i};\n")).collect();
+    repo.write("migrations/V2__drop.sql", statements);
+    repo.commit("drop many");
+    let args = [
+        "check",
+        "--base",
+        "main",
+        "--head",
+        "many",
+        "--fail-on",
+        "never",
+    ];
+    let streamed = repo.forewarn(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(streamed.code, 0, "{streamed:?}");
+    let out = repo.join("out.json");
+    let side = repo.join("side.json");
+    let to_file = repo.forewarn(
+        &[
+            &args[..],
+            &[
+                "--format",
+                "json",
+                "--output",
+                out.to_str().unwrap(),
+                "--json-file",
+                side.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(to_file.code, 0, "{to_file:?}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    let parse =
+        |text: &str| -> serde_json::Value { serde_json::from_str(text).expect("valid JSON") };
+    let doc = parse(&streamed.stdout);
+    assert!(
+        doc["findings"].as_array().unwrap().len() >= 2_000,
+        "{}",
+        doc["summary"]
+    );
+    assert_eq!(streamed.stdout, written, "byte for byte");
+    assert_eq!(doc, parse(&std::fs::read_to_string(&side).unwrap()));
+    assert!(streamed.stdout.ends_with("}\n"));
+
+    // A reader that closes the pipe after the first bytes.
+    let mut child = util::forewarn_cmd(repo.path())
+        .args([&args[..], &["--format", "json"]].concat())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a closed pipe is not an error");
+}

@@ -139,6 +139,7 @@ pub fn run(args: &BacktestArgs, ctx: &Context) -> Result<Outcome> {
         stdout,
         stderr,
         code: 0,
+        ..Outcome::default()
     })
 }
 

@@ -71,21 +71,27 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         rules: &workspace.rules.rules,
         color: ctx.color && args.output.is_none(),
     };
-    let rendered = output::render(&report, args.format, &render_ctx);
     output::write::side_reports(&report, args.format, &args.reports.files(), &render_ctx)?;
     let code = u8::from(report.fails());
     match &args.output {
         Some(path) => {
+            let rendered = output::render(&report, args.format, &render_ctx);
             output::write::atomic(path, &rendered)?;
             Ok(Outcome {
                 code,
                 ..Outcome::default()
             })
         }
-        None => Ok(Outcome {
-            stdout: rendered,
-            stderr: String::new(),
+        // JSON, the format for machines and the largest, goes straight to stdout.
+        None if args.format == output::Format::Json => Ok(Outcome {
+            stdout_json: Some(Box::new(report)),
             code,
+            ..Outcome::default()
+        }),
+        None => Ok(Outcome {
+            stdout: output::render(&report, args.format, &render_ctx),
+            code,
+            ..Outcome::default()
         }),
     }
 }

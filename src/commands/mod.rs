@@ -20,9 +20,12 @@ use crate::cli::{Cli, Command};
 use crate::error::Result;
 
 /// What a command has to say, and how the process should end.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub stdout: String,
+    /// A report to write to stdout as JSON, after `stdout`: serialized straight into the
+    /// output rather than into memory first (100,000 findings are 80 MB of JSON).
+    pub stdout_json: Option<Box<crate::output::Report>>,
     pub stderr: String,
     /// 0: nothing at or above the gate; 1: findings at or above the gate. Errors are 2.
     pub code: u8,

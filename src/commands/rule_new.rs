@@ -198,5 +198,6 @@ pub fn run(command: &RuleCommand, ctx: &Context) -> Result<Outcome> {
         stdout: out,
         stderr,
         code: 0,
+        ..Outcome::default()
     })
 }

@@ -45,5 +45,6 @@ pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         stdout: s,
         stderr: warning_lines(&workspace.rules.warnings),
         code: 0,
+        ..Outcome::default()
     })
 }

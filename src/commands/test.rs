@@ -132,5 +132,6 @@ pub fn run(only: &[String], load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         stdout: out,
         stderr,
         code: u8::from(failed > 0),
+        ..Outcome::default()
     })
 }

@@ -24,5 +24,6 @@ pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         ),
         stderr: warning_lines(&workspace.rules.warnings) + &warning_lines(&links.warnings),
         code: 0,
+        ..Outcome::default()
     })
 }

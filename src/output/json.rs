@@ -24,7 +24,7 @@ struct Document<'a> {
     /// What was compared.
     description: &'a str,
     summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     unused_acknowledgements: Vec<JsonAck<'a>>,
     warnings: &'a [String],
 }
@@ -78,9 +78,51 @@ struct JsonAck<'a> {
     source: &'a AckSource,
 }
 
+/// The findings, each turned into its JSON shape as it is written (not all of them first).
+#[derive(Debug)]
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(finding))
+    }
+}
+
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn render(report: &Report) -> String {
-    let document = Document {
+    let mut bytes = Vec::with_capacity(size_hint(report));
+    match write(report, &mut bytes).map(|()| String::from_utf8(bytes)) {
+        Ok(Ok(text)) => text,
+        // Cannot happen with these types (no maps, no fallible Serialize impls, valid UTF-8);
+        // still, a consumer gets a document it can parse rather than a panic or nothing.
+        Ok(Err(e)) => fallback(&e.to_string()),
+        Err(e) => fallback(&e.to_string()),
+    }
+}
+
+fn fallback(error: &str) -> String {
+    let fallback = serde_json::json!({
+        "version": VERSION,
+        "tool": "forewarn",
+        "error": format!("the report could not be written as JSON: {error}"),
+    });
+    format!("{fallback}\n")
+}
+
+/// Writes the report as pretty-printed JSON, ending in a newline, into `out` as it goes: a
+/// report with 100,000 findings is 80 MB of JSON, never held in memory whole.
+pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    let document = document(report);
+    let mut serializer =
+        Serializer::with_formatter(&mut *out, TerminalSafe(PrettyFormatter::new()));
+    document
+        .serialize(&mut serializer)
+        .map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+fn document(report: &Report) -> Document<'_> {
+    Document {
         version: VERSION,
         tool: "forewarn",
         description: &report.description,
@@ -94,12 +136,16 @@ pub fn render(report: &Report) -> String {
             fail_on: report.fail_on,
             fails: report.fails(),
         },
-        findings: report.findings.iter().map(finding).collect(),
+        findings: Findings(&report.findings),
         unused_acknowledgements: report.unused_acks.iter().map(unused_ack).collect(),
         warnings: &report.warnings,
-    };
-    // Each finding's own text, plus its keys and indentation.
-    let size_hint: usize = report
+    }
+}
+
+/// About how long the report's JSON is: each finding's own text, plus its keys and
+/// indentation. A buffer this large up front is not copied over and over as it grows.
+fn size_hint(report: &Report) -> usize {
+    report
         .findings
         .iter()
         .map(|f| {
@@ -111,23 +157,7 @@ pub fn render(report: &Report) -> String {
                 + f.findings.iter().map(|l| l.len() + 16).sum::<usize>()
                 + 400
         })
-        .sum();
-    match to_json_sized(&document, size_hint) {
-        Ok(mut text) => {
-            text.push('\n');
-            text
-        }
-        // Cannot happen with these types (no maps, no fallible Serialize impls); still, a
-        // consumer gets a document it can parse rather than a panic or nothing.
-        Err(e) => {
-            let fallback = serde_json::json!({
-                "version": VERSION,
-                "tool": "forewarn",
-                "error": format!("the report could not be written as JSON: {e}"),
-            });
-            format!("{fallback}\n")
-        }
-    }
+        .sum()
 }
 
 /// Pretty JSON with every control character and bidirectional override escaped ([`TerminalSafe`]);
