@@ -197,7 +197,7 @@ fn check_in_batches(
             }
         }
     }
-    batches_found.push(session.finish());
+    batches_found.push(session.finish(&changes.files));
     let mut findings = Vec::with_capacity(batches_found.iter().map(Vec::len).sum());
     for found in batches_found {
         findings.extend(found);

@@ -104,12 +104,12 @@ impl<'r> PlannedChange<'r> {
         attributes: std::cell::OnceCell<bool>,
     ) -> PlannedChange<'r> {
         let mut skeleton = plan.change;
-        skeleton.files = plan.jobs.iter().map(|j| j.file.clone()).collect();
+        skeleton.files = plan.jobs.files;
         PlannedChange {
             skeleton,
             repo,
             diff: plan.diff,
-            jobs: plan.jobs,
+            jobs: plan.jobs.reads,
             attributes,
         }
     }
@@ -125,7 +125,7 @@ impl<'r> PlannedChange<'r> {
         read_jobs_from(
             self.repo,
             self.diff.as_ref(),
-            &self.jobs,
+            (&self.skeleton.files, &self.jobs),
             start,
             budget,
             parallel,
@@ -146,7 +146,7 @@ impl<'r> PlannedChange<'r> {
 struct Plan<'r> {
     /// The change, with no files yet.
     change: ChangeSet,
-    jobs: Vec<Job>,
+    jobs: Jobs,
     /// The diff, when some job reads from it (the working tree).
     diff: Option<Diff<'r>>,
 }
@@ -436,7 +436,7 @@ fn range<'r>(repo: &'r Repository, base_rev: &str, head_rev: &str) -> Result<Pla
 }
 
 /// How to read each file of a diff whose new side is stored.
-fn stored_jobs(diff: &Diff<'_>) -> Vec<Job> {
+fn stored_jobs(diff: &Diff<'_>) -> Jobs {
     diff.deltas()
         .enumerate()
         .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Stored))
@@ -554,7 +554,7 @@ fn commit_jobs(
     rev: &str,
     old_tree: &Tree<'_>,
     new_tree: &Tree<'_>,
-) -> Result<Vec<Job>> {
+) -> Result<Jobs> {
     let error = |e: git2::Error| diff_error(repo, rev, &e);
     let mut changes = Vec::new();
     tree_changes(repo, old_tree, new_tree, &mut Vec::new(), &mut changes).map_err(error)?;
@@ -563,7 +563,7 @@ fn commit_jobs(
     if adds && deletes {
         return commit_jobs_via_diff(repo, rev, Some((old_tree, &changes)), new_tree);
     }
-    let mut jobs = Vec::with_capacity(changes.len());
+    let mut jobs = Jobs::default();
     for change in changes {
         expand_into_jobs(repo, change, &mut jobs).map_err(error)?;
     }
@@ -647,7 +647,7 @@ fn tree_changes(
 fn expand_into_jobs(
     repo: &Repository,
     change: TreeChange,
-    jobs: &mut Vec<Job>,
+    jobs: &mut Jobs,
 ) -> std::result::Result<(), git2::Error> {
     let folder = match (change.old, change.new) {
         (Some((id, TREE_MODE)), None) => Some((id, true)),
@@ -703,17 +703,19 @@ fn expand_into_jobs(
         }
     };
     let path = String::from_utf8_lossy(&change.path).into_owned();
-    jobs.push(Job {
-        file: ChangedFile::new(path, status),
-        old_path: if change.old.is_some() {
-            change.path.clone()
-        } else {
-            Vec::new()
+    jobs.push(
+        ChangedFile::new(path, status),
+        Job {
+            old_path: if change.old.is_some() {
+                change.path.clone()
+            } else {
+                Vec::new()
+            },
+            new_path: change.path,
+            read,
+            mode_differs,
         },
-        new_path: change.path,
-        read,
-        mode_differs,
-    });
+    );
     Ok(())
 }
 
@@ -724,7 +726,7 @@ fn commit_jobs_via_diff(
     rev: &str,
     parent: Option<(&Tree<'_>, &[TreeChange])>,
     new_tree: &Tree<'_>,
-) -> Result<Vec<Job>> {
+) -> Result<Jobs> {
     let mut opts = diff_options();
     if let Some((_, changes)) = parent {
         // libgit2 walks both whole trees; naming the changed paths lets its iterators skip every
@@ -799,14 +801,38 @@ enum Read {
     FromDiff(usize),
 }
 
-/// One delta: the file it describes and how to read its lines.
+/// How to read one delta's lines (the file it describes is kept beside it, in [`Jobs`]).
 struct Job {
-    file: ChangedFile,
     old_path: Vec<u8>,
     new_path: Vec<u8>,
     read: Read,
     /// Only the mode changed, if no line did (see [`mode_differs`]).
     mode_differs: bool,
+}
+
+/// The files of a change and how to read each: two lists side by side, so that once planned
+/// the files become the change's skeleton and are not held twice.
+#[derive(Default)]
+struct Jobs {
+    files: Vec<ChangedFile>,
+    reads: Vec<Job>,
+}
+
+impl Jobs {
+    fn push(&mut self, file: ChangedFile, read: Job) {
+        self.files.push(file);
+        self.reads.push(read);
+    }
+}
+
+impl FromIterator<(ChangedFile, Job)> for Jobs {
+    fn from_iter<I: IntoIterator<Item = (ChangedFile, Job)>>(iter: I) -> Jobs {
+        let mut jobs = Jobs::default();
+        for (file, read) in iter {
+            jobs.push(file, read);
+        }
+        jobs
+    }
 }
 
 /// Deltas below this many are read on the calling thread: opening a repository per thread
@@ -826,7 +852,7 @@ fn worth_threads(files: usize) -> bool {
 fn read_jobs_from(
     repo: &Repository,
     diff: Option<&Diff<'_>>,
-    jobs: &[Job],
+    (files, jobs): (&[ChangedFile], &[Job]),
     start: usize,
     budget: usize,
     parallel: bool,
@@ -837,7 +863,8 @@ fn read_jobs_from(
     // Asked once here for every thread; otherwise when the first file needs it.
     let attributes = attributes.or_else(|| parallel.then(|| attributes_may_set_diff(repo)));
     if let Some(attributes) = attributes.filter(|_| parallel) {
-        let (read, end) = read_in_parallel(repo, jobs, start, budget, attributes).map_err(error)?;
+        let (read, end) =
+            read_in_parallel(repo, files, jobs, start, budget, attributes).map_err(error)?;
         if end > start && read.iter().all(Option::is_some) {
             return Ok((read.into_iter().flatten().collect(), end));
         }
@@ -845,18 +872,18 @@ fn read_jobs_from(
     // On this thread: a small change, or no other thread could open the repository.
     let mut binary = BinaryCheck::new(repo, attributes);
     let mut opts = diff_options();
-    let mut files = Vec::new();
+    let mut read = Vec::new();
     let mut bytes = 0usize;
-    for job in &jobs[start..] {
-        let file = read_job(repo, diff, &mut binary, &mut opts, job).map_err(error)?;
+    for (file, job) in files[start..].iter().zip(&jobs[start..]) {
+        let file = read_job(repo, diff, &mut binary, &mut opts, file, job).map_err(error)?;
         bytes += file.added.text_len() + file.removed.text_len();
-        files.push(file);
+        read.push(file);
         if bytes >= budget {
             break;
         }
     }
-    let end = start + files.len();
-    Ok((files, end))
+    let end = start + read.len();
+    Ok((read, end))
 }
 
 /// Reads jobs from `start` on, on every thread of the pool, until about `budget` bytes of lines
@@ -864,6 +891,7 @@ fn read_jobs_from(
 /// thread failed to open the repository), and the index of the first job not read.
 fn read_in_parallel(
     repo: &Repository,
+    files: &[ChangedFile],
     jobs: &[Job],
     start: usize,
     budget: usize,
@@ -885,8 +913,10 @@ fn read_in_parallel(
         // Jobs are claimed in order, so those read always run from `start` without a gap.
         while !failed.load(Ordering::Relaxed) && bytes.load(Ordering::Relaxed) < budget {
             let at = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(at) else { break };
-            match read_job(&repo, None, &mut binary, &mut opts, job) {
+            let (Some(file), Some(job)) = (files.get(at), jobs.get(at)) else {
+                break;
+            };
+            match read_job(&repo, None, &mut binary, &mut opts, file, job) {
                 Ok(file) => {
                     let size = file.added.text_len() + file.removed.text_len();
                     bytes.fetch_add(size, Ordering::Relaxed);
@@ -912,7 +942,11 @@ fn read_in_parallel(
 }
 
 /// How to read one delta; `None` for deltas that are no change.
-fn plan_delta(idx: usize, delta: &git2::DiffDelta<'_>, new: NewBlobs) -> Option<Job> {
+fn plan_delta(
+    idx: usize,
+    delta: &git2::DiffDelta<'_>,
+    new: NewBlobs,
+) -> Option<(ChangedFile, Job)> {
     let file = changed_file(delta)?;
     let (old_file, new_file) = (delta.old_file(), delta.new_file());
     let blob = |side: &git2::DiffFile<'_>| {
@@ -953,13 +987,13 @@ fn plan_delta(idx: usize, delta: &git2::DiffDelta<'_>, new: NewBlobs) -> Option<
             (_, NewBlobs::Worktree) => Read::FromDiff(idx),
         }
     };
-    Some(Job {
+    let job = Job {
         old_path: old_file.path_bytes().unwrap_or_default().to_vec(),
         new_path: new_file.path_bytes().unwrap_or_default().to_vec(),
         mode_differs: mode_differs(delta),
-        file,
         read,
-    })
+    };
+    Some((file, job))
 }
 
 /// Reads one delta's lines. `diff` is needed only for [`Read::FromDiff`] (never on other
@@ -969,9 +1003,10 @@ fn read_job(
     diff: Option<&Diff<'_>>,
     binary: &mut BinaryCheck<'_>,
     opts: &mut DiffOptions,
+    planned: &ChangedFile,
     job: &Job,
 ) -> std::result::Result<ChangedFile, git2::Error> {
-    let mut file = job.file.clone();
+    let mut file = planned.clone();
     match job.read {
         Read::Nothing => {}
         Read::Whole {
@@ -2088,7 +2123,17 @@ mod tests {
         find_renames(&repo, &mut diff, false).unwrap();
         assert!(diff.deltas().len() >= PARALLEL_READ_MIN);
         let jobs = stored_jobs(&diff);
-        let read = |parallel| read_jobs_from(&repo, None, &jobs, 0, usize::MAX, parallel, None);
+        let read = |parallel| {
+            read_jobs_from(
+                &repo,
+                None,
+                (&jobs.files, &jobs.reads),
+                0,
+                usize::MAX,
+                parallel,
+                None,
+            )
+        };
         let (one, _) = read(false).unwrap();
         let (many, _) = read(true).unwrap();
         assert_eq!(one, many);
@@ -2246,10 +2291,18 @@ mod tests {
         let tree = |rev: &str| repo.revparse_single(rev).unwrap().peel_to_tree().unwrap();
         for rev in ["HEAD~3", "HEAD~2", "HEAD~1", "HEAD"] {
             let (old, new) = (tree(&format!("{rev}^")), tree(rev));
-            let read = |jobs: Vec<Job>| {
-                read_jobs_from(&repo, None, &jobs, 0, usize::MAX, false, None)
-                    .unwrap()
-                    .0
+            let read = |jobs: Jobs| {
+                read_jobs_from(
+                    &repo,
+                    None,
+                    (&jobs.files, &jobs.reads),
+                    0,
+                    usize::MAX,
+                    false,
+                    None,
+                )
+                .unwrap()
+                .0
             };
             let direct = read(commit_jobs(&repo, rev, &old, &new).unwrap());
             let mut changes = Vec::new();

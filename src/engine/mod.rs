@@ -152,7 +152,6 @@ pub struct Session<'e, 'r> {
     facts: Vec<Option<FileFacts>>,
     silenced: Vec<bool>,
     tallies: Vec<Option<Tally>>,
-    paths: Vec<String>,
     files_checked: usize,
 }
 
@@ -232,7 +231,7 @@ impl<'r> Engine<'r> {
     pub fn check(&self, changes: &ChangeSet) -> Outcome {
         let mut session = self.begin(&changes.files);
         let mut findings = session.match_files(0, &changes.files);
-        findings.extend(session.finish());
+        findings.extend(session.finish(&changes.files));
         sort_findings(&mut findings);
         Outcome {
             findings,
@@ -262,7 +261,6 @@ impl<'r> Engine<'r> {
             engine: self,
             files_checked: facts.iter().flatten().count(),
             tallies: vec![None; facts.len()],
-            paths: files.iter().map(|f| f.path.clone()).collect(),
             facts,
             silenced,
         }
@@ -634,8 +632,9 @@ impl Session<'_, '_> {
     }
 
     /// The change-wide rules (thresholds), once every file has been matched; a file never
-    /// matched counts with no lines.
-    pub fn finish(&self) -> Vec<Finding> {
+    /// matched counts with no lines. `files` is the list given to [`Engine::begin`] (its lines
+    /// are not needed).
+    pub fn finish(&self, files: &[ChangedFile]) -> Vec<Finding> {
         let engine = self.engine;
         let mut findings = Vec::new();
         let none = Tally::default();
@@ -651,7 +650,7 @@ impl Session<'_, '_> {
                 .filter_map(|f| {
                     let tally = self.tallies[f.index].as_ref().unwrap_or(&none);
                     (!tally.handled.contains(&i))
-                        .then_some((self.paths[f.index].as_str(), tally.changed_lines))
+                        .then_some((files[f.index].path.as_str(), tally.changed_lines))
                 })
                 .collect();
             engine.check_threshold(rule, &counted, &mut findings);
