@@ -424,7 +424,7 @@ mod tests {
         let drops: Vec<&Finding> = at_once
             .findings
             .iter()
-            .filter(|f| f.rule_id == "migration-drops-table".into())
+            .filter(|f| &*f.rule_id == "migration-drops-table")
             .collect();
         assert_eq!(drops.len(), 40);
         assert_eq!(

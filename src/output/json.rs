@@ -112,12 +112,7 @@ fn fallback(error: &str) -> String {
 /// Writes the report as pretty-printed JSON, ending in a newline, into `out` as it goes: a
 /// report with 100,000 findings is 80 MB of JSON, never held in memory whole.
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    let document = document(report);
-    let mut serializer =
-        Serializer::with_formatter(&mut *out, TerminalSafe(PrettyFormatter::new()));
-    document
-        .serialize(&mut serializer)
-        .map_err(io::Error::other)?;
+    serialize_into(&document(report), out)?;
     out.write_all(b"\n")
 }
 
@@ -163,22 +158,17 @@ fn size_hint(report: &Report) -> usize {
 /// Pretty JSON with every control character and bidirectional override escaped ([`TerminalSafe`]);
 /// the SARIF and GitLab formats write through it too.
 pub(super) fn to_json<T: Serialize + ?Sized>(document: &T) -> Result<String, String> {
-    to_json_sized(document, 0)
+    let mut bytes = Vec::new();
+    serialize_into(document, &mut bytes).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
-/// [`to_json`] into a buffer made `size_hint` bytes large up front: a report with 100,000
-/// findings is tens of megabytes, and growing to that by doubling copies it over and over.
-pub(super) fn to_json_sized<T: Serialize + ?Sized>(
-    document: &T,
-    size_hint: usize,
-) -> Result<String, String> {
-    let mut bytes = Vec::with_capacity(size_hint);
-    let mut serializer =
-        Serializer::with_formatter(&mut bytes, TerminalSafe(PrettyFormatter::new()));
+/// [`to_json`] written into `out` as it is serialized.
+fn serialize_into<T: Serialize + ?Sized>(document: &T, out: &mut dyn io::Write) -> io::Result<()> {
+    let mut serializer = Serializer::with_formatter(out, TerminalSafe(PrettyFormatter::new()));
     document
         .serialize(&mut serializer)
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+        .map_err(io::Error::other)
 }
 
 /// Pretty output that also escapes what serde_json leaves raw but a terminal may act on: DEL, C1
