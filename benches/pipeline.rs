@@ -10,7 +10,9 @@
 //! - the same check with 10x the rules (renamed copies of the packs, which all fire), and with
 //!   the packs plus 9x as many distinct rules that do not fire.
 //!
-//! Figures are medians of several runs. Nothing here asserts on time: it prints figures.
+//! Each ratio's two sides are timed in turn, run after run, so a slow moment of the machine falls
+//! on both; the ratio printed is the median of the pairs' ratios, with the lowest and highest
+//! pair beside it. Times are medians. Nothing here asserts on time: it prints figures.
 //! `FOREWARN_BENCH_SCALE=0.1` makes everything ten times smaller for a quick look;
 //! `FOREWARN_BENCH_RUNS=N` sets the number of runs (default 5); `FOREWARN_BENCH_KEEP=DIR` keeps
 //! the generated repository in DIR.
@@ -47,15 +49,6 @@ fn main() {
         sizes.history_commits
     );
 
-    let git_diff = median(runs, || {
-        time_to_null(Command::new("git").current_dir(&repo).args([
-            "diff",
-            "--no-color",
-            "-U0",
-            "base",
-            "head",
-        ]))
-    });
     let check_args = [
         "check",
         "--base",
@@ -67,23 +60,40 @@ fn main() {
         "--format",
         "json",
     ];
-    let check = median(runs, || {
-        time_to_null(Command::new(&bin).current_dir(&repo).args(check_args))
-    });
+    let run_check = |extra: &[&str]| {
+        time_to_null(
+            Command::new(&bin)
+                .current_dir(&repo)
+                .args(check_args)
+                .args(extra),
+        )
+    };
+    let against_git = paired(
+        runs,
+        || run_check(&[]),
+        || {
+            time_to_null(Command::new("git").current_dir(&repo).args([
+                "diff",
+                "--no-color",
+                "-U0",
+                "base",
+                "head",
+            ]))
+        },
+    );
+    let (check, git_diff) = (against_git.a, against_git.b);
     let peak = peak_rss_kib(Command::new(&bin).current_dir(&repo).args(check_args));
     let findings = count_findings(&bin, &repo, &check_args);
     // Issue 3's comparison on this change: all packs against the starter packs.
     let starter = dir.path().join("starter.toml");
     write_starter_config(&starter);
     let starter_arg = starter.to_string_lossy().into_owned();
-    let check_starter = median(runs, || {
-        time_to_null(
-            Command::new(&bin)
-                .current_dir(&repo)
-                .args(check_args)
-                .args(["--config", &starter_arg]),
-        )
-    });
+    let against_starter = paired(
+        runs,
+        || run_check(&[]),
+        || run_check(&["--config", &starter_arg]),
+    );
+    let check_starter = against_starter.b;
     // Memory against the size of the change: the same mix, a quarter as large.
     let quarter_repo = dir.path().join("quarter");
     let quarter = generate(&quarter_repo, &Sizes::new(scale / 4.0));
@@ -103,8 +113,9 @@ fn main() {
         git_diff.as_secs_f64()
     );
     println!(
-        "ratio check / git diff       {:>8.2}x",
-        ratio(check, git_diff)
+        "ratio check / git diff       {:>8.2}x   {}",
+        against_git.ratio,
+        against_git.spread()
     );
     println!(
         "peak memory of check         {:>8.1} MiB",
@@ -120,8 +131,9 @@ fn main() {
         check_starter.as_secs_f64()
     );
     println!(
-        "ratio all / starter packs    {:>8.2}x",
-        ratio(check, check_starter)
+        "ratio all / starter packs    {:>8.2}x   {}",
+        against_starter.ratio,
+        against_starter.spread()
     );
 
     // 10x the rules: nine renamed copies of every built-in pack as team rules.
@@ -129,39 +141,41 @@ fn main() {
     write_rule_copies(&bin, &repo, &many, 9);
     let config = many.join("forewarn.toml");
     let config_arg = config.to_string_lossy().into_owned();
-    let mut ten_args: Vec<&str> = check_args.to_vec();
-    ten_args.extend(["--config", &config_arg]);
-    let check10 = median(runs, || {
-        time_to_null(Command::new(&bin).current_dir(&repo).args(&ten_args))
-    });
+    let ten = paired(
+        runs,
+        || run_check(&["--config", &config_arg]),
+        || run_check(&[]),
+    );
     // 10x the rules again, but distinct ones that do not fire on this change (as most of a large
     // rule set does not on any one change): how matching cost grows with the number of rules.
     let distinct = dir.path().join("distinct-rules");
     write_distinct_rules(&distinct, 9 * count_builtin_rules());
     let distinct_config = distinct.join("forewarn.toml");
     let distinct_arg = distinct_config.to_string_lossy().into_owned();
-    let mut distinct_args: Vec<&str> = check_args.to_vec();
-    distinct_args.extend(["--config", &distinct_arg]);
-    let check_distinct = median(runs, || {
-        time_to_null(Command::new(&bin).current_dir(&repo).args(&distinct_args))
-    });
+    let distinct = paired(
+        runs,
+        || run_check(&["--config", &distinct_arg]),
+        || run_check(&[]),
+    );
     let rules1 = rule_count(&bin, &repo, &[]);
     let rules10 = rule_count(&bin, &repo, &["--config", &config_arg]);
     println!(
         "check with {rules10} rules (vs {rules1}) {:>8.3}s",
-        check10.as_secs_f64()
+        ten.a.as_secs_f64()
     );
     println!(
-        "ratio 10x rules / 1x rules   {:>8.2}x",
-        ratio(check10, check)
+        "ratio 10x rules / 1x rules   {:>8.2}x   {}",
+        ten.ratio,
+        ten.spread()
     );
     println!(
         "check with 9x distinct rules that do not fire {:>6.3}s",
-        check_distinct.as_secs_f64()
+        distinct.a.as_secs_f64()
     );
     println!(
-        "ratio distinct 10x / 1x      {:>8.2}x",
-        ratio(check_distinct, check)
+        "ratio distinct 10x / 1x      {:>8.2}x   {}",
+        distinct.ratio,
+        distinct.spread()
     );
 
     // Issue 3's comparison: all packs against the starter packs (migrations, config, rollout) on
@@ -178,17 +192,19 @@ fn main() {
         "--format",
         "json",
     ];
-    let all_packs = median(runs, || {
-        time_to_null(Command::new(&bin).current_dir(dir.path()).args(patch_args))
-    });
-    let starter_packs = median(runs, || {
-        time_to_null(
-            Command::new(&bin)
-                .current_dir(dir.path())
-                .args(patch_args)
-                .args(["--config", &starter_arg]),
-        )
-    });
+    let corpus = paired(
+        runs,
+        || time_to_null(Command::new(&bin).current_dir(dir.path()).args(patch_args)),
+        || {
+            time_to_null(
+                Command::new(&bin)
+                    .current_dir(dir.path())
+                    .args(patch_args)
+                    .args(["--config", &starter_arg]),
+            )
+        },
+    );
+    let (all_packs, starter_packs) = (corpus.a, corpus.b);
     println!();
     println!("corpus x40 as a patch: {patch_files} files, {patch_lines} added lines");
     println!(
@@ -200,13 +216,14 @@ fn main() {
         starter_packs.as_secs_f64()
     );
     println!(
-        "ratio all / starter          {:>8.2}x",
-        ratio(all_packs, starter_packs)
+        "ratio all / starter          {:>8.2}x   {}",
+        corpus.ratio,
+        corpus.spread()
     );
 
     // Backtest over the generated history.
     let range = "history-start..history";
-    let log = median(runs.min(3), || {
+    let git_log = || {
         time_to_null(Command::new("git").current_dir(&repo).args([
             "log",
             "-p",
@@ -214,7 +231,7 @@ fn main() {
             "--no-color",
             range,
         ]))
-    });
+    };
     let has_backtest = Command::new(&bin)
         .args(["backtest", "--help"])
         .stdout(Stdio::null())
@@ -222,28 +239,38 @@ fn main() {
         .status()
         .is_ok_and(|s| s.success());
     println!();
-    println!(
-        "git log -p -U0 ({} commits) {:>8.3}s",
-        sizes.history_commits,
-        log.as_secs_f64()
-    );
     if has_backtest {
-        let backtest = median(runs.min(3), || {
-            time_to_null(
-                Command::new(&bin)
-                    .current_dir(&repo)
-                    .args(["backtest", "--range", range]),
-            )
-        });
+        let backtest = paired(
+            runs,
+            || {
+                time_to_null(
+                    Command::new(&bin)
+                        .current_dir(&repo)
+                        .args(["backtest", "--range", range]),
+                )
+            },
+            git_log,
+        );
+        println!(
+            "git log -p -U0 ({} commits) {:>8.3}s",
+            sizes.history_commits,
+            backtest.b.as_secs_f64()
+        );
         println!(
             "backtest                     {:>8.3}s",
-            backtest.as_secs_f64()
+            backtest.a.as_secs_f64()
         );
         println!(
-            "ratio backtest / git log -p  {:>8.2}x",
-            ratio(backtest, log)
+            "ratio backtest / git log -p  {:>8.2}x   {}",
+            backtest.ratio,
+            backtest.spread()
         );
     } else {
+        println!(
+            "git log -p -U0 ({} commits) {:>8.3}s",
+            sizes.history_commits,
+            median(runs, git_log).as_secs_f64()
+        );
         println!("backtest                     (this build has no backtest command)");
     }
 }
@@ -693,6 +720,43 @@ fn time_to_null(cmd: &mut Command) -> Duration {
         "{cmd:?} failed: {status}"
     );
     elapsed
+}
+
+/// Two commands timed in turn, `runs` times each: a slow moment of the machine then falls on
+/// both sides of a ratio, not on one. The ratio is the median of each pair's ratio.
+struct Paired {
+    /// Median times of each side.
+    a: Duration,
+    b: Duration,
+    ratio: f64,
+    lowest: f64,
+    highest: f64,
+}
+
+impl Paired {
+    fn spread(&self) -> String {
+        format!("(pairs: {:.2}-{:.2})", self.lowest, self.highest)
+    }
+}
+
+fn paired(runs: usize, mut a: impl FnMut() -> Duration, mut b: impl FnMut() -> Duration) -> Paired {
+    let (mut times_a, mut times_b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let (ta, tb) = (a(), b());
+        times_a.push(ta);
+        times_b.push(tb);
+        ratios.push(ratio(ta, tb));
+    }
+    times_a.sort();
+    times_b.sort();
+    ratios.sort_by(f64::total_cmp);
+    Paired {
+        a: times_a[times_a.len() / 2],
+        b: times_b[times_b.len() / 2],
+        ratio: ratios[ratios.len() / 2],
+        lowest: ratios[0],
+        highest: ratios[ratios.len() - 1],
+    }
 }
 
 fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
