@@ -12,8 +12,8 @@ use crate::rules::Severity;
 pub struct Snippet {
     /// Line number of the first line of `text`.
     pub line_start: u32,
-    /// Whole lines joined with `\n`, no trailing newline.
-    pub text: String,
+    /// Whole lines joined with `\n`, no trailing newline. Shared by the findings on one line.
+    pub text: Arc<str>,
 }
 
 impl Snippet {

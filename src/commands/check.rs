@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Context, Outcome};
@@ -300,36 +301,66 @@ fn attach_snippets(
 ) {
     let by_path: HashMap<&str, &ChangedFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
     let mut texts: HashMap<String, Option<NewText>> = HashMap::new();
+    // The findings of several rules on one line are next to each other: they share a snippet.
+    let mut last: Option<(Arc<str>, u32, Option<Snippet>)> = None;
     for f in findings.iter_mut() {
-        let (Some(path), Some(line)) = (f.path.as_deref(), f.line) else {
+        let (Some(path), Some(line)) = (f.path.as_ref(), f.line) else {
             continue;
         };
         if f.old_side {
             continue;
         }
-        let changed = by_path.get(path).copied();
-        // Every line of an added file is in the diff already: no need to read it again.
-        if let Some(file) = changed.filter(|c| c.status == FileStatus::Added && !c.binary) {
-            f.snippet = diff_only_snippet(file, line);
+        if let Some((last_path, last_line, snippet)) = &last
+            && *last_line == line
+            && last_path == path
+        {
+            f.snippet = snippet.clone();
             continue;
         }
-        let text = texts.entry(path.to_string()).or_insert_with(|| {
-            if *new_side == NewSide::DiffOnly {
-                return None;
-            }
-            reader.read(path).map(|bytes| NewText::new(&bytes))
-        });
-        f.snippet = match text {
-            Some(text) if (line as usize) <= text.line_count() && line > 0 => {
-                let first = line.saturating_sub(CONTEXT_LINES).max(1);
-                let last = (line + CONTEXT_LINES).min(text.line_count() as u32);
-                Some(Snippet {
-                    line_start: first,
-                    text: text.lines(first, last),
-                })
-            }
-            _ => changed.and_then(|file| diff_only_snippet(file, line)),
-        };
+        let path_shared = Arc::clone(path);
+        let path: &str = path;
+        f.snippet = snippet_at(
+            path,
+            line,
+            by_path.get(path).copied(),
+            new_side,
+            reader,
+            &mut texts,
+        );
+        last = Some((path_shared, line, f.snippet.clone()));
+    }
+}
+
+/// Lines around `line` of the new version of `path`, read through `reader` (each file once,
+/// kept in `texts`), or from the diff when the file cannot be read.
+fn snippet_at(
+    path: &str,
+    line: u32,
+    changed: Option<&ChangedFile>,
+    new_side: &NewSide,
+    reader: &git::NewFileReader,
+    texts: &mut HashMap<String, Option<NewText>>,
+) -> Option<Snippet> {
+    // Every line of an added file is in the diff already: no need to read it again.
+    if let Some(file) = changed.filter(|c| c.status == FileStatus::Added && !c.binary) {
+        return diff_only_snippet(file, line);
+    }
+    let text = texts.entry(path.to_string()).or_insert_with(|| {
+        if *new_side == NewSide::DiffOnly {
+            return None;
+        }
+        reader.read(path).map(|bytes| NewText::new(&bytes))
+    });
+    match text {
+        Some(text) if (line as usize) <= text.line_count() && line > 0 => {
+            let first = line.saturating_sub(CONTEXT_LINES).max(1);
+            let last = (line + CONTEXT_LINES).min(text.line_count() as u32);
+            Some(Snippet {
+                line_start: first,
+                text: text.lines(first, last).into(),
+            })
+        }
+        _ => changed.and_then(|file| diff_only_snippet(file, line)),
     }
 }
 
@@ -351,7 +382,7 @@ fn diff_only_snippet(file: &ChangedFile, line: u32) -> Option<Snippet> {
     }
     Some(Snippet {
         line_start: first,
-        text: text.join("\n"),
+        text: text.join("\n").into(),
     })
 }
 

@@ -623,7 +623,7 @@ mod tests {
         f.matched = Some(format!("matched {hostile}"));
         f.snippet = Some(FindingSnippet {
             line_start: 2,
-            text: format!("before {hostile}\nline {hostile}\r\nafter"),
+            text: format!("before {hostile}\nline {hostile}\r\nafter").into(),
         });
         let mut removed = f.clone();
         removed.old_side = true;
