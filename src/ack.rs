@@ -169,11 +169,11 @@ pub fn apply_inline(findings: &mut [Finding], files: &[ChangedFile], refused: &m
                 ));
                 continue;
             }
-            f.acknowledged = Some(Acknowledgement {
+            f.acknowledged = Some(Box::new(Acknowledgement {
                 rule_id: id.to_string(),
                 reason: reason.to_string(),
                 source: AckSource::Inline { line: n },
-            });
+            }));
             break;
         }
     }
@@ -188,7 +188,7 @@ pub fn apply(findings: &mut [Finding], acks: &[Acknowledgement]) -> Vec<Acknowle
         for f in findings.iter_mut().filter(|f| *f.rule_id == *ack.rule_id) {
             used = true;
             if f.acknowledged.is_none() {
-                f.acknowledged = Some(ack.clone());
+                f.acknowledged = Some(Box::new(ack.clone()));
             }
         }
         if !used {

@@ -91,7 +91,8 @@ pub struct Finding {
     pub fingerprint: String,
     /// Lines around the match from the new version of the file, when they could be read.
     pub snippet: Option<Snippet>,
-    pub acknowledged: Option<Acknowledgement>,
+    /// Boxed: most findings have none, and a finding is kept for every match of a change.
+    pub acknowledged: Option<Box<Acknowledgement>>,
 }
 
 impl Finding {

@@ -310,12 +310,14 @@ mod tests {
             matched: Some("DROP TABLE x".into()),
             fingerprint: "0123456789abcdef".into(),
             snippet: None,
-            acknowledged: ack.map(|reason| Acknowledgement {
-                rule_id: "r".into(),
-                reason: reason.into(),
-                source: AckSource::Trailer {
-                    commit: "c0ffee".into(),
-                },
+            acknowledged: ack.map(|reason| {
+                Box::new(Acknowledgement {
+                    rule_id: "r".into(),
+                    reason: reason.into(),
+                    source: AckSource::Trailer {
+                        commit: "c0ffee".into(),
+                    },
+                })
             }),
         }
     }

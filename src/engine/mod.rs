@@ -127,8 +127,10 @@ pub struct Outcome {
 struct FileFacts {
     /// Index of the file in the change.
     index: usize,
-    /// Rules that apply to this file (paths, exclude, status, rollout), ascending.
-    candidates: Vec<usize>,
+    /// Rules that apply to this file (paths, exclude, status, rollout), ascending. Held for
+    /// every file of the change, so as small as it can be: a team with many rules has hundreds
+    /// of candidates a file.
+    candidates: Box<[u32]>,
     /// Rules whose `unless.changed` this file satisfies.
     satisfies_unless_changed: Vec<usize>,
 }
@@ -252,7 +254,7 @@ impl<'r> Engine<'r> {
         let mut silenced = vec![false; self.rules.len()];
         for fact in facts.iter().flatten() {
             for &r in &fact.satisfies_unless_changed {
-                if fact.candidates.binary_search(&r).is_err() {
+                if fact.candidates.binary_search(&(r as u32)).is_err() {
                     silenced[r] = true;
                 }
             }
@@ -286,7 +288,7 @@ impl<'r> Engine<'r> {
         }
         FileFacts {
             index,
-            candidates,
+            candidates: candidates.into_iter().map(|i| i as u32).collect(),
             satisfies_unless_changed: self.unless_changed.rules_matching(&file.path),
         }
     }
@@ -360,7 +362,7 @@ impl<'r> Engine<'r> {
     /// statements.
     fn file_rules(&self, fact: &FileFacts, file: &ChangedFile, silenced: &[bool]) -> FileRules {
         let mut rules = FileRules::default();
-        for &i in &fact.candidates {
+        for i in fact.candidates.iter().map(|&i| i as usize) {
             let rule = &self.rules[i];
             if silenced[i] || rule.rule.threshold.is_set() {
                 continue;
@@ -612,7 +614,7 @@ impl Session<'_, '_> {
                     handled: fact
                         .candidates
                         .iter()
-                        .copied()
+                        .map(|&i| i as usize)
                         .filter(|&i| {
                             let rule = &engine.rules[i];
                             !silenced[i] && rule.rule.threshold.is_set() && is_handled(rule, file)
@@ -646,7 +648,7 @@ impl Session<'_, '_> {
                 .facts
                 .iter()
                 .flatten()
-                .filter(|f| f.candidates.binary_search(&i).is_ok())
+                .filter(|f| f.candidates.binary_search(&(i as u32)).is_ok())
                 .filter_map(|f| {
                     let tally = self.tallies[f.index].as_ref().unwrap_or(&none);
                     (!tally.handled.contains(&i))

@@ -51,13 +51,13 @@ pub fn report() -> Report {
         Some(4),
     );
     acked.title = "A migration without its schema dump".into();
-    acked.acknowledged = Some(Acknowledgement {
+    acked.acknowledged = Some(Box::new(Acknowledgement {
         rule_id: acked.rule_id.to_string(),
         reason: "the schema dump is generated in CI".into(),
         source: AckSource::Trailer {
             commit: "3f9c2e1a7b0c44d1e2f3".into(),
         },
-    });
+    }));
     let mut removed = finding(
         "dropped-column",
         Severity::Warning,

@@ -466,13 +466,13 @@ mod tests {
     #[test]
     fn acknowledged_finding() {
         let mut f = line_finding();
-        f.acknowledged = Some(Acknowledgement {
+        f.acknowledged = Some(Box::new(Acknowledgement {
             rule_id: f.rule_id.to_string(),
             reason: "runs in the pre-deploy job, see deploy/pre.sh".into(),
             source: AckSource::Trailer {
                 commit: "3f9c2e1a7b0c44d1e2f3".into(),
             },
-        });
+        }));
         let out = plain(vec![f]);
         assert!(
             out.starts_with("acknowledged[new-migration-needs-deploy-step]"),
@@ -524,11 +524,11 @@ mod tests {
     fn summary_with_findings() {
         let mut ack = line_finding();
         ack.rule_id = "migration-without-schema-dump".into();
-        ack.acknowledged = Some(Acknowledgement {
+        ack.acknowledged = Some(Box::new(Acknowledgement {
             rule_id: ack.rule_id.to_string(),
             reason: "schema dump is generated in CI".into(),
             source: AckSource::CommandLine,
-        });
+        }));
         ack.title = "A migration without its schema dump".into();
         ack.message = "payments/migrations/0002_gateway_config.py changes the schema".into();
         let mut warning = finding("global-config-change", Severity::Warning);
@@ -630,13 +630,13 @@ mod tests {
         let mut path_only = f.clone();
         path_only.line = None;
         let mut acked = f.clone();
-        acked.acknowledged = Some(Acknowledgement {
+        acked.acknowledged = Some(Box::new(Acknowledgement {
             rule_id: "r".into(),
             reason: format!("reason {hostile}"),
             source: AckSource::Trailer {
                 commit: format!("abcdéééééééééé{hostile}"),
             },
-        });
+        }));
         let mut r = report(vec![f, removed, path_only, acked]);
         r.unused_acks = vec![Acknowledgement {
             rule_id: format!("id{hostile}"),

@@ -314,13 +314,13 @@ mod tests {
         let mut acked = line_finding();
         acked.rule_id = "migration-without-schema-dump".into();
         acked.severity = Severity::Warning;
-        acked.acknowledged = Some(Acknowledgement {
+        acked.acknowledged = Some(Box::new(Acknowledgement {
             rule_id: acked.rule_id.to_string(),
             reason: "schema dump is generated in CI".into(),
             source: AckSource::Trailer {
                 commit: "3f9c2e1a7b0c".into(),
             },
-        });
+        }));
         let mut change_wide = line_finding();
         change_wide.rule_id = "too-many-components".into();
         change_wide.severity = Severity::Note;
