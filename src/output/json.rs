@@ -17,14 +17,18 @@ use crate::rules::Severity;
 /// Bumped only when a field is renamed, removed or changes meaning.
 pub const VERSION: u32 = 1;
 
+/// The fields of the document before its findings.
 #[derive(Debug, Serialize)]
-struct Document<'a> {
+struct Head<'a> {
     version: u32,
     tool: &'static str,
-    /// What was compared.
     description: &'a str,
     summary: Summary,
-    findings: Findings<'a>,
+}
+
+/// The fields of the document after its findings.
+#[derive(Debug, Serialize)]
+struct Tail<'a> {
     unused_acknowledgements: Vec<JsonAck<'a>>,
     warnings: &'a [String],
 }
@@ -78,16 +82,6 @@ struct JsonAck<'a> {
     source: &'a AckSource,
 }
 
-/// The findings, each turned into its JSON shape as it is written (not all of them first).
-#[derive(Debug)]
-struct Findings<'a>(&'a [Finding]);
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(finding))
-    }
-}
-
 /// The report as pretty-printed JSON, ending in a newline.
 pub fn render(report: &Report) -> String {
     let mut bytes = Vec::with_capacity(size_hint(report));
@@ -110,30 +104,91 @@ fn fallback(error: &str) -> String {
 }
 
 /// Writes the report as pretty-printed JSON, ending in a newline, into `out` as it goes: a
-/// report with 100,000 findings is 80 MB of JSON, never held in memory whole.
+/// report with 100,000 findings is 80 MB of JSON, never held in memory whole. The findings are
+/// serialized on every thread, a few chunks at a time, and written in order.
 pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-    serialize_into(&document(report), out)?;
-    out.write_all(b"\n")
-}
-
-fn document(report: &Report) -> Document<'_> {
-    Document {
+    // `{ "version": … "summary": {…}` without its closing brace, the findings, then the rest
+    // without its opening brace: what serde writes for the whole document.
+    let head = json_bytes(&Head {
         version: VERSION,
         tool: "forewarn",
         description: &report.description,
-        summary: Summary {
-            errors: report.count(Severity::Error),
-            warnings: report.count(Severity::Warning),
-            notes: report.count(Severity::Note),
-            acknowledged: report.acknowledged(),
-            files_checked: report.files_checked,
-            rules_checked: report.rules_checked,
-            fail_on: report.fail_on,
-            fails: report.fails(),
-        },
-        findings: Findings(&report.findings),
+        summary: summary(report),
+    })?;
+    out.write_all(head.strip_suffix(b"\n}").unwrap_or(&head))?;
+    out.write_all(b",\n  \"findings\": ")?;
+    write_findings(&report.findings, out)?;
+    let tail = json_bytes(&Tail {
         unused_acknowledgements: report.unused_acks.iter().map(unused_ack).collect(),
         warnings: &report.warnings,
+    })?;
+    out.write_all(b",")?;
+    out.write_all(tail.strip_prefix(b"{").unwrap_or(&tail))?;
+    out.write_all(b"\n")
+}
+
+/// Findings serialized together on one thread; a window of a few such chunks per thread is
+/// serialized at once, then written, so memory stays bounded.
+const CHUNK: usize = 1024;
+
+/// The findings array as serde writes it inside the document: each finding on its own lines,
+/// indented two levels.
+fn write_findings(findings: &[Finding], out: &mut dyn io::Write) -> io::Result<()> {
+    use rayon::prelude::*;
+    if findings.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let window = CHUNK * 2 * rayon::current_num_threads().max(1);
+    for (w, group) in findings.chunks(window).enumerate() {
+        let parts: Vec<io::Result<Vec<u8>>> = group
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut part = Vec::with_capacity(chunk.len() * 1024);
+                let mut one = Vec::with_capacity(2048);
+                for (k, f) in chunk.iter().enumerate() {
+                    let first = w == 0 && c == 0 && k == 0;
+                    part.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                    one.clear();
+                    serialize_into(&finding(f), &mut one)?;
+                    // Strings never hold a raw newline (it is escaped), so every newline is
+                    // the formatter's: indent what follows it by the two levels it sits in.
+                    let mut lines = one.split(|&b| b == b'\n');
+                    if let Some(line) = lines.next() {
+                        part.extend_from_slice(line);
+                    }
+                    for line in lines {
+                        part.extend_from_slice(b"\n    ");
+                        part.extend_from_slice(line);
+                    }
+                }
+                Ok(part)
+            })
+            .collect();
+        for part in parts {
+            out.write_all(&part?)?;
+        }
+    }
+    out.write_all(b"\n  ]")
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    serialize_into(value, &mut bytes)?;
+    Ok(bytes)
+}
+
+fn summary(report: &Report) -> Summary {
+    Summary {
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
+        notes: report.count(Severity::Note),
+        acknowledged: report.acknowledged(),
+        files_checked: report.files_checked,
+        rules_checked: report.rules_checked,
+        fail_on: report.fail_on,
+        fails: report.fails(),
     }
 }
 
@@ -284,6 +339,44 @@ mod tests {
     use super::*;
     use crate::finding::{Snippet, fingerprint};
 
+    // The reference: the document serialized by serde in one piece.
+
+    /// The whole document as one struct, as serde writes it: what [`write`] must write, byte for
+    /// byte, in its three parts.
+    #[derive(Debug, Serialize)]
+    struct Document<'a> {
+        version: u32,
+        tool: &'static str,
+        /// What was compared.
+        description: &'a str,
+        summary: Summary,
+        findings: Findings<'a>,
+        unused_acknowledgements: Vec<JsonAck<'a>>,
+        warnings: &'a [String],
+    }
+
+    /// The findings as serde writes a sequence.
+    #[derive(Debug)]
+    struct Findings<'a>(&'a [Finding]);
+
+    impl Serialize for Findings<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.0.iter().map(finding))
+        }
+    }
+
+    fn document(report: &Report) -> Document<'_> {
+        Document {
+            version: VERSION,
+            tool: "forewarn",
+            description: &report.description,
+            summary: summary(report),
+            findings: Findings(&report.findings),
+            unused_acknowledgements: report.unused_acks.iter().map(unused_ack).collect(),
+            warnings: &report.warnings,
+        }
+    }
+
     fn line_finding() -> Finding {
         let rule_id = "new-migration-needs-deploy-step";
         let path = "payments/migrations/0002_gateway_config.py";
@@ -406,6 +499,41 @@ mod tests {
         assert_eq!(change_wide["line"], Value::Null);
         assert_eq!(change_wide["matched"], Value::Null);
         assert_eq!(change_wide["severity"], "note");
+    }
+
+    /// `write` puts the document together from parts, with the findings serialized in chunks
+    /// on every thread; it must be, byte for byte, what serde writes for the whole document:
+    /// with no findings, one, and several chunks' worth with text that needs escaping.
+    #[test]
+    fn the_document_written_in_parts_is_what_serde_writes_whole() {
+        let reference = |report: &Report| {
+            let mut bytes = Vec::new();
+            serialize_into(&document(report), &mut bytes).unwrap();
+            bytes.push(b'\n');
+            String::from_utf8(bytes).unwrap()
+        };
+        let mut empty = report();
+        empty.findings.clear();
+        empty.unused_acks.clear();
+        empty.warnings.clear();
+        let mut one = report();
+        one.findings.truncate(1);
+        let mut many = report();
+        let hostile = "tab\there, newline\nthere, bell \u{7}, quote \" and bidi \u{202e}";
+        for i in 0..CHUNK * 5 + 7 {
+            let mut f = line_finding();
+            f.line = Some(i as u32);
+            f.message = format!("{i}: {hostile}");
+            f.matched = (i % 3 == 0).then(|| hostile.to_string());
+            many.findings.push(f);
+        }
+        for (name, report) in [("empty", empty), ("one", one), ("many", many)] {
+            let expected = reference(&report);
+            assert_eq!(render(&report), expected, "{name}");
+            let mut streamed = Vec::new();
+            write(&report, &mut streamed).unwrap();
+            assert_eq!(String::from_utf8(streamed).unwrap(), expected, "{name}");
+        }
     }
 
     #[test]
