@@ -435,9 +435,10 @@ impl<'r> Engine<'r> {
                 shared_path.get_or_init(|| Arc::from(file.path.as_str())),
             ))
         };
+        let mut state = FileState::default();
         for &i in &path_only {
             let rule = &self.rules[i];
-            if !is_handled(rule, file) {
+            if !state.is_handled(rule, file) {
                 out.push(finding(rule, path(), None, false, None, None));
             }
         }
@@ -447,9 +448,7 @@ impl<'r> Engine<'r> {
             // match, the statements none of them matches (most); on the rest it says which
             // patterns match, and each of those rules finds its match with that pattern alone.
             let sql = file.path.to_ascii_lowercase().ends_with(".sql");
-            let mut handled: HashMap<usize, bool> = HashMap::new();
             let mut matched_rules: Vec<(usize, usize, usize)> = Vec::new();
-            let mut found = FoundOnce::default();
             for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
                 if lines.is_empty() {
                     continue;
@@ -467,40 +466,28 @@ impl<'r> Engine<'r> {
                     first_pattern_per_rule(set, regexes.matches(stmt.text), &mut matched_rules);
                     // The shared set holds other files' rules too.
                     matched_rules.retain(|(i, _, _)| statement_rules.binary_search(i).is_ok());
-                    found.clear();
-                    for &(i, at, pattern) in &matched_rules {
-                        let rule = &self.rules[i];
-                        // `unless.added` reads every added line: asked once a rule matched, and
-                        // once per list of patterns (rules may share one).
-                        if *handled
-                            .entry(rule.unless_added.id())
-                            .or_insert_with(|| is_handled(rule, file))
-                        {
-                            continue;
-                        }
-                        let Some(m) = found.find(rule, removed, at, pattern, stmt.text) else {
-                            continue;
-                        };
-                        if !rule.rule.unless.matched.is_empty()
-                            && rule.unless_matched.is_match(stmt.text)
-                        {
-                            continue;
-                        }
-                        let (line, text) = stmt.line_at(m.start);
-                        out.push(finding(
-                            rule,
-                            path(),
-                            Some(line),
-                            removed,
-                            Some(text),
-                            Some(m.text),
-                        ));
-                    }
+                    self.fire(
+                        file,
+                        removed,
+                        stmt.text,
+                        &matched_rules,
+                        &mut state,
+                        |rule, m| {
+                            let (line, text) = stmt.line_at(m.start);
+                            out.push(finding(
+                                rule,
+                                path(),
+                                Some(line),
+                                removed,
+                                Some(text),
+                                Some(m.text),
+                            ));
+                        },
+                    );
                 }
             }
         }
         if !line_rules.is_empty() {
-            let mut handled: HashMap<usize, bool> = HashMap::new();
             for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
                 if lines.is_empty() {
                     continue;
@@ -509,42 +496,62 @@ impl<'r> Engine<'r> {
                 let Some(set) = slot.get() else { continue };
                 let Some(regexes) = &set.set else { continue };
                 let mut matched_rules: Vec<(usize, usize, usize)> = Vec::new();
-                let mut found = FoundOnce::default();
                 for (line, text) in lines.iter() {
                     if !regexes.is_match(text) {
                         continue;
                     }
                     first_pattern_per_rule(set, regexes.matches(text), &mut matched_rules);
-                    found.clear();
-                    for &(i, at, pattern) in &matched_rules {
-                        let rule = &self.rules[i];
-                        if *handled
-                            .entry(rule.unless_added.id())
-                            .or_insert_with(|| is_handled(rule, file))
-                        {
-                            continue;
-                        }
-                        let Some(m) = found.find(rule, removed, at, pattern, text) else {
-                            continue;
-                        };
-                        if !rule.rule.unless.matched.is_empty()
-                            && rule.unless_matched.is_match(text)
-                        {
-                            continue;
-                        }
-                        out.push(finding(
-                            rule,
-                            path(),
-                            Some(line),
-                            removed,
-                            Some(text),
-                            Some(m.text),
-                        ));
-                    }
+                    self.fire(
+                        file,
+                        removed,
+                        text,
+                        &matched_rules,
+                        &mut state,
+                        |rule, m| {
+                            out.push(finding(
+                                rule,
+                                path(),
+                                Some(line),
+                                removed,
+                                Some(text),
+                                Some(m.text),
+                            ));
+                        },
+                    );
                 }
             }
         }
         out
+    }
+
+    /// Calls `on` for each of `matched` (a rule, its pattern's index in its list, the pattern's
+    /// index in the combined set) that fires on `text`: the file does not answer the rule's
+    /// `unless.added`, and `text` does not match its `unless.matched`. Where the pattern matched
+    /// is found once for all the rules that share it.
+    fn fire<'t>(
+        &self,
+        file: &ChangedFile,
+        removed: bool,
+        text: &'t str,
+        matched: &[(usize, usize, usize)],
+        state: &mut FileState,
+        mut on: impl FnMut(&CompiledRule<'r>, Found<'t>),
+    ) {
+        state.found.clear();
+        for &(i, at, pattern) in matched {
+            let rule = &self.rules[i];
+            // `unless.added` reads every added line: asked only once a rule matched.
+            if state.is_handled(rule, file) {
+                continue;
+            }
+            let Some(m) = state.found.find(rule, removed, at, pattern, text) else {
+                continue;
+            };
+            if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text) {
+                continue;
+            }
+            on(rule, m);
+        }
     }
 
     /// A change-wide rule over its candidate files that did not answer it: (path, changed lines).
@@ -701,6 +708,24 @@ fn first_pattern_per_rule(
     }
     out.sort_unstable();
     out.dedup_by_key(|&mut (rule, _, _)| rule);
+}
+
+/// What matching one file remembers across its lines and statements.
+#[derive(Default)]
+struct FileState {
+    /// Whether the file answers `unless.added`, by the rules' shared list of patterns.
+    handled: HashMap<usize, bool>,
+    found: FoundOnce,
+}
+
+impl FileState {
+    /// [`is_handled`], asked once per list of patterns (rules may share one).
+    fn is_handled(&mut self, rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
+        *self
+            .handled
+            .entry(rule.unless_added.id())
+            .or_insert_with(|| is_handled(rule, file))
+    }
 }
 
 /// Where each pattern of a combined set matched one text, found once: rules that share a
