@@ -15,8 +15,10 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod migration;
 pub mod output;
 pub mod rules;
+pub mod understand;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod load;
+pub mod operation;
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +76,13 @@ pub struct Match {
     /// consecutive changed lines, ended by `;` (or, outside `.sql` files, by balanced brackets
     /// at the end of a line) or a blank line. A statement written over several lines is found.
     pub statements: bool,
+    /// Migration operations (`drop-column`, ...), with conditions: one rule for every framework.
+    /// For a migration that was parsed, these replace the line patterns; one the parser could
+    /// not read is matched by the line patterns instead.
+    pub operations: operation::OperationMatch,
+    /// `understood = false`: fires on files in its paths whose structure could not be read
+    /// (the note that says a migration was read as text only, and why).
+    pub understood: Option<bool>,
 }
 
 impl Match {
@@ -88,6 +96,12 @@ impl Match {
             || !self.status.is_empty()
             || self.has_line_patterns()
             || !self.rollout.is_empty()
+            || self.operations.is_set()
+    }
+
+    /// Whether the rule reads what a file means (operations) rather than only its lines.
+    pub fn is_structured(&self) -> bool {
+        self.operations.is_set() || self.understood.is_some()
     }
 }
 
@@ -193,6 +207,10 @@ impl Rule {
             .replace("{path}", path.unwrap_or("this change"))
             .replace("{line}", line.as_deref().unwrap_or("-"))
             .replace("{match}", matched.map(str::trim).unwrap_or(""))
+            .replace("{table}", "this table")
+            .replace("{column}", "this column")
+            .replace("{operation}", "this operation")
+            .replace("{reason}", "")
     }
 }
 
