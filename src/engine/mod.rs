@@ -432,15 +432,12 @@ impl<'r> Engine<'r> {
                 }
                 continue;
             }
-            if m.operations.is_set() {
-                if parsed {
-                    rules.operations.push(i);
-                    continue;
-                }
-                // Not parsed (another framework, or unreadable): the line patterns, if any.
-                if !m.has_line_patterns() {
-                    continue;
-                }
+            // A migration that was parsed is matched by its operations; one that was not
+            // (another framework, or unreadable) by the rule's line patterns, as if it had no
+            // `operations`.
+            if m.operations.is_set() && parsed {
+                rules.operations.push(i);
+                continue;
             }
             if !m.has_line_patterns() {
                 rules.path_only.push(i);

@@ -305,18 +305,14 @@ fn op_call(
                         .and_then(|t| t.positional.first().and_then(|n| python::literal(src, *n)))
                 })
             });
-            match (arg, text) {
-                (Some(a), Some(t)) => {
-                    ops.extend(sql::parse_statements(
-                        &t,
-                        python::line(a),
-                        engine,
-                        Some(in_tx),
-                    ));
-                }
-                _ => {
-                    push(ops, OpKind::RawSql, None, None);
-                }
+            push(ops, OpKind::RawSql, None, None);
+            if let (Some(a), Some(t)) = (arg, text) {
+                ops.extend(sql::parse_statements(
+                    &t,
+                    python::line(a),
+                    engine,
+                    Some(in_tx),
+                ));
             }
         }
         "bulk_insert" => {
@@ -329,8 +325,12 @@ fn op_call(
 /// A SQLAlchemy type expression as SQL: `sa.String(length=50)` → `varchar(50)`.
 fn sa_type(expr: &str) -> String {
     let e = expr.trim();
-    let e = e.rsplit_once('.').map_or(e, |(_, t)| t);
-    let e = e.rsplit("sa.").next().unwrap_or(e);
+    // The module prefix ends before the call's parenthesis: `sa.String(` → `String(`.
+    let head_end = e.find('(').unwrap_or(e.len());
+    let e = match e[..head_end].rfind('.') {
+        Some(dot) => &e[dot + 1..],
+        None => e,
+    };
     let (name, args) = match e.split_once('(') {
         Some((n, a)) => (n, a.trim_end_matches(')')),
         None => (e, ""),

@@ -510,6 +510,9 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
                 ops[i].reversible = Some(reverse.is_some());
             }
             "RunSQL" => {
+                // The call itself: SQL the framework cannot check or reverse on its own.
+                let at_op = push(&mut ops, OpKind::RawSql, None, None);
+                ops[at_op].reversible = Some(call.arg(1, "reverse_sql").is_some());
                 let sql_node = call.arg(0, "sql");
                 let literal = sql_node.and_then(|n| sql_text(&src, n));
                 match (sql_node, literal) {
@@ -523,9 +526,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
                         }
                         ops.extend(found);
                     }
-                    _ => {
-                        push(&mut ops, OpKind::RawSql, None, None);
-                    }
+                    _ => {}
                 }
             }
             _ => {}

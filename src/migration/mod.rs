@@ -57,6 +57,9 @@ pub enum OpKind {
     RenameEnumValue,
     DropSchema,
     RenameSchema,
+    /// A statement that locks or rewrites a whole table: `LOCK TABLE`, `VACUUM FULL`, `CLUSTER`,
+    /// `SET TABLESPACE`, `SET LOGGED`.
+    LockTable,
     /// Data rewritten by code or by SQL (`RunPython`, `UPDATE`, `update_all`, backfills).
     DataMigration,
     /// SQL the parser could not classify, or SQL built at run time.
@@ -66,7 +69,7 @@ pub enum OpKind {
 }
 
 impl OpKind {
-    pub const ALL: [OpKind; 29] = [
+    pub const ALL: [OpKind; 30] = [
         OpKind::CreateTable,
         OpKind::DropTable,
         OpKind::RenameTable,
@@ -93,6 +96,7 @@ impl OpKind {
         OpKind::RenameEnumValue,
         OpKind::DropSchema,
         OpKind::RenameSchema,
+        OpKind::LockTable,
         OpKind::DataMigration,
         OpKind::RawSql,
         OpKind::MigrationEdited,
@@ -126,6 +130,7 @@ impl OpKind {
             OpKind::RenameEnumValue => "rename-enum-value",
             OpKind::DropSchema => "drop-schema",
             OpKind::RenameSchema => "rename-schema",
+            OpKind::LockTable => "lock-table",
             OpKind::DataMigration => "data-migration",
             OpKind::RawSql => "raw-sql",
             OpKind::MigrationEdited => "migration-edited",
@@ -192,6 +197,9 @@ pub struct Operation {
     /// A constraint validated in the same transaction that added it `NOT VALID`: the lock the
     /// two steps were meant to avoid is taken anyway.
     pub validates_own_constraint: Option<bool>,
+    /// For `SET NOT NULL`: a check constraint on the table was validated earlier in the same
+    /// migration, so Postgres (12 and later) proves the column has no NULL without a scan.
+    pub after_check: Option<bool>,
     /// The statement or call, trimmed to its first line, for messages.
     pub text: String,
 }
@@ -236,6 +244,7 @@ impl Operation {
             "prior-known" => self.prior_known,
             "reversible" => self.reversible,
             "validates-own-constraint" => self.validates_own_constraint,
+            "after-check" => self.after_check,
             "down" => Some(self.phase == Phase::Down),
             _ => None,
         }
@@ -243,7 +252,7 @@ impl Operation {
 }
 
 /// Attribute names a rule's `[rule.match.when]` may ask about.
-pub const ATTRIBUTES: [&str; 14] = [
+pub const ATTRIBUTES: [&str; 15] = [
     "state-only",
     "new-table",
     "in-transaction",
@@ -257,6 +266,7 @@ pub const ATTRIBUTES: [&str; 14] = [
     "prior-known",
     "reversible",
     "validates-own-constraint",
+    "after-check",
     "down",
 ];
 

@@ -211,18 +211,20 @@ pub fn detect(side: &SideReader) -> Option<Database> {
             return Some(found(engine, None, path));
         }
     }
-    for path in files
+    let settings: Vec<&String> = files
         .iter()
         .filter(|p| p.ends_with(".py") && p.contains("settings"))
-    {
-        if let Some(text) = read(path) {
+        .collect();
+    for path in &settings {
+        // Django's `DATABASES` setting names the backend module in its ENGINE.
+        if let Some(text) = read(path).filter(|t| t.contains("DATABASES")) {
             for (needle, engine) in [
                 ("django.db.backends.postgresql", Engine::Postgres),
                 ("backends.postgis", Engine::Postgres),
                 ("django.db.backends.mysql", Engine::Mysql),
                 ("django.db.backends.sqlite3", Engine::Sqlite),
                 ("django.db.backends.oracle", Engine::Oracle),
-                ("mssql", Engine::Sqlserver),
+                ("\"mssql\"", Engine::Sqlserver),
                 ("django_cockroachdb", Engine::Cockroachdb),
             ] {
                 if text.contains(needle) {

@@ -103,9 +103,10 @@ fn value(src: &Src<'_>, n: Node<'_>) -> Option<String> {
                 .collect();
             Some(s)
         }
-        "true" | "false" | "nil" | "integer" | "identifier" | "constant" => {
-            Some(src.text_of(n).to_string())
-        }
+        "true" | "false" | "nil" | "integer" | "identifier" | "constant" | "bare_symbol"
+        | "bare_string" => Some(src.text_of(n).to_string()),
+        // `*%i[a b]`: the symbols of the array.
+        "splat_argument" => n.named_child(0).and_then(|c| value(src, c)),
         "array" => {
             let mut c = n.walk();
             let parts: Vec<String> = n
@@ -176,6 +177,8 @@ struct Walker<'a, 's> {
     src: &'a Src<'s>,
     profile_engine: super::profile::Engine,
     in_tx: bool,
+    /// Walking the body of `change` itself (not a `reversible` or `up_only` block in it).
+    in_change: bool,
     ops: Vec<Operation>,
     created: Vec<String>,
     schema: &'a HashMap<(String, String), String>,
@@ -297,7 +300,8 @@ impl Walker<'_, '_> {
                 if opt(src, c, "force").is_some_and(|f| f != "false") {
                     self.push(OpKind::DropTable, c, t.clone(), None, phase);
                 }
-                if let Some(t) = &t {
+                // A table the down half recreates is not new.
+                if let (Some(t), Phase::Up) = (&t, phase) {
                     self.created.push(t.clone());
                 }
                 self.push(OpKind::CreateTable, c, t, None, phase);
@@ -325,7 +329,10 @@ impl Walker<'_, '_> {
             | "remove_belongs_to" | "remove_references" => {
                 let refs = m.contains("reference") || m.contains("belongs_to");
                 let start = if on_block_var { 0 } else { 1 };
-                let mut cols: Vec<String> = (start..c.args.len()).filter_map(arg).collect();
+                let mut cols: Vec<String> = (start..c.args.len())
+                    .filter_map(arg)
+                    .flat_map(|v| v.split(", ").map(str::to_string).collect::<Vec<_>>())
+                    .collect();
                 if m == "remove_column" || refs {
                     cols.truncate(1);
                 }
@@ -478,8 +485,15 @@ impl Walker<'_, '_> {
             "drop_schema" => {
                 self.push(OpKind::DropSchema, c, arg(0), None, phase);
             }
-            "execute" => match sql_arg(src, c) {
-                Some((text, at)) => {
+            "execute" => {
+                // `execute` in `change` cannot be reversed: Rails does not know its opposite.
+                let reversible = if self.in_change {
+                    Some(false)
+                } else {
+                    Some(true)
+                };
+                self.push(OpKind::RawSql, c, None, None, phase).reversible = reversible;
+                if let Some((text, at)) = sql_arg(src, c) {
                     let mut found =
                         sql::parse_statements(&text, at, self.profile_engine, Some(self.in_tx));
                     for op in &mut found {
@@ -487,10 +501,7 @@ impl Walker<'_, '_> {
                     }
                     self.ops.extend(found);
                 }
-                None => {
-                    self.push(OpKind::RawSql, c, None, None, phase);
-                }
-            },
+            }
             "update_all" | "update_column" | "update_columns" | "delete_all" | "in_batches"
             | "find_each" | "insert_all" | "upsert_all" => {
                 self.push(OpKind::DataMigration, c, None, None, phase);
@@ -514,6 +525,11 @@ impl Walker<'_, '_> {
                 }
                 "up" if recv.is_some() => self.body(block, Phase::Up, in_table),
                 "down" if recv.is_some() => self.body(block, Phase::Down, in_table),
+                "reversible" | "up_only" => {
+                    let was = std::mem::replace(&mut self.in_change, false);
+                    self.body(block, phase, in_table);
+                    self.in_change = was;
+                }
                 _ => self.body(block, phase, in_table),
             }
         }
@@ -649,6 +665,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
         src: &src,
         profile_engine: db.engine,
         in_tx,
+        in_change: false,
         ops: Vec::new(),
         created: Vec::new(),
         schema: &schema,
@@ -663,6 +680,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
             "down" => Phase::Down,
             _ => continue,
         };
+        w.in_change = name == "change";
         if let Some(b) = m.child_by_field_name("body") {
             w.body(b, phase, None);
         } else {

@@ -119,11 +119,32 @@ fn dialect(engine: Engine) -> Box<dyn Dialect> {
 /// Line endings as git counts lines: `\r\n` and a lone `\r` both end a line for the tokenizer,
 /// so a CR-only file is not one long statement.
 fn unify_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut text = std::borrow::Cow::Borrowed(text);
     if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
+        text = std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"));
     }
+    // Go templates in migrations (`{{ index .Options "Namespace" }}.users`) stand for a name.
+    if text.contains("{{") {
+        let mut out = String::with_capacity(text.len());
+        let mut rest: &str = &text;
+        while let Some(open) = rest.find("{{") {
+            let Some(close) = rest[open..].find("}}") else {
+                break;
+            };
+            let inner = &rest[open..open + close];
+            if inner.contains('\n') {
+                out.push_str(&rest[..open + 2]);
+                rest = &rest[open + 2..];
+                continue;
+            }
+            out.push_str(&rest[..open]);
+            out.push_str("template_name");
+            rest = &rest[open + close + 2..];
+        }
+        out.push_str(rest);
+        text = std::borrow::Cow::Owned(out);
+    }
+    text
 }
 
 /// A whole SQL migration file.
@@ -135,7 +156,7 @@ pub fn parse_file(path: &str, text: &str, tool: SqlTool, profile: &Profile) -> P
         SqlTool::Flyway if db.engine.is_postgres_like() => Some(true),
         _ => None,
     };
-    let mut ops = read(text, 1, db.engine, tool, in_tx)?;
+    let mut ops = read(text, 1, db.engine, tool, in_tx, false)?;
     if down_file {
         for op in &mut ops {
             op.phase = Phase::Down;
@@ -152,14 +173,31 @@ pub fn parse_statements(
     engine: Engine,
     in_transaction: Option<bool>,
 ) -> Vec<Operation> {
-    read(text, first_line, engine, SqlTool::Plain, in_transaction).unwrap_or_else(|_| {
+    read(
+        text,
+        first_line,
+        engine,
+        SqlTool::Plain,
+        in_transaction,
+        false,
+    )
+    .unwrap_or_else(|_| {
         let mut op = Operation::new(OpKind::RawSql, first_line);
         op.text = text.lines().next().unwrap_or("").trim().to_string();
         vec![op]
     })
 }
 
-fn read(text: &str, first_line: u32, engine: Engine, tool: SqlTool, in_tx: Option<bool>) -> Parsed {
+/// Reads SQL text. `plpgsql`: the body of a `DO` block or function, whose statements sit behind
+/// control words (`BEGIN`, `IF ... THEN`, `LOOP`).
+fn read(
+    text: &str,
+    first_line: u32,
+    engine: Engine,
+    tool: SqlTool,
+    in_tx: Option<bool>,
+    plpgsql: bool,
+) -> Parsed {
     let unified = unify_newlines(text);
     let dialect = dialect(engine);
     let tokens = Tokenizer::new(dialect.as_ref(), &unified)
@@ -181,7 +219,14 @@ fn read(text: &str, first_line: u32, engine: Engine, tool: SqlTool, in_tx: Optio
             return;
         }
         let start = ops.len();
-        classify(statement, engine, ops, in_transaction, explicit_tx);
+        let body = if plpgsql {
+            procedural_statement(statement)
+        } else {
+            &statement[..]
+        };
+        if !body.is_empty() {
+            classify(body, engine, ops, in_transaction, explicit_tx);
+        }
         for op in &mut ops[start..] {
             op.phase = phase;
             op.line += first_line - 1;
@@ -264,6 +309,34 @@ fn read(text: &str, first_line: u32, engine: Engine, tool: SqlTool, in_tx: Optio
         &mut ops,
     );
     Ok(ops)
+}
+
+/// The part of a procedural statement that is SQL: from the first statement keyword that follows
+/// a control word (`BEGIN UPDATE ...`, `IF x THEN ALTER TABLE ...`); empty when there is none.
+fn procedural_statement(toks: &[Spanned]) -> &[Spanned] {
+    const STARTERS: [&str; 8] = [
+        "CREATE", "DROP", "ALTER", "UPDATE", "INSERT", "DELETE", "TRUNCATE", "EXECUTE",
+    ];
+    const CONTROL: [&str; 7] = [
+        "BEGIN",
+        "THEN",
+        "ELSE",
+        "LOOP",
+        "DO",
+        "DECLARE",
+        "EXCEPTION",
+    ];
+    let word = |i: usize| match toks.get(i).map(|t| &t.tok) {
+        Some(Tok::Word { upper, .. }) => Some(upper.as_str()),
+        _ => None,
+    };
+    for i in 0..toks.len() {
+        let Some(w) = word(i) else { continue };
+        if STARTERS.contains(&w) && (i == 0 || word(i - 1).is_some_and(|p| CONTROL.contains(&p))) {
+            return &toks[i..];
+        }
+    }
+    &[]
 }
 
 /// A cursor over one statement's tokens.
@@ -542,7 +615,34 @@ fn classify(
             }
             ops.push(o);
         }
-        Some("DO") => ops.push(op(OpKind::RawSql, line)),
+        Some("DO") => {
+            ops.push(op(OpKind::RawSql, line));
+            // The block's own statements: DDL and updates hide in `DO $$ ... $$`.
+            for t in toks {
+                if let Tok::Str(body) = &t.tok {
+                    if let Ok(inner) =
+                        read(body, t.line, engine, SqlTool::Plain, *in_transaction, true)
+                    {
+                        ops.extend(inner);
+                    }
+                }
+            }
+        }
+        Some("LOCK") | Some("CLUSTER") => {
+            c.at += 1;
+            c.eat(&["TABLE"]);
+            let mut o = op(OpKind::LockTable, line);
+            o.table = c.name();
+            ops.push(o);
+        }
+        Some("VACUUM") if has_words(toks, &["FULL"]) => ops.push(op(OpKind::LockTable, line)),
+        Some("EXECUTE") => {
+            if let Some(Tok::Str(sql)) = toks.get(1).map(|t| &t.tok) {
+                if let Ok(inner) = read(sql, line, engine, SqlTool::Plain, *in_transaction, false) {
+                    ops.extend(inner);
+                }
+            }
+        }
         Some("WITH") if has_words(toks, &["UPDATE"]) || has_words(toks, &["DELETE"]) => {
             ops.push(op(OpKind::DataMigration, line));
         }
@@ -708,6 +808,12 @@ fn alter_table(
             o.to_type = text_after(clause, &[], &COLUMN_STOPS);
             o.nullable = Some(!has_words(clause, &["NOT", "NULL"]));
             Some(OpKind::ChangeColumnType)
+        } else if c.eat(&["SET", "TABLESPACE"])
+            || c.eat(&["SET", "LOGGED"])
+            || c.eat(&["SET", "UNLOGGED"])
+        {
+            c.clause();
+            Some(OpKind::LockTable)
         } else if c.eat(&["VALIDATE", "CONSTRAINT"]) {
             o.column = c.name();
             c.clause();
@@ -744,7 +850,18 @@ pub fn mark_validation_in_same_transaction(ops: &mut [Operation]) {
         .filter(|o| o.validated == Some(false) && o.phase == Phase::Up)
         .map(|o| (o.table.clone(), o.in_transaction))
         .collect();
+    let mut checked_tables: Vec<Option<String>> = Vec::new();
     for op in ops.iter_mut() {
+        match op.kind {
+            Some(OpKind::ValidateConstraint) => checked_tables.push(op.table.clone()),
+            Some(OpKind::AddCheck) if op.validated == Some(true) => {
+                checked_tables.push(op.table.clone())
+            }
+            Some(OpKind::SetNotNull) => {
+                op.after_check = Some(checked_tables.contains(&op.table));
+            }
+            _ => {}
+        }
         if op.kind == Some(OpKind::ValidateConstraint) && op.phase == Phase::Up {
             let same = added.iter().any(|(t, tx)| {
                 *t == op.table && *tx == Some(true) && op.in_transaction == Some(true)

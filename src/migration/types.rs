@@ -56,6 +56,17 @@ pub fn metadata_only(from: &str, to: &str, engine: Engine) -> Option<bool> {
     if from == to {
         return Some(true);
     }
+    // A size given by a constant (`limit: MAX_LENGTH`) is unknown here, not absent.
+    let unknown_size = |t: &str| {
+        t.split_once('(').is_some_and(|(_, a)| {
+            !a.trim_end_matches(')')
+                .split(',')
+                .all(|n| n.trim().parse::<u64>().is_ok())
+        })
+    };
+    if unknown_size(&from) || unknown_size(&to) {
+        return None;
+    }
     let (fb, fa, fs) = parts(&from);
     let (tb, ta, ts) = parts(&to);
     match engine {

@@ -72,7 +72,7 @@ struct RawMatch {
     #[serde(default)]
     operations: Vec<Spanned<String>>,
     #[serde(default)]
-    when: std::collections::BTreeMap<Spanned<String>, bool>,
+    when: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     engines: Vec<Spanned<String>>,
     understood: Option<bool>,

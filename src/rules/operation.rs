@@ -7,6 +7,7 @@
 //! [rule.match.when]               # conditions on the operation's attributes
 //! concurrently = false
 //! new-table = false
+//! metadata-only = [false, "unknown"]   # any of: true, false, "unknown"
 //! ```
 //! Operations in the down half, and those that change only the ORM's state, match only when a
 //! rule asks for them (`down = true`, `state-only = true`).
@@ -24,8 +25,8 @@ use crate::migration::{ATTRIBUTES, OpKind, Operation, Phase};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OperationMatch {
     pub kinds: Vec<OpKind>,
-    /// `(attribute, wanted value)`: every one must hold.
-    pub when: Vec<(String, bool)>,
+    /// `(attribute, accepted values)`: every one must hold; `None` stands for "unknown".
+    pub when: Vec<(String, Vec<Option<bool>>)>,
     /// Engines the verdict holds on; empty means any.
     pub engines: Vec<Engine>,
 }
@@ -52,7 +53,7 @@ impl OperationMatch {
         }
         self.when
             .iter()
-            .all(|(name, want)| op.attribute(name) == Some(*want))
+            .all(|(name, accepted)| accepted.contains(&op.attribute(name)))
     }
 }
 
@@ -62,7 +63,7 @@ pub fn parse(
     path: &str,
     text: &str,
     kinds: &[Spanned<String>],
-    when: &BTreeMap<Spanned<String>, bool>,
+    when: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     engines: &[Spanned<String>],
     errors: &mut Vec<SourceError>,
 ) -> OperationMatch {
@@ -83,9 +84,27 @@ pub fn parse(
             }
         }
     }
-    for (name, want) in when {
+    for (name, value) in when {
         if ATTRIBUTES.contains(&name.get_ref().as_str()) {
-            out.when.push((name.get_ref().clone(), *want));
+            let one = |v: &toml::Value| match v {
+                toml::Value::Boolean(b) => Some(Some(*b)),
+                toml::Value::String(s) if s == "unknown" => Some(None),
+                _ => None,
+            };
+            let accepted: Option<Vec<Option<bool>>> = match value.get_ref() {
+                toml::Value::Array(items) => items.iter().map(one).collect(),
+                v => one(v).map(|a| vec![a]),
+            };
+            match accepted {
+                Some(accepted) if !accepted.is_empty() => {
+                    out.when.push((name.get_ref().clone(), accepted))
+                }
+                _ => errors.push(
+                    SourceError::new(path, text, value.span(), "bad operation condition")
+                        .label("expected true, false, \"unknown\", or a list of them")
+                        .help("e.g. concurrently = false, or metadata-only = [false, \"unknown\"]"),
+                ),
+            }
         } else {
             errors.push(
                 SourceError::new(path, text, name.span(), "unknown operation attribute")

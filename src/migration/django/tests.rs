@@ -36,7 +36,11 @@ fn state_operations_and_squashed_migrations_run_no_sql() {
     let got: Vec<(OpKind, bool)> = ops.iter().map(|o| (o.kind(), o.state_only)).collect();
     assert_eq!(
         got,
-        [(OpKind::SetNotNull, false), (OpKind::DropColumn, true)]
+        [
+            (OpKind::RawSql, false),
+            (OpKind::SetNotNull, false),
+            (OpKind::DropColumn, true)
+        ]
     );
     let squashed = format!(
         "{HEAD}    replaces = [('app', '0001')]\n    operations = [migrations.RemoveField('a', 'b')]\n"

@@ -61,9 +61,20 @@ end
             (OpKind::AddColumn, Phase::Up),
             (OpKind::AddIndex, Phase::Up),
             (OpKind::AddForeignKey, Phase::Up),
+            (OpKind::RawSql, Phase::Up),
             (OpKind::DataMigration, Phase::Up),
+            (OpKind::RawSql, Phase::Down),
             (OpKind::DropTable, Phase::Down),
         ]
     );
     assert_eq!(got[0].nullable, Some(false));
+}
+
+#[test]
+fn execute_heredoc_is_raw_sql() {
+    let got = ops(
+        "class PaymentsView < ActiveRecord::Migration[7.1]\n  def up\n    execute <<~SQL\n      CREATE VIEW settled_payments AS SELECT * FROM payments WHERE status = 'settled';\n    SQL\n  end\nend\n",
+    );
+    let kinds: Vec<(OpKind, u32)> = got.iter().map(|o| (o.kind(), o.line)).collect();
+    assert_eq!(kinds, [(OpKind::RawSql, 3)]);
 }

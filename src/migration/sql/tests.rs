@@ -74,6 +74,7 @@ fn goose_down_half_and_no_transaction() {
         Engine::Postgres,
         SqlTool::Goose,
         Some(true),
+        false,
     )
     .unwrap();
     assert_eq!(ops.len(), 2);
@@ -81,4 +82,18 @@ fn goose_down_half_and_no_transaction() {
     assert_eq!(ops[0].in_transaction, Some(false));
     assert_eq!(ops[0].concurrently, Some(true));
     assert_eq!(ops[1].phase, Phase::Down);
+}
+
+#[test]
+fn do_blocks_and_templates_are_read_inside() {
+    let text = "do $$ begin\n  if not exists (select 1) then\n    alter table {{ index .Options \"Namespace\" }}.users add constraint f foreign key (a) references b (id);\n  end if;\n  update t set a = 1;\nend $$;\n";
+    let got = kinds(text);
+    assert_eq!(
+        got,
+        [
+            (OpKind::RawSql, 1),
+            (OpKind::AddForeignKey, 3),
+            (OpKind::DataMigration, 5)
+        ]
+    );
 }
