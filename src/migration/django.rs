@@ -515,18 +515,15 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
                 ops[at_op].reversible = Some(call.arg(1, "reverse_sql").is_some());
                 let sql_node = call.arg(0, "sql");
                 let literal = sql_node.and_then(|n| sql_text(&src, n));
-                match (sql_node, literal) {
-                    (Some(node), Some(sql_text)) => {
-                        let first_line = python::line(node);
-                        let mut found =
-                            sql::parse_statements(&sql_text, first_line, db.engine, Some(m.atomic));
-                        for op in &mut found {
-                            // A string's lines are not the file's: point at the call.
-                            op.line = op.line.max(at);
-                        }
-                        ops.extend(found);
+                if let (Some(node), Some(sql_text)) = (sql_node, literal) {
+                    let first_line = python::line(node);
+                    let mut found =
+                        sql::parse_statements(&sql_text, first_line, db.engine, Some(m.atomic));
+                    for op in &mut found {
+                        // A string's lines are not the file's: point at the call.
+                        op.line = op.line.max(at);
                     }
-                    _ => {}
+                    ops.extend(found);
                 }
             }
             _ => {}
