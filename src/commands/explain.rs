@@ -191,12 +191,52 @@ pub(crate) fn describe_match(rule: &Rule) -> String {
         let names: Vec<String> = m.status.iter().map(|x| x.to_string()).collect();
         let _ = writeln!(s, "  that are {}", names.join(" or "));
     }
+    if m.operations.is_set() {
+        let ops = &m.operations;
+        let kinds: Vec<&str> = ops.kinds.iter().map(|k| k.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "  a migration operation {} (in migrations forewarn parses: Django, Alembic, Rails, SQL; other files are read by the line patterns below)",
+            kinds.join(" or ")
+        );
+        for (attribute, accepted) in &ops.when {
+            let values: Vec<&str> = accepted
+                .iter()
+                .map(|v| match v {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "unknown",
+                })
+                .collect();
+            let _ = writeln!(s, "  where {attribute} is {}", values.join(" or "));
+        }
+        if !ops.engines.is_empty() {
+            let engines: Vec<&str> = ops.engines.iter().map(|e| e.as_str()).collect();
+            let _ = writeln!(
+                s,
+                "  on a {} database (forewarn.toml [database], or detected from the repository)",
+                engines.join(" or ")
+            );
+        }
+    }
+    if m.understood == Some(false) {
+        let _ = writeln!(
+            s,
+            "  whose structure could not be parsed, so it was read as lines of text"
+        );
+    }
     if !m.rollout.is_empty() {
         let names: Vec<&str> = m.rollout.iter().map(|r| r.as_str()).collect();
         let _ = writeln!(
             s,
             "  in a component whose rollout is {} (forewarn.toml [[component]])",
             names.join(" or ")
+        );
+    }
+    if m.operations.is_set() && m.has_line_patterns() {
+        let _ = writeln!(
+            s,
+            "  or, in a file that was not parsed (another framework, or unreadable), with `unless` below:"
         );
     }
     if !m.added.is_empty() {

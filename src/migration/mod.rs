@@ -341,6 +341,34 @@ pub fn analyze(
     if deleted {
         operations.clear();
     }
+    // An edited migration: only what the edit added runs anywhere new. Operations the old
+    // version already had (already applied, or reformatted) are not news.
+    if let (Some(old), false) = (sides.old, deleted) {
+        let before = match framework {
+            Framework::Django => django::parse(sides.path, old, history, profile),
+            Framework::Alembic => alembic::parse(old, profile),
+            Framework::Rails => rails::parse(sides.path, old, history, profile),
+            Framework::Sql(tool) => sql::parse_file(sides.path, old, tool, profile),
+        };
+        if let Ok(before) = before {
+            let key = |op: &Operation| Operation {
+                line: 0,
+                text: String::new(),
+                ..op.clone()
+            };
+            let mut seen: Vec<Operation> = before.iter().map(key).collect();
+            operations.retain(|op| {
+                let k = key(op);
+                match seen.iter().position(|s| *s == k) {
+                    Some(at) => {
+                        seen.swap_remove(at);
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+    }
     if let (Some(old), Some(new)) = (sides.old, sides.new) {
         if let Some(line) = edit::first_difference(framework, old, new) {
             let mut op = Operation::new(OpKind::MigrationEdited, line);

@@ -693,6 +693,16 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
     }
     let created: Vec<String> = w.created.clone();
     let mut ops = w.ops;
+    // `raise ActiveRecord::IrreversibleMigration` in `down`: what `up` rewrites stays rewritten.
+    if text.contains("IrreversibleMigration") {
+        for op in &mut ops {
+            if matches!(op.kind, Some(OpKind::DataMigration) | Some(OpKind::RawSql))
+                && op.phase == Phase::Up
+            {
+                op.reversible = Some(false);
+            }
+        }
+    }
     for op in &mut ops {
         if op.kind != Some(OpKind::CreateTable)
             && op.table.as_ref().is_some_and(|t| created.contains(t))

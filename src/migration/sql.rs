@@ -199,7 +199,12 @@ fn read(
     plpgsql: bool,
 ) -> Parsed {
     let unified = unify_newlines(text);
-    let dialect = dialect(engine);
+    // Backquoted names are MySQL's: whatever the profile says, this file is written for it.
+    let dialect = if unified.contains('`') {
+        dialect(Engine::Mysql)
+    } else {
+        dialect(engine)
+    };
     let tokens = Tokenizer::new(dialect.as_ref(), &unified)
         .tokenize_with_location()
         .map_err(|e| format!("SQL could not be tokenized: {e}"))?;
@@ -795,19 +800,20 @@ fn alter_table(
             let old = c.name();
             let new = if change { c.name() } else { old.clone() };
             let clause = c.clause();
-            if change
+            let renamed = change
                 && old.as_deref().map(str::to_ascii_lowercase)
-                    != new.as_deref().map(str::to_ascii_lowercase)
-            {
-                let mut r = Operation::new(OpKind::RenameColumn, line);
-                r.table = table.clone();
-                r.column = old.clone();
-                ops.push(r);
-            }
-            o.column = new;
+                    != new.as_deref().map(str::to_ascii_lowercase);
             o.to_type = text_after(clause, &[], &COLUMN_STOPS);
             o.nullable = Some(!has_words(clause, &["NOT", "NULL"]));
-            Some(OpKind::ChangeColumnType)
+            if renamed {
+                // `CHANGE old new <type>` restates the type to rename: the rename is what
+                // is known to change.
+                o.column = old;
+                Some(OpKind::RenameColumn)
+            } else {
+                o.column = new;
+                Some(OpKind::ChangeColumnType)
+            }
         } else if c.eat(&["SET", "TABLESPACE"])
             || c.eat(&["SET", "LOGGED"])
             || c.eat(&["SET", "UNLOGGED"])

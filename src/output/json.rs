@@ -65,6 +65,9 @@ struct JsonFinding<'a> {
     matched: Option<&'a str>,
     fingerprint: &'a str,
     acknowledged: Option<JsonAckOf<'a>>,
+    /// The migration operation an operation rule matched (`drop-column`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation: Option<&'a str>,
 }
 
 /// How a finding was acknowledged.
@@ -319,6 +322,7 @@ fn finding(f: &Finding) -> JsonFinding<'_> {
             reason: &a.reason,
             source: &a.source,
         }),
+        operation: f.operation,
     }
 }
 
