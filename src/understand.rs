@@ -89,11 +89,13 @@ impl Understander {
                     Text::Unreadable(why) => Some(why.as_str()),
                     _ => None,
                 });
+                let touched: Vec<u32> = file.added.iter().map(|(n, _)| n).collect();
                 let sides = Sides {
                     path: &file.path,
                     old: pick(old),
                     new: pick(new),
                     unreadable,
+                    touched: &touched,
                 };
                 let analysis = migration::analyze(&sides, history, profile);
                 Some(Understood {
@@ -148,10 +150,10 @@ impl Understander {
         let old = match file.status {
             FileStatus::Added => Text::Absent,
             FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
-            // Moved or copied in from outside the migration folders: a new migration.
-            FileStatus::Renamed | FileStatus::Copied if !same_folder_kind(old_path, &file.path) => {
-                Text::Absent
-            }
+            // A migration renamed, moved or copied is a new one to the tool that runs it
+            // (Django, Rails, Flyway and the rest track migrations by name or version): all of
+            // its operations run again where the old name was already applied.
+            FileStatus::Renamed | FileStatus::Copied => Text::Absent,
             _ => read(&self.old, old_path),
         };
         (old, new)
@@ -204,29 +206,4 @@ impl Understander {
             }
         }
     }
-}
-
-/// Whether two paths are migrations of the same kind of folder (a rename inside the
-/// migrations, not a move into them).
-fn same_folder_kind(old: &str, new: &str) -> bool {
-    let folder = |p: &str| {
-        p.rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default()
-    };
-    let (a, b) = (folder(old), folder(new));
-    a == b || is_migration_folder(&a) == is_migration_folder(&b)
-}
-
-fn is_migration_folder(dir: &str) -> bool {
-    let d = dir.to_ascii_lowercase();
-    [
-        "migrations",
-        "migrate",
-        "migration",
-        "versions",
-        "changelog",
-    ]
-    .iter()
-    .any(|m| d.split('/').any(|part| part == *m))
 }

@@ -74,6 +74,17 @@ fn walk(
         if n.kind() == "function_definition" {
             continue;
         }
+        if n.kind() == "for_statement" {
+            // `for dashboard in models.Dashboard.query:` rewrites rows one by one.
+            let over = n.child_by_field_name("right").map(|r| src.text_of(r)).unwrap_or("");
+            if over.contains(".query") || over.contains("session.") || over.contains(".execute(") {
+                let mut op = Operation::new(OpKind::DataMigration, python::line(n));
+                op.phase = phase;
+                op.in_transaction = Some(in_tx);
+                op.text = python::first_line(src, n);
+                ops.push(op);
+            }
+        }
         if let Some(c) = python::call(src, n) {
             let start = ops.len();
             op_call(src, &c, table, in_tx, engine, ops);
@@ -116,11 +127,29 @@ fn op_call(
             ops.len() - 1
         };
     if !on_op {
-        if matches!(c.name.as_str(), "execute")
-            && (c.receiver.contains("bind")
-                || c.receiver.contains("conn")
-                || c.receiver.contains("session"))
+        let connection = |t: &str| {
+            let t = t.trim();
+            t.contains("get_bind()")
+                || ["conn", "connection", "bind", "session", "db.session"].contains(&t)
+        };
+        if c.name == "execute" && connection(&c.receiver) {
+            // SQL run through the connection: read it when it is written out.
+            match c.arg(0, "statement").and_then(|a| python::literal(src, a)) {
+                Some(sql_text) => {
+                    let line = c.arg(0, "statement").map_or(at, python::line);
+                    ops.extend(sql::parse_statements(&sql_text, line, engine, Some(in_tx)));
+                }
+                None => {
+                    push(ops, OpKind::DataMigration, None, None);
+                }
+            }
+        } else if matches!(c.name.as_str(), "commit" | "add" | "add_all" | "merge" | "bulk_save_objects")
+            && connection(&c.receiver)
+            || c.positional.iter().any(|a| connection(src.text_of(*a)))
+                && !matches!(c.name.as_str(), "execute" | "inspect" | "has_table" | "get_columns")
         {
+            // Rows written through a session, or a helper of the migration handed the
+            // connection to do its work.
             push(ops, OpKind::DataMigration, None, None);
         }
         return;
@@ -294,6 +323,15 @@ fn op_call(
                 s(1, "table_name"),
                 s(0, "constraint_name"),
             );
+        }
+        "execute"
+            if c.arg(0, "sqltext").is_some_and(|a| {
+                let t = src.text_of(a);
+                t.contains(".update(") || t.contains(".insert(") || t.contains(".delete(")
+            }) =>
+        {
+            // `op.execute(table.update().values(...))`: rows rewritten through SQLAlchemy Core.
+            push(ops, OpKind::DataMigration, table("table_name"), None);
         }
         "execute" => {
             let arg = c.arg(0, "sqltext");

@@ -306,6 +306,9 @@ pub struct Sides<'a> {
     pub new: Option<&'a str>,
     /// A side that exists but could not be read (a patch shows only part of a modified file).
     pub unreadable: Option<&'a str>,
+    /// Lines of the new side the change added (ascending): in an edited migration, an
+    /// operation on one of them is one the edit touched.
+    pub touched: &'a [u32],
 }
 
 /// What parsing a file of one side gave.
@@ -341,8 +344,13 @@ pub fn analyze(
     if deleted {
         operations.clear();
     }
-    // An edited migration: only what the edit added runs anywhere new. Operations the old
-    // version already had (already applied, or reformatted) are not news.
+    // An edited migration: what the edit added or touched is news; operations the old version
+    // already had, on lines the edit left alone, are not. A file whose syntax did not change at
+    // all (formatting, imports, comments) has no news.
+    let edited = match (sides.old, sides.new) {
+        (Some(old), Some(new)) => edit::first_difference(framework, old, new),
+        _ => None,
+    };
     if let (Some(old), false) = (sides.old, deleted) {
         let before = match framework {
             Framework::Django => django::parse(sides.path, old, history, profile),
@@ -362,15 +370,15 @@ pub fn analyze(
                 match seen.iter().position(|s| *s == k) {
                     Some(at) => {
                         seen.swap_remove(at);
-                        false
+                        edited.is_some() && sides.touched.binary_search(&op.line).is_ok()
                     }
                     None => true,
                 }
             });
         }
     }
-    if let (Some(old), Some(new)) = (sides.old, sides.new) {
-        if let Some(line) = edit::first_difference(framework, old, new) {
+    if let Some(new) = sides.new {
+        if let Some(line) = edited {
             let mut op = Operation::new(OpKind::MigrationEdited, line);
             op.text = new
                 .lines()

@@ -107,7 +107,7 @@ fn value(src: &Src<'_>, n: Node<'_>) -> Option<String> {
         | "bare_string" => Some(src.text_of(n).to_string()),
         // `*%i[a b]`: the symbols of the array.
         "splat_argument" => n.named_child(0).and_then(|c| value(src, c)),
-        "array" => {
+        "array" | "symbol_array" | "string_array" => {
             let mut c = n.walk();
             let parts: Vec<String> = n
                 .named_children(&mut c)

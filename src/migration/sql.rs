@@ -613,10 +613,10 @@ fn classify(
             c.eat(&["ONLY"]);
             let mut o = op(OpKind::DataMigration, line);
             o.table = c.name();
-            o.column = None;
-            o.unique = None;
-            if kind == "INSERT" {
-                o.reversible = None;
+            // `INSERT ... SELECT ... FROM live_table` copies existing rows: a backfill even
+            // when the target is new. Only rows written out (`VALUES`) are a seed.
+            if kind == "INSERT" && has_words(toks, &["SELECT"]) && has_words(toks, &["FROM"]) {
+                o.table = None;
             }
             ops.push(o);
         }
@@ -649,7 +649,13 @@ fn classify(
             }
         }
         Some("WITH") if has_words(toks, &["UPDATE"]) || has_words(toks, &["DELETE"]) => {
-            ops.push(op(OpKind::DataMigration, line));
+            // Pointed at the statement that writes, after the query that feeds it.
+            let at = toks
+                .iter()
+                .rev()
+                .find(|t| matches!(&t.tok, Tok::Word { upper, .. } if upper == "UPDATE" || upper == "DELETE"))
+                .map_or(line, |t| t.line);
+            ops.push(op(OpKind::DataMigration, at));
         }
         _ => {}
     }
