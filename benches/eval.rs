@@ -52,6 +52,9 @@ struct Judged {
     rule: String,
     line: u64,
     verdict: String,
+    /// Why, in the judge's words.
+    #[serde(default)]
+    note: String,
     /// The finding counts lines in the old version of the file (`old_side` in the JSON).
     #[serde(default)]
     old_side: bool,
@@ -162,6 +165,7 @@ fn main() {
     let mut unjudged_by_rule: BTreeMap<String, usize> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut unjudged = Vec::new();
+    let mut wrong: Vec<String> = Vec::new();
     let mut failures = Vec::new();
     let mut files = 0usize;
 
@@ -238,6 +242,17 @@ fn main() {
                             .or_default()
                             .add(right);
                         precision_all.add(right);
+                        if !right {
+                            wrong.push(format!(
+                                "{} {} {}:{} {} | {}",
+                                label.repo,
+                                short(&file.commit),
+                                file.path,
+                                finding.line,
+                                finding.rule,
+                                j.note
+                            ));
+                        }
                     }
                     None => {
                         *unjudged_by_rule.entry(finding.rule.clone()).or_default() += 1;
@@ -295,6 +310,10 @@ fn main() {
     println!("Missed risks ({}):", misses.len());
     for miss in &misses {
         println!("  {miss}");
+    }
+    println!("\nFindings judged wrong ({}):", wrong.len());
+    for line in &wrong {
+        println!("  {line}");
     }
     println!("\nFindings not judged yet ({}):", unjudged.len());
     for line in &unjudged {

@@ -89,7 +89,16 @@ impl Understander {
                     Text::Unreadable(why) => Some(why.as_str()),
                     _ => None,
                 });
-                let touched: Vec<u32> = file.added.iter().map(|(n, _)| n).collect();
+                // A line removed and added again unchanged (a newline at the end of the file,
+                // a moved block) is not touched.
+                let removed: std::collections::HashSet<&str> =
+                    file.removed.iter().map(|(_, t)| t.trim()).collect();
+                let touched: Vec<u32> = file
+                    .added
+                    .iter()
+                    .filter(|(_, t)| !removed.contains(t.trim()))
+                    .map(|(n, _)| n)
+                    .collect();
                 let sides = Sides {
                     path: &file.path,
                     old: pick(old),

@@ -76,8 +76,12 @@ fn walk(
         }
         if n.kind() == "for_statement" {
             // `for dashboard in models.Dashboard.query:` rewrites rows one by one.
-            let over = n.child_by_field_name("right").map(|r| src.text_of(r)).unwrap_or("");
-            if over.contains(".query") || over.contains("session.") || over.contains(".execute(") {
+            let over = n
+                .child_by_field_name("right")
+                .map(|r| src.text_of(r))
+                .unwrap_or("");
+            // A loop over `conn.execute(select(...))` only reads: its writes are found inside.
+            if over.contains(".query") || over.contains("session.") {
                 let mut op = Operation::new(OpKind::DataMigration, python::line(n));
                 op.phase = phase;
                 op.in_transaction = Some(in_tx);
@@ -140,13 +144,28 @@ fn op_call(
                     ops.extend(sql::parse_statements(&sql_text, line, engine, Some(in_tx)));
                 }
                 None => {
-                    push(ops, OpKind::DataMigration, None, None);
+                    // A statement built with SQLAlchemy: a write unless it only selects.
+                    let built = c
+                        .arg(0, "statement")
+                        .map(|a| src.text_of(a).to_ascii_lowercase());
+                    let reads_only = built.as_deref().is_some_and(|t| {
+                        t.contains("select")
+                            && !["update", "insert", "delete"].iter().any(|w| t.contains(w))
+                    });
+                    if !reads_only {
+                        push(ops, OpKind::DataMigration, None, None);
+                    }
                 }
             }
-        } else if matches!(c.name.as_str(), "commit" | "add" | "add_all" | "merge" | "bulk_save_objects")
-            && connection(&c.receiver)
+        } else if matches!(
+            c.name.as_str(),
+            "commit" | "add" | "add_all" | "merge" | "bulk_save_objects"
+        ) && connection(&c.receiver)
             || c.positional.iter().any(|a| connection(src.text_of(*a)))
-                && !matches!(c.name.as_str(), "execute" | "inspect" | "has_table" | "get_columns")
+                && !matches!(
+                    c.name.as_str(),
+                    "execute" | "inspect" | "has_table" | "get_columns"
+                )
         {
             // Rows written through a session, or a helper of the migration handed the
             // connection to do its work.

@@ -42,15 +42,19 @@ fn migration<'n>(src: &'n Source<'_>) -> Result<Migration<'n>, String> {
         .get("replaces")
         .is_some_and(|v| !python::elements(*v).is_empty());
     let mut steps = Vec::new();
+    // Lists written as class attributes (`state_operations = [...]`) and named later.
+    let mut module_lists = python::assignments(src, src.root());
+    module_lists.extend(settings.clone());
+    let lists = Lists(module_lists);
     if let Some(ops) = settings.get("operations") {
-        let items = python::elements(*ops);
+        let items = lists.elements(src, *ops);
         if items.is_empty() && !matches!(ops.kind(), "list" | "tuple") {
             return Err(format!(
                 "`operations` is built at run time (line {}), not written as a list",
                 python::line(*ops)
             ));
         }
-        collect_steps(src, &items, false, &mut steps)?;
+        collect_steps(src, &lists, &items, false, &mut steps)?;
     }
     Ok(Migration {
         steps,
@@ -59,8 +63,42 @@ fn migration<'n>(src: &'n Source<'_>) -> Result<Migration<'n>, String> {
     })
 }
 
+/// Names bound to lists in the migration's class or module.
+struct Lists<'n>(std::collections::BTreeMap<String, Node<'n>>);
+
+impl<'n> Lists<'n> {
+    /// The elements of a list expression, following names (`state_operations`) and sums
+    /// (`state_operations + [...]`), a few levels deep.
+    fn elements(&self, src: &Source<'_>, node: Node<'n>) -> Vec<Node<'n>> {
+        self.resolve(src, node, 0)
+    }
+
+    fn resolve(&self, src: &Source<'_>, node: Node<'n>, depth: usize) -> Vec<Node<'n>> {
+        if depth > 8 {
+            return Vec::new();
+        }
+        match node.kind() {
+            "identifier" => match self.0.get(src.text_of(node)) {
+                Some(bound) if *bound != node => self.resolve(src, *bound, depth + 1),
+                _ => Vec::new(),
+            },
+            "binary_operator" => {
+                let mut out = Vec::new();
+                for side in ["left", "right"] {
+                    if let Some(n) = node.child_by_field_name(side) {
+                        out.extend(self.resolve(src, n, depth + 1));
+                    }
+                }
+                out
+            }
+            _ => python::elements(node),
+        }
+    }
+}
+
 fn collect_steps<'n>(
     src: &'n Source<'_>,
+    lists: &Lists<'n>,
     items: &[Node<'n>],
     state_only: bool,
     out: &mut Vec<Step<'n>>,
@@ -78,10 +116,10 @@ fn collect_steps<'n>(
         };
         if call.name == "SeparateDatabaseAndState" {
             if let Some(db) = call.keywords.get("database_operations") {
-                collect_steps(src, &python::elements(*db), state_only, out)?;
+                collect_steps(src, lists, &lists.elements(src, *db), state_only, out)?;
             }
             if let Some(state) = call.keywords.get("state_operations") {
-                collect_steps(src, &python::elements(*state), true, out)?;
+                collect_steps(src, lists, &lists.elements(src, *state), true, out)?;
             }
             continue;
         }

@@ -13,7 +13,7 @@ pub fn first_difference(framework: Framework, old: &str, new: &str) -> Option<u3
     let (a, b) = match framework {
         Framework::Django | Framework::Alembic => (python_tokens(old), python_tokens(new)),
         Framework::Rails => (generic_tokens(old, "#"), generic_tokens(new, "#")),
-        Framework::Sql(_) => (generic_tokens(old, "--"), generic_tokens(new, "--")),
+        Framework::Sql(_) => (super::sql::tokens(old), super::sql::tokens(new)),
     };
     let (Some(a), Some(b)) = (a, b) else {
         return Some(1);

@@ -392,6 +392,7 @@ pub fn analyze(
         // A modified file whose old side could not be read: whether its syntax changed is
         // unknown, and that is said rather than assumed.
     }
+    keep_defaults_set_later(&mut operations);
     for op in &mut operations {
         if op.text.len() > 200 {
             let mut end = 200;
@@ -405,6 +406,44 @@ pub fn analyze(
         framework,
         operations,
     })
+}
+
+/// A column added with no database default, given one by a later `SET DEFAULT` of the same
+/// migration (Django's recipe before `db_default`: `AddField` then `RunSQL ... SET DEFAULT`),
+/// keeps a default for the code still running.
+fn keep_defaults_set_later(ops: &mut [Operation]) {
+    let defaults: Vec<(Option<String>, Option<String>)> = ops
+        .iter()
+        .filter(|o| o.kind == Some(OpKind::SetDefault) && o.phase == Phase::Up)
+        .map(|o| (o.column.clone(), o.table.clone()))
+        .collect();
+    if defaults.is_empty() {
+        return;
+    }
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    for op in ops.iter_mut() {
+        if op.kind == Some(OpKind::AddColumn) && op.db_default == Some(false) {
+            let set_later = defaults.iter().any(|(column, table)| {
+                same(column, &op.column)
+                    && (table.is_none()
+                        || op.table.is_none()
+                        || same(table, &op.table)
+                        || table
+                            .as_deref()
+                            .zip(op.table.as_deref())
+                            .is_some_and(|(t, o)| {
+                                t.to_ascii_lowercase().ends_with(&o.to_ascii_lowercase())
+                                    || o.to_ascii_lowercase().ends_with(&t.to_ascii_lowercase())
+                            }))
+            });
+            if set_later {
+                op.db_default = Some(true);
+            }
+        }
+    }
 }
 
 /// Marks operations on tables created elsewhere in the same change as on a new table.

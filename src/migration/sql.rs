@@ -344,6 +344,32 @@ fn procedural_statement(toks: &[Spanned]) -> &[Spanned] {
     &[]
 }
 
+/// The significant tokens of SQL text with their lines (comments, block comments and whitespace
+/// left out; keywords uppercased): what an edit is compared by.
+pub fn tokens(text: &str) -> Option<Vec<(String, u32)>> {
+    let unified = unify_newlines(text);
+    let dialect: Box<dyn Dialect> = if unified.contains('`') {
+        Box::new(MySqlDialect {})
+    } else {
+        Box::new(PostgreSqlDialect {})
+    };
+    let toks = Tokenizer::new(dialect.as_ref(), &unified)
+        .tokenize_with_location()
+        .ok()?;
+    Some(
+        toks.into_iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .map(|t| {
+                let text = match &t.token {
+                    Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+                    other => other.to_string(),
+                };
+                (text, t.span.start.line as u32)
+            })
+            .collect(),
+    )
+}
+
 /// A cursor over one statement's tokens.
 struct Cursor<'s> {
     toks: &'s [Spanned],

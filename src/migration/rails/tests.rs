@@ -79,10 +79,11 @@ fn execute_heredoc_is_raw_sql() {
     assert_eq!(kinds, [(OpKind::RawSql, 3)]);
 }
 
-
 #[test]
 fn splatted_symbol_arrays_name_every_column() {
-    let got = ops("class X < ActiveRecord::Migration[7.1]\n  def change\n    safety_assured do\n      remove_columns :api_keys,\n        *%i[a b c],\n        type: :boolean\n    end\n  end\nend\n");
+    let got = ops(
+        "class X < ActiveRecord::Migration[7.1]\n  def change\n    safety_assured do\n      remove_columns :api_keys,\n        *%i[a b c],\n        type: :boolean\n    end\n  end\nend\n",
+    );
     let cols: Vec<Option<String>> = got.iter().map(|o| o.column.clone()).collect();
     assert_eq!(cols, [Some("a".into()), Some("b".into()), Some("c".into())]);
 }
