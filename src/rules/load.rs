@@ -107,7 +107,7 @@ pub fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> SourceError {
     SourceError::new(path, text, span, first).label(message)
 }
 
-/// Builds a glob the way DESIGN.md promises: `/` is a literal separator, as in .gitignore.
+/// Builds a glob the way the contract (docs/contract.md) promises: `/` is a literal separator, as in .gitignore.
 pub fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
     globset::GlobBuilder::new(pattern)
         .literal_separator(true)
@@ -179,7 +179,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
     let (path, text) = (file.path.as_str(), file.text.as_str());
     let pack: RawPack = toml::from_str(text).map_err(|e| {
         vec![toml_error(path, text, &e).help(
-            "a rule file holds [[rule]] tables; see `forewarn explain <id>` for a shipped rule, or DESIGN.md's Rules section",
+            "a rule file holds [[rule]] tables; see `forewarn explain <id>` for a shipped rule, or the Rules section of docs/contract.md",
         )]
     })?;
     let mut errors = Vec::new();
