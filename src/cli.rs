@@ -165,6 +165,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE|-")]
     pub patch: Option<PathBuf>,
 
+    /// With --patch: an empty patch is an empty change (exit 0), not an error. Without it, empty
+    /// input exits 2: an empty pipe usually means the command before it failed.
+    #[arg(long, requires = "patch")]
+    pub allow_empty: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -105,3 +105,78 @@ fn a_team_regex_within_the_limits_still_loads_with_the_built_in_packs() {
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(findings(&run, "drops").len(), 1, "{run:?}");
 }
+
+// --- corrupt patches are refused, as `git apply --check` refuses them -------------------------
+
+/// Runs `check --patch -` outside any repository with `patch` on stdin.
+fn check_patch(patch: &str, extra: &[&str]) -> util::Run {
+    let outside = tempfile::tempdir().unwrap();
+    let mut args = vec!["check", "--patch", "-"];
+    args.extend_from_slice(extra);
+    util::run_with_stdin(outside.path(), &args, patch.as_bytes())
+}
+
+fn assert_corrupt_at(run: &util::Run, line: &str) {
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("stdin:{line}: corrupt patch")),
+        "names line {line}: {run:?}"
+    );
+    assert!(
+        run.stderr.contains("git diff > change.patch"),
+        "says how to fix: {run:?}"
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "no report of a change not read: {run:?}"
+    );
+}
+
+const HEADER: &str = "diff --git a/db/migrate/001.sql b/db/migrate/001.sql\n--- a/db/migrate/001.sql\n+++ b/db/migrate/001.sql\n";
+
+#[test]
+fn a_line_without_a_prefix_inside_a_hunk_is_refused() {
+    let patch = format!(
+        "{HEADER}@@ -1,2 +1,3 @@\n keep\n+ALTER TABLE a ADD b int;\nDROP TABLE users;\n+DROP TABLE orders;\n"
+    );
+    assert_corrupt_at(&check_patch(&patch, &[]), "7");
+}
+
+#[test]
+fn a_truncated_patch_is_refused() {
+    let patch = format!("{HEADER}@@ -1,3 +1,4 @@\n keep\n+DROP TABLE users;\n");
+    assert_corrupt_at(&check_patch(&patch, &[]), "6");
+}
+
+#[test]
+fn lines_past_the_hunk_counts_are_refused() {
+    let patch = format!("{HEADER}@@ -1 +1 @@\n-a\n+b\n+DROP TABLE users;\n");
+    assert_corrupt_at(&check_patch(&patch, &[]), "7");
+}
+
+#[test]
+fn diff_git_names_that_disagree_with_the_file_headers_are_refused() {
+    let patch = "diff --git a/README.md b/README.md\n--- a/db/migrate/001.sql\n+++ b/db/migrate/001.sql\n@@ -1 +1 @@\n-a\n+DROP TABLE users;\n";
+    assert_corrupt_at(&check_patch(patch, &[]), "2");
+}
+
+#[test]
+fn empty_standard_input_is_not_no_findings() {
+    let run = check_patch("", &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("stdin is empty"), "{run:?}");
+    assert!(
+        run.stderr.contains("--allow-empty"),
+        "names the way to mean it: {run:?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:?}");
+    // Said on purpose, an empty change passes.
+    let allowed = check_patch("", &["--allow-empty"]);
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    // A whole, correct patch is still read.
+    let ok = check_patch(
+        &format!("{HEADER}@@ -1 +1,2 @@\n keep\n+DROP TABLE users;\n"),
+        &["--format", "json"],
+    );
+    assert_ne!(ok.code, 2, "{ok:?}");
+}

@@ -34,11 +34,8 @@ pub fn run_examples(rule: &Rule) -> Vec<ExampleResult> {
                         .map_err(|e| format!("its config does not load: {e}"))?,
                     None => Config::default(),
                 };
-                let changes = patch::parse(
-                    &format!("example {:?}", example.name),
-                    example.diff.as_bytes(),
-                )
-                .map_err(|e| format!("its diff does not parse: {e}"))?;
+                let changes = patch::parse_example(&example.name, &example.diff)
+                    .map_err(|e| format!("its diff does not parse: {e}"))?;
                 let rules = std::slice::from_ref(rule);
                 let found = Engine::new(rules, &config).check(&changes).findings;
                 match (example.expect, found.is_empty()) {
