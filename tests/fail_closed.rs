@@ -180,3 +180,257 @@ fn empty_standard_input_is_not_no_findings() {
     );
     assert_ne!(ok.code, 2, "{ok:?}");
 }
+
+// --- content not read as text is reported, never passed -------------------------------------
+
+/// Team rules only: a migration rule on `db/**` and a config rule on `config/**`, both reading
+/// lines, and a line rule with no paths (which watches no path of its own).
+const WATCHING_RULES: &str = r#"
+[[rule]]
+id = "drop-table"
+title = "Dropping a table"
+severity = "error"
+category = "migration"
+message = "{path}:{line} drops a table."
+ask = "Has every reader stopped?"
+[rule.match]
+paths = ["db/**"]
+added = ['(?i)drop\s+table']
+
+[[rule]]
+id = "config-secret"
+title = "A secret in config"
+severity = "warning"
+category = "config"
+message = "{path}:{line}"
+ask = "?"
+[rule.match]
+paths = ["config/**"]
+added = ['(?i)password']
+
+[[rule]]
+id = "anywhere"
+title = "Anywhere"
+severity = "note"
+category = "process"
+message = "{path}"
+ask = "?"
+[rule.match]
+added = ['FIXME']
+"#;
+
+/// A repository with [`WATCHING_RULES`] on `main` and branch `feature` checked out.
+fn watched_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("forewarn.toml", "[rules]\nbuiltin = false\n")
+        .write(".forewarn/rules/team.toml", WATCHING_RULES);
+    repo.commit("rules");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo
+}
+
+fn check_json(repo: &Repo, extra: &[&str]) -> util::Run {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    repo.forewarn(&args)
+}
+
+/// The one `content-not-checked` finding of a run: (path, severity, message).
+fn not_checked(run: &util::Run) -> Vec<(String, String, String)> {
+    findings(run, "content-not-checked")
+}
+
+fn assert_not_checked(run: &util::Run, path: &str, severity: &str, reason: &str) {
+    let found = not_checked(run);
+    assert_eq!(found.len(), 1, "{run:?}");
+    let (p, s, message) = &found[0];
+    assert_eq!((p.as_str(), s.as_str()), (path, severity), "{run:?}");
+    assert!(
+        message.contains(reason),
+        "names the reason `{reason}`: {message}"
+    );
+}
+
+#[test]
+fn a_nul_byte_in_a_migration_is_an_error_naming_it() {
+    let repo = watched_repo();
+    let mut bytes = b"DROP TABLE users;\n".to_vec();
+    bytes.extend_from_slice(&[0, 1, 2]);
+    repo.write("db/001.sql", &bytes);
+    // The working tree, then the same change committed (a range of stored blobs).
+    let run = check_json(&repo, &["--base", "main"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_not_checked(&run, "db/001.sql", "error", "NUL byte");
+    assert!(
+        run.stdout.contains("drop-table"),
+        "names the rule that watches it: {run:?}"
+    );
+    repo.commit("binary migration");
+    let run = check_json(&repo, &["--base", "main", "--head", "HEAD"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_not_checked(&run, "db/001.sql", "error", "NUL byte");
+    // Modified, binary on both sides.
+    let mut more = bytes.clone();
+    more.extend_from_slice(b"DROP TABLE orders;\n");
+    repo.write("db/001.sql", &more);
+    repo.commit("more");
+    let run = check_json(&repo, &["--commit", "HEAD"]);
+    assert_not_checked(&run, "db/001.sql", "error", "NUL byte");
+}
+
+#[test]
+fn outside_migration_paths_it_is_a_warning_and_unwatched_paths_are_quiet() {
+    let repo = watched_repo();
+    repo.write("config/app.bin", b"password=1\0\0");
+    repo.write("assets/logo.png", b"\x89PNG\0\0FIXME");
+    repo.commit("binaries");
+    let run = check_json(&repo, &["--base", "main", "--head", "HEAD"]);
+    assert_eq!(
+        run.code, 0,
+        "a warning does not fail the default gate: {run:?}"
+    );
+    assert_not_checked(&run, "config/app.bin", "warning", "NUL byte");
+    let warned = repo.forewarn(&[
+        "check",
+        "--base",
+        "main",
+        "--head",
+        "HEAD",
+        "--fail-on",
+        "warning",
+    ]);
+    assert_eq!(warned.code, 1, "{warned:?}");
+    assert!(warned.stdout.contains("content-not-checked"), "{warned:?}");
+}
+
+#[test]
+fn gitattributes_binary_is_named_and_rules_from_reads_the_base_attributes() {
+    let repo = watched_repo();
+    repo.write(".gitattributes", "*.sql -diff\n");
+    repo.write("db/002.sql", "DROP TABLE users;\n");
+    repo.commit("hide the migration's lines");
+    let run = check_json(&repo, &["--base", "main", "--head", "HEAD"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_not_checked(&run, "db/002.sql", "error", "-diff");
+    // The base's attributes decide with --rules-from: the lines are read and the rule fires.
+    let run = check_json(
+        &repo,
+        &["--base", "main", "--head", "HEAD", "--rules-from", "main"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(not_checked(&run).is_empty(), "{run:?}");
+    assert_eq!(findings(&run, "drop-table").len(), 1, "{run:?}");
+    // The same from the working tree.
+    repo.write("db/003.sql", "drop table orders;\n");
+    let run = check_json(&repo, &["--base", "main", "--rules-from", "main"]);
+    assert_eq!(findings(&run, "drop-table").len(), 2, "{run:?}");
+    // `binary` in the base's own attributes is named with the revision.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(".gitattributes", "db/** binary\n");
+    repo.commit("base marks db binary");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("db/004.sql", "DROP TABLE x;\n");
+    repo.commit("x");
+    let run = check_json(
+        &repo,
+        &["--base", "main", "--head", "HEAD", "--rules-from", "main"],
+    );
+    assert_not_checked(&run, "db/004.sql", "error", "`binary`");
+    assert!(not_checked(&run)[0].2.contains("of main"), "{run:?}");
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    bytes
+}
+
+#[test]
+fn utf16_migrations_are_decoded_and_read() {
+    let repo = watched_repo();
+    repo.write(
+        "db/010.sql",
+        utf16le("CREATE TABLE t (id int);\r\nDROP TABLE users;\r\n"),
+    );
+    // New, in the working tree.
+    let run = check_json(&repo, &["--base", "main"]);
+    assert!(not_checked(&run).is_empty(), "{run:?}");
+    let drops = findings(&run, "drop-table");
+    assert_eq!(drops.len(), 1, "{run:?}");
+    assert!(drops[0].2.contains("db/010.sql:2"), "at its line: {run:?}");
+    // Committed, then modified (two stored blobs), then modified in the working tree.
+    repo.commit("utf-16 migration");
+    repo.write(
+        "db/010.sql",
+        utf16le("CREATE TABLE t (id int);\r\nDROP TABLE users;\r\nDROP TABLE orders;\r\n"),
+    );
+    let run = check_json(&repo, &["--base", "HEAD"]);
+    let drops = findings(&run, "drop-table");
+    assert_eq!(drops.len(), 1, "only the added line: {run:?}");
+    assert!(drops[0].2.contains("db/010.sql:3"), "{run:?}");
+    repo.commit("one more");
+    let run = check_json(&repo, &["--commit", "HEAD"]);
+    assert_eq!(findings(&run, "drop-table").len(), 1, "{run:?}");
+    assert!(not_checked(&run).is_empty(), "{run:?}");
+}
+
+#[test]
+fn binary_patches_are_reported() {
+    // With the built-in packs: `db/migrate/` is a migration path their rules watch.
+    let git_binary = "diff --git a/db/migrate/005.sql b/db/migrate/005.sql\nnew file mode 100644\nindex 0000000..1111111\nGIT binary patch\nliteral 5\nMcmZ?wabjR(0000\n\nliteral 0\nHcmV?d00001\n\n";
+    let run = check_patch(git_binary, &["--format", "json"]);
+    assert_eq!(run.code, 1, "an error in a migration path: {run:?}");
+    assert_not_checked(&run, "db/migrate/005.sql", "error", "binary patch");
+    let differ = "diff --git a/db/migrate/006.sql b/db/migrate/006.sql\nindex 1111111..2222222 100644\nBinary files a/db/migrate/006.sql and b/db/migrate/006.sql differ\n";
+    let run = check_patch(differ, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_not_checked(&run, "db/migrate/006.sql", "error", "binary patch");
+    // A binary file no rule watches is no finding.
+    let image = "diff --git a/docs/logo.png b/docs/logo.png\nindex 1111111..2222222 100644\nBinary files a/docs/logo.png and b/docs/logo.png differ\n";
+    let run = check_patch(image, &["--format", "json"]);
+    assert!(not_checked(&run).is_empty(), "{run:?}");
+}
+
+#[test]
+fn lfs_pointers_submodules_and_files_over_the_size_limit_are_reported() {
+    let repo = watched_repo();
+    repo.write(
+        "db/020.sql",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
+    );
+    let sub = Repo::new();
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        sub.path().to_str().unwrap(),
+        "db/schema",
+    ]);
+    repo.git(&["config", "core.bigFileThreshold", "1k"]);
+    repo.write(
+        "db/030.sql",
+        format!("DROP TABLE users;\n{}", "-- padding\n".repeat(200)),
+    );
+    repo.commit("pointer, submodule, large file");
+    let run = check_json(&repo, &["--base", "main", "--head", "HEAD"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let found = not_checked(&run);
+    let reason = |path: &str| {
+        found
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, s, m)| (s.clone(), m.clone()))
+            .unwrap_or_else(|| panic!("{path} reported: {run:?}"))
+    };
+    assert!(reason("db/020.sql").1.contains("Git LFS pointer"));
+    assert!(reason("db/schema").1.contains("submodule"));
+    assert!(reason("db/030.sql").1.contains("core.bigFileThreshold"));
+    assert!(
+        findings(&run, "drop-table").is_empty(),
+        "the large file's lines were not read: {run:?}"
+    );
+}

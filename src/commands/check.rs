@@ -145,7 +145,9 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
             base: args.base.clone().or_else(ci_base),
         }
     };
-    git::plan(repo, &input, workspace.config.base.as_deref()).map(Incoming::Planned)
+    git::plan(repo, &input, workspace.config.base.as_deref())?
+        .attributes_from(args.load.rules_from.as_deref())
+        .map(Incoming::Planned)
 }
 
 /// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.

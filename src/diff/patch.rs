@@ -10,7 +10,7 @@
 //! `+`/`-`/` ` lines that follow. A missing final newline is fine in both. What cannot be read
 //! as a diff at all is an error that says how to produce one.
 
-use super::{ChangeSet, ChangedFile, FileStatus, Lines, NewSide};
+use super::{ChangeSet, ChangedFile, FileStatus, Lines, NewSide, Unread, is_lfs_pointer_lines};
 use crate::error::{Error, Result};
 
 /// What an empty patch (nothing but whitespace) means.
@@ -235,7 +235,14 @@ impl FileBuilder {
             file.old_path = old.map(|p| lossy(&p));
         }
         file.binary = self.binary;
-        if !self.binary && !self.gitlink {
+        if self.binary {
+            file.unread = Some(Unread::BinaryPatch);
+        } else if self.gitlink {
+            file.unread = Some(Unread::Submodule);
+        } else if is_lfs_pointer_lines(&self.added) {
+            file.binary = true;
+            file.unread = Some(Unread::LfsPointer);
+        } else {
             file.added = self.added;
             file.removed = self.removed;
         }
