@@ -119,7 +119,9 @@ impl Source<'_> {
     fn read(&self, path: &str) -> Result<Option<String>> {
         match self {
             Source::Worktree(root) => {
-                let full = root.join(path);
+                let Some(full) = contained(root, path)? else {
+                    return Ok(None);
+                };
                 match std::fs::read(&full) {
                     Ok(bytes) => Ok(Some(text_of(bytes, &full.display().to_string())?)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -146,13 +148,17 @@ impl Source<'_> {
     fn rule_files(&self, dir: &str) -> Result<Vec<RuleFile>> {
         let dir = dir.trim_end_matches('/');
         let mut names: Vec<String> = match self {
-            Source::Worktree(root) => match std::fs::read_dir(root.join(dir)) {
-                Ok(entries) => entries
+            Source::Worktree(root) => match contained(root, dir)?.map(std::fs::read_dir) {
+                // Links among the files are followed only inside the repository (`read`).
+                Some(Ok(entries)) => entries
                     .filter_map(|e| e.ok())
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
                     .filter_map(|e| e.file_name().to_str().map(str::to_string))
                     .collect(),
-                Err(_) => Vec::new(),
+                Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io("read the folder", root.join(dir), e));
+                }
+                _ => Vec::new(),
             },
             Source::Revision(repo, tree, _) => tree
                 .get_path(Path::new(dir))
@@ -183,6 +189,46 @@ impl Source<'_> {
         }
         Ok(files)
     }
+}
+
+/// `root/path`, if it exists, and only if it is inside the repository: a path that leads out
+/// of it (`..`, an absolute path, or a symbolic link on the way, to a secret or to
+/// `/proc/self/environ`) is an error, and nothing of the target is read. `Ok(None)` when
+/// nothing is there.
+pub fn contained(root: &Path, path: &str) -> Result<Option<PathBuf>> {
+    let full = root.join(path);
+    let (real, exists) = match std::fs::canonicalize(&full) {
+        Ok(real) => (real, true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(&full).is_ok() {
+                return Err(Error::usage(
+                    format!("{path} is a symbolic link to nothing (its target does not exist)"),
+                    format!(
+                        "remove the link, or point it at a file inside the repository: ln -sfn <target> {path}"
+                    ),
+                ));
+            }
+            // Not there yet (a ledger folder about to be made): where it would be made counts.
+            let existing = full
+                .ancestors()
+                .skip(1)
+                .find_map(|a| std::fs::canonicalize(a).ok());
+            (existing.unwrap_or_else(|| full.clone()), false)
+        }
+        Err(e) => return Err(Error::io("resolve", full, e)),
+    };
+    let root_real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root_real) {
+        return Err(Error::usage(
+            format!(
+                "{path} leads outside the repository (through a symbolic link or `..`), so forewarn does not read it"
+            ),
+            format!(
+                "forewarn reads its config, rules, analyses and ledger only from inside the repository: replace {path} with a real file or folder, or set its path in forewarn.toml"
+            ),
+        ));
+    }
+    Ok(exists.then_some(full))
 }
 
 fn text_of(bytes: Vec<u8>, shown: &str) -> Result<String> {

@@ -434,3 +434,148 @@ fn lfs_pointers_submodules_and_files_over_the_size_limit_are_reported() {
         "the large file's lines were not read: {run:?}"
     );
 }
+
+// --- nothing outside the repository is read or written through a link ------------------------
+
+const SECRET: &str = "SECRET-TOKEN-4711";
+
+/// A folder outside the repository holding a secret, as a file and as a rule pack.
+fn outside_with_secret() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secret.toml"),
+        format!("base = \"{SECRET}\"\n[[rule]]\nid = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    dir
+}
+
+fn assert_refused_without_leaking(run: &util::Run, names: &str) {
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains(names), "names {names}: {run:?}");
+    assert!(run.stderr.contains("outside the repository"), "{run:?}");
+    assert!(
+        !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
+        "not a byte of the target: {run:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn config_rules_and_analyses_linked_out_of_the_repository_are_refused() {
+    use std::os::unix::fs::symlink;
+    let outside = outside_with_secret();
+    let secret = outside.path().join("secret.toml");
+    for (link, target) in [
+        ("forewarn.toml", secret.clone()),
+        (".forewarn/rules", outside.path().to_path_buf()),
+        (".forewarn/analyses", outside.path().to_path_buf()),
+        (
+            "forewarn.toml",
+            std::path::PathBuf::from("/proc/self/environ"),
+        ),
+    ] {
+        let repo = Repo::new();
+        std::fs::create_dir_all(repo.join(".forewarn")).unwrap();
+        symlink(&target, repo.join(link)).unwrap();
+        for args in [&["check"][..], &["validate"], &["rules"]] {
+            assert_refused_without_leaking(&repo.forewarn(args), link);
+        }
+    }
+    // One rule file in the rules folder that links out.
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.join(".forewarn/rules")).unwrap();
+    symlink(&secret, repo.join(".forewarn/rules/team.toml")).unwrap();
+    assert_refused_without_leaking(&repo.forewarn(&["check"]), ".forewarn/rules/team.toml");
+    // A link that stays inside the repository is read.
+    let repo = Repo::new();
+    repo.write("config/forewarn.toml", "[rules]\nbuiltin = true\n");
+    symlink("config/forewarn.toml", repo.join("forewarn.toml")).unwrap();
+    assert_eq!(repo.forewarn(&["validate"]).code, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ledger_folder_linked_out_of_the_repository_is_refused() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.join(".forewarn")).unwrap();
+    symlink(outside.path(), repo.join(".forewarn/ledger")).unwrap();
+    repo.write("db/migrations/0001_init.sql", "DROP TABLE users;\n");
+    let run = repo.forewarn(&["check", "--record"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains(".forewarn/ledger"), "{run:?}");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing written there"
+    );
+    // A parent folder that links out counts too.
+    let repo = Repo::new();
+    symlink(outside.path(), repo.join(".forewarn")).unwrap();
+    repo.write("db/migrations/0001_init.sql", "DROP TABLE users;\n");
+    let run = repo.forewarn(&["check", "--record"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn reports_are_not_written_into_dot_git() {
+    let repo = Repo::new();
+    repo.write("app.py", "x = 1\n");
+    for args in [
+        &["check", "-o", ".git/hooks/pre-commit"][..],
+        &["check", "--sarif-file", ".git/config"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "-o",
+            ".git/info/../hooks/post-checkout",
+        ],
+    ] {
+        let before = std::fs::read(repo.join(".git/config")).unwrap();
+        let run = repo.forewarn(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(".git folder"), "{run:?}");
+        assert!(!repo.join(".git/hooks/pre-commit").exists());
+        assert!(!repo.join(".git/hooks/post-checkout").exists());
+        assert_eq!(std::fs::read(repo.join(".git/config")).unwrap(), before);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_existing_output_file_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Repo::new();
+    repo.write("app.py", "x = 1\n");
+    repo.write("out/report.json", "old");
+    let path = repo.join("out/report.json");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = repo.forewarn(&[
+        "check",
+        "--format",
+        "json",
+        "-o",
+        "out/report.json",
+        "--sarif-file",
+        "out/new.sarif",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let mode = |p: &str| {
+        std::fs::metadata(repo.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("out/report.json"), 0o600);
+    assert_eq!(mode("out/new.sarif"), 0o644);
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"findings\"")
+    );
+}

@@ -596,6 +596,7 @@ pub fn write(
 /// Replaces a file through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;
+    crate::output::write::refuse_git_dir(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

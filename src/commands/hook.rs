@@ -92,7 +92,8 @@ fn install(args: &HookInstallArgs, ctx: &Context) -> Result<Outcome> {
     }
 
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create the hooks folder", &dir, e))?;
-    crate::output::write::atomic(&path, &script)?;
+    // The hook belongs in `.git/hooks`: the one write into `.git` forewarn makes.
+    crate::output::write::replace(&path, &script)?;
     make_executable(&path)?;
     Ok(Outcome::ok(format!(
         "{notes}installed {}: runs `{}` {} (skip it once with `git {} --no-verify`)\n",
