@@ -579,3 +579,85 @@ fn an_existing_output_file_keeps_its_mode() {
             .contains("\"findings\"")
     );
 }
+
+// --- text is neutralised everywhere ---------------------------------------------------------
+
+/// OSC 52 (write the clipboard), a colour and a bidirectional override.
+const HOSTILE_TOML: &str = r#"\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGU=\u0007\u001b[31m\u202e"#;
+
+#[test]
+fn explain_test_and_rules_print_rule_text_escaped() {
+    let repo = Repo::new();
+    repo.write(
+        ".forewarn/rules/team.toml",
+        format!(
+            r#"
+[[rule]]
+id = "hostile"
+title = "Title {HOSTILE_TOML}"
+severity = "warning"
+category = "cat{HOSTILE_TOML}"
+message = "{{path}} {HOSTILE_TOML}"
+ask = "Ask {HOSTILE_TOML}?"
+why = "Why {HOSTILE_TOML}"
+[rule.match]
+paths = ["**/*.sql"]
+added = ['drop']
+[[rule.example]]
+name = "fires {HOSTILE_TOML}"
+expect = "fire"
+diff = """
+--- a/x.sql
++++ b/x.sql
+@@ -0,0 +1 @@
++drop
+"""
+"#
+        ),
+    );
+    for args in [
+        &["explain", "hostile"][..],
+        &["test", "hostile"],
+        &["rules"],
+    ] {
+        let run = repo.forewarn(args);
+        assert_ne!(run.code, 2, "{args:?}: {run:?}");
+        for out in [&run.stdout, &run.stderr] {
+            assert!(
+                !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+                "{args:?} printed a raw control character: {out:?}"
+            );
+        }
+        assert!(
+            run.stdout.contains("\\x1b"),
+            "{args:?} shows it escaped: {run:?}"
+        );
+    }
+}
+
+#[test]
+fn report_markdown_does_not_link_or_mention_from_a_reason() {
+    let repo = Repo::new();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("db/migrations/0001_init.sql", "DROP TABLE users;\n");
+    let check = repo.forewarn(&[
+        "check",
+        "--record",
+        "--ack",
+        "new-migration-needs-deploy-step=ran by hand ![x](https://evil.example/t.png) [docs](https://evil.example) @octocat",
+    ]);
+    assert_ne!(check.code, 2, "{check:?}");
+    let run = repo.forewarn(&["report"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("ran by hand"),
+        "the reason is shown: {run:?}"
+    );
+    // `\]` and a code span keep what was written from being a link or an image.
+    assert!(
+        !run.stdout.replace("\\]", "").contains("](https://"),
+        "no link or image: {run:?}"
+    );
+    assert!(!run.stdout.contains(" @octocat"), "no mention: {run:?}");
+    assert!(run.stdout.contains("`@octocat`"), "{run:?}");
+}

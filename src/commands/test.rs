@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::diff::patch;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::output::human::neutralise;
 use crate::rules::{Expect, Rule};
 use crate::workspace::Workspace;
 
@@ -125,9 +126,10 @@ pub fn run(only: &[String], load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         }
     }
     let _ = writeln!(out, "\n{passed} passed, {failed} failed");
+    // Names, ids and paths are the team's text: printed escaped, as `check` prints it.
     Ok(Outcome {
-        stdout: out,
-        stderr,
+        stdout: neutralise(&out, true).into_owned(),
+        stderr: neutralise(&stderr, true).into_owned(),
         code: u8::from(failed > 0),
         ..Outcome::default()
     })
