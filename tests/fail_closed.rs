@@ -661,3 +661,107 @@ fn report_markdown_does_not_link_or_mention_from_a_reason() {
     assert!(!run.stdout.contains(" @octocat"), "no mention: {run:?}");
     assert!(run.stdout.contains("`@octocat`"), "{run:?}");
 }
+
+// --- acknowledgements must be visible ---------------------------------------------------------
+
+/// A repository on `feature` with a new migration the built-in packs flag as an error.
+fn migration_repo() -> Repo {
+    let repo = Repo::new();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("db/migrations/0001_init.sql", "CREATE TABLE t (id int);\n");
+    repo
+}
+
+const RULE: &str = "new-migration-needs-deploy-step";
+
+#[test]
+fn a_reason_of_invisible_characters_only_is_refused() {
+    for invisible in [
+        "\u{200B}",
+        "\u{2060}",
+        "\u{FEFF}",
+        "\u{3164}",
+        "\u{2800}",
+        "\u{180E}",
+        "\u{034F}",
+        "\u{200B}\u{2060} \u{FEFF}",
+    ] {
+        // On the command line: a usage error.
+        let repo = migration_repo();
+        let run = repo.forewarn(&["check", "--ack", &format!("{RULE}={invisible}")]);
+        assert_eq!(run.code, 2, "{invisible:?}: {run:?}");
+        assert!(run.stderr.contains("invisible"), "{run:?}");
+        // In a commit trailer: not applied, and said.
+        repo.commit(&format!(
+            "add a migration\n\nForewarn-Ack: {RULE}: {invisible}\n"
+        ));
+        let run = repo.forewarn(&["check", "--base", "main", "--format", "json"]);
+        assert_eq!(
+            run.code, 1,
+            "the finding still fails the gate: {invisible:?}: {run:?}"
+        );
+        assert!(
+            json(&run)["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["acknowledged"].is_null()),
+            "{run:?}"
+        );
+        assert!(
+            run.stdout.contains("invisible"),
+            "the refusal is reported: {run:?}"
+        );
+    }
+    // A visible reason with a zero-width space in it is fine.
+    let repo = migration_repo();
+    let run = repo.forewarn(&[
+        "check",
+        "--ack",
+        &format!("{RULE}=run by the deploy\u{200B} job"),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn an_ack_inside_an_html_comment_of_the_pull_request_body_is_not_applied() {
+    let repo = migration_repo();
+    let event = repo.join("event.json");
+    let body = format!(
+        "Adds a table.\n\n<!-- reviewers do not see this\nForewarn-Ack: {RULE}: hidden reason\n-->\n"
+    );
+    std::fs::write(
+        &event,
+        serde_json::json!({ "pull_request": { "body": body } }).to_string(),
+    )
+    .unwrap();
+    let run = util::forewarn_cmd(repo.path())
+        .args(["check", "--format", "json"])
+        .env("GITHUB_EVENT_PATH", &event)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    assert!(!stdout.contains("hidden reason"), "not applied: {stdout}");
+    assert!(stdout.contains("HTML comment"), "reported: {stdout}");
+    // Outside the comment, the same line is applied.
+    let body = format!(
+        "Adds a table.\n<!-- template note -->\nForewarn-Ack: {RULE}: run by the deploy job\n"
+    );
+    std::fs::write(
+        &event,
+        serde_json::json!({ "pull_request": { "body": body } }).to_string(),
+    )
+    .unwrap();
+    let run = util::forewarn_cmd(repo.path())
+        .args(["check"])
+        .env("GITHUB_EVENT_PATH", &event)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+}
