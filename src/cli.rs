@@ -315,7 +315,7 @@ pub struct BacktestArgs {
     #[arg(long, value_enum, default_value_t = BacktestFormat::Human)]
     pub format: BacktestFormat,
 
-    /// Worker threads (default: one per CPU).
+    /// Worker threads (default: one per CPU; at most four per CPU).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 

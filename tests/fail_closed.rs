@@ -765,3 +765,80 @@ fn an_ack_inside_an_html_comment_of_the_pull_request_body_is_not_applied() {
         String::from_utf8_lossy(&run.stdout)
     );
 }
+
+// --- bounded ------------------------------------------------------------------------------------
+
+/// Commits through `git fast-import` (no working tree: a path 20,000 folders deep is longer than
+/// any file system allows): `files` on top of `main`'s last commit, or as its first.
+fn fast_import(repo: &Repo, message: &str, files: &[(&str, &str)], first: bool) {
+    let mut stream = format!(
+        "commit refs/heads/main\ncommitter T <t@example.invalid> 0 +0000\ndata {}\n{message}\n",
+        message.len()
+    );
+    if !first {
+        stream.push_str("from refs/heads/main^0\n");
+    }
+    for (path, data) in files {
+        stream.push_str(&format!(
+            "M 100644 inline {path}\ndata {}\n{data}\n",
+            data.len()
+        ));
+    }
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .current_dir(repo.path())
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn twenty_thousand_nested_folders_do_not_abort_check_or_backtest() {
+    let repo = Repo::empty();
+    let deep = format!("{}/0001_init.sql", vec!["d"; 20_000].join("/"));
+    fast_import(&repo, "first", &[("README.md", "x\n")], true);
+    fast_import(&repo, "deep", &[(&deep, "DROP TABLE users;\n")], false);
+    fast_import(
+        &repo,
+        "deeper still",
+        &[(&deep, "DROP TABLE users;\nDROP TABLE orders;\n")],
+        false,
+    );
+    for args in [
+        &["check", "--commit", "main"][..],
+        &["check", "--commit", "main~1"],
+        &["check", "--base", "main~2", "--head", "main"],
+        &["backtest"],
+        &["backtest", "--jobs", "3"],
+    ] {
+        let run = repo.forewarn(args);
+        assert!(
+            [0, 1, 2].contains(&run.code),
+            "{args:?} ended with {}: {}",
+            run.code,
+            run.stderr.chars().take(500).collect::<String>()
+        );
+        assert!(
+            !run.stderr.contains("overflow"),
+            "{args:?}: {}",
+            &run.stderr[..run.stderr.len().min(500)]
+        );
+    }
+}
+
+#[test]
+fn jobs_are_capped_at_a_multiple_of_the_cpus() {
+    let repo = Repo::new();
+    repo.write("app.py", "x = 1\n");
+    repo.commit("two");
+    let run = repo.forewarn(&["backtest", "--jobs", "1000000"]);
+    assert_eq!(run.code, 0, "{}", &run.stderr[..run.stderr.len().min(500)]);
+}

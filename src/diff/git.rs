@@ -615,79 +615,124 @@ fn tree_changes(
     out: &mut Vec<TreeChange>,
 ) -> std::result::Result<(), git2::Error> {
     use std::cmp::Ordering;
+    /// One folder's entries on both sides, and how far the merge has got. Folders are opened
+    /// with a stack of these, not by recursion: a tree can nest folders deeper than any
+    /// thread's stack (20,000 levels abort a recursive walk).
+    struct Frame {
+        old: Vec<(Vec<u8>, Oid, i32)>,
+        new: Vec<(Vec<u8>, Oid, i32)>,
+        at: (usize, usize),
+        /// Length of `prefix` before this folder's name was added.
+        prefix_len: usize,
+    }
+    let entries = |tree: &Tree<'_>| -> Vec<(Vec<u8>, Oid, i32)> {
+        tree.iter()
+            .map(|e| (e.name_bytes().to_vec(), e.id(), e.filemode()))
+            .collect()
+    };
     // git's order: a folder's name compares as if it ended in `/`.
-    let slash = |e: &git2::TreeEntry<'_>| -> &'static [u8] {
-        if e.filemode() == TREE_MODE { b"/" } else { b"" }
+    let key = |e: &(Vec<u8>, Oid, i32)| -> Vec<u8> {
+        let mut k = e.0.clone();
+        if e.2 == TREE_MODE {
+            k.push(b'/');
+        }
+        k
     };
-    let git_order = |x: &git2::TreeEntry<'_>, y: &git2::TreeEntry<'_>| {
-        let x_key = x.name_bytes().iter().chain(slash(x));
-        x_key.cmp(y.name_bytes().iter().chain(slash(y)))
-    };
-    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
-    loop {
-        let order = match (a.peek(), b.peek()) {
-            (None, None) => break,
+    let mut stack = vec![Frame {
+        old: entries(old),
+        new: entries(new),
+        at: (0, 0),
+        prefix_len: prefix.len(),
+    }];
+    while let Some(frame) = stack.last_mut() {
+        let (i, j) = frame.at;
+        let order = match (frame.old.get(i), frame.new.get(j)) {
+            (None, None) => {
+                prefix.truncate(frame.prefix_len);
+                stack.pop();
+                continue;
+            }
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (Some(x), Some(y)) => git_order(x, y),
+            (Some(x), Some(y)) => key(x).cmp(&key(y)),
         };
         let (x, y) = match order {
-            Ordering::Less => (a.next(), None),
-            Ordering::Greater => (None, b.next()),
-            Ordering::Equal => (a.next(), b.next()),
+            Ordering::Less => (frame.old.get(i), None),
+            Ordering::Greater => (None, frame.new.get(j)),
+            Ordering::Equal => (frame.old.get(i), frame.new.get(j)),
         };
-        let side = |e: &Option<git2::TreeEntry<'_>>| e.as_ref().map(|e| (e.id(), e.filemode()));
-        let (old_side, new_side) = (side(&x), side(&y));
+        frame.at = (
+            i + usize::from(order != Ordering::Greater),
+            j + usize::from(order != Ordering::Less),
+        );
+        let side = |e: Option<&(Vec<u8>, Oid, i32)>| e.map(|e| (e.1, e.2));
+        let (old_side, new_side) = (side(x), side(y));
         if old_side == new_side {
             continue;
         }
-        let name = x
-            .as_ref()
-            .or(y.as_ref())
-            .map(|e| e.name_bytes())
-            .unwrap_or_default();
+        let name = x.or(y).map(|e| e.0.clone()).unwrap_or_default();
         let len = prefix.len();
-        prefix.extend_from_slice(name);
+        prefix.extend_from_slice(&name);
         match (old_side, new_side) {
             (Some((a_id, TREE_MODE)), Some((b_id, TREE_MODE))) => {
                 prefix.push(b'/');
                 let (a_tree, b_tree) = (repo.find_tree(a_id)?, repo.find_tree(b_id)?);
-                tree_changes(repo, &a_tree, &b_tree, prefix, out)?;
+                stack.push(Frame {
+                    old: entries(&a_tree),
+                    new: entries(&b_tree),
+                    at: (0, 0),
+                    prefix_len: len,
+                });
             }
-            _ => out.push(TreeChange {
-                path: prefix.clone(),
-                old: old_side,
-                new: new_side,
-            }),
+            _ => {
+                out.push(TreeChange {
+                    path: prefix.clone(),
+                    old: old_side,
+                    new: new_side,
+                });
+                prefix.truncate(len);
+            }
         }
-        prefix.truncate(len);
     }
     Ok(())
 }
 
 /// The read jobs of one tree change: one for a file, one per file for a folder on one side.
+/// Folders are opened with a stack, not by recursion (see [`tree_changes`]).
 fn expand_into_jobs(
     repo: &Repository,
     change: TreeChange,
     jobs: &mut Jobs,
 ) -> std::result::Result<(), git2::Error> {
-    let folder = match (change.old, change.new) {
-        (Some((id, TREE_MODE)), None) => Some((id, true)),
-        (None, Some((id, TREE_MODE))) => Some((id, false)),
-        _ => None,
-    };
-    if let Some((id, deleted)) = folder {
+    let mut pending = vec![change];
+    while let Some(change) = pending.pop() {
+        let folder = match (change.old, change.new) {
+            (Some((id, TREE_MODE)), None) => Some((id, true)),
+            (None, Some((id, TREE_MODE))) => Some((id, false)),
+            _ => None,
+        };
+        let Some((id, deleted)) = folder else {
+            push_file_job(change, jobs);
+            continue;
+        };
         let tree = repo.find_tree(id)?;
+        let start = pending.len();
         for entry in tree.iter() {
             let mut path = change.path.clone();
             path.push(b'/');
             path.extend_from_slice(entry.name_bytes());
             let side = Some((entry.id(), entry.filemode()));
             let (old, new) = if deleted { (side, None) } else { (None, side) };
-            expand_into_jobs(repo, TreeChange { path, old, new }, jobs)?;
+            pending.push(TreeChange { path, old, new });
         }
-        return Ok(());
+        // Taken from the end: the folder's first entry must come out first.
+        pending[start..].reverse();
     }
+    Ok(())
+}
+
+/// The read job of one file (or submodule, or link) of a tree change.
+fn push_file_job(change: TreeChange, jobs: &mut Jobs) {
     let is_content = |mode: i32| mode != TREE_MODE && mode != SUBMODULE_MODE;
     let status = match (change.old, change.new) {
         (None, _) => FileStatus::Added,
@@ -742,7 +787,6 @@ fn expand_into_jobs(
             mode_differs,
         },
     );
-    Ok(())
 }
 
 /// [`commit_jobs`] through libgit2's diff, with rename detection. `parent` is the parent's tree
