@@ -839,6 +839,119 @@ fn jobs_are_capped_at_a_multiple_of_the_cpus() {
     let repo = Repo::new();
     repo.write("app.py", "x = 1\n");
     repo.commit("two");
-    let run = repo.forewarn(&["backtest", "--jobs", "1000000"]);
-    assert_eq!(run.code, 0, "{}", &run.stderr[..run.stderr.len().min(500)]);
+    // Uncapped, this starts a million threads: it never ends, or ends out of memory.
+    let mut child = util::forewarn_cmd(repo.path())
+        .args(["backtest", "--jobs", "1000000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("backtest --jobs 1000000 ran for a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+// --- data kept --------------------------------------------------------------------------------
+
+const RECORD_PATH: &str = ".forewarn/analyses/2019-07-payments-config-missing.toml";
+
+/// A team rule linked to F2 of the example record: a new migration under `payments/`.
+const LINKED_RULE: &str = r#"
+[[rule]]
+id = "payments-migration"
+title = "A payments migration"
+severity = "error"
+category = "migration"
+message = "{path} adds a migration."
+ask = "Who runs it?"
+findings = ["2019-07-payments-config-missing#F2"]
+[rule.match]
+paths = ["payments/migrations/*.py"]
+status = ["added"]
+"#;
+
+/// A repository whose history has the example record's culprit, a linked rule, and the record
+/// written with a byte-order mark and CRLF line endings.
+fn record_repo() -> (Repo, String) {
+    let repo = Repo::new();
+    repo.write("forewarn.toml", "[rules]\nbuiltin = false\n")
+        .write(".forewarn/rules/team.toml", LINKED_RULE);
+    repo.commit("rules");
+    repo.write(
+        "payments/migrations/0002_gateway_config.py",
+        "# migration\n",
+    );
+    let culprit = repo.commit("Add gateway config");
+    let short = repo.git(&["rev-parse", "--short", &culprit]);
+    let record = include_str!("../src/analysis/testdata/analysis.toml")
+        .replace("3f9c2e1", &short)
+        .replace('\n', "\r\n");
+    let original = format!("\u{feff}{record}");
+    repo.write(RECORD_PATH, &original);
+    (repo, original)
+}
+
+#[test]
+fn backtest_write_keeps_crlf_line_endings_and_the_byte_order_mark() {
+    let (repo, original) = record_repo();
+    let run = repo.forewarn(&["backtest", "--write"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let written = std::fs::read_to_string(repo.join(RECORD_PATH)).unwrap();
+    assert!(written.contains("[[backtest]]"), "{written}");
+    assert!(
+        written.starts_with(&original),
+        "the record as written comes first, byte for byte"
+    );
+    assert!(written.starts_with('\u{feff}'), "BOM kept");
+    let bare_lf = written
+        .match_indices('\n')
+        .filter(|(at, _)| !written[..*at].ends_with('\r'))
+        .count();
+    assert_eq!(bare_lf, 0, "every line ends in CRLF: {written:?}");
+    assert_eq!(repo.forewarn(&["validate"]).code, 0);
+}
+
+#[test]
+fn backtest_write_does_not_overwrite_an_edit_made_while_it_ran() {
+    let (repo, original) = record_repo();
+    // Someone keeps editing the record (whole versions, renamed into place) while it runs.
+    let path = repo.join(RECORD_PATH);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let editor = {
+        let (stop, path, original) = (stop.clone(), path.clone(), original.clone());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let tmp = path.with_extension("edit");
+                std::fs::write(&tmp, format!("{original}# edit {n}\r\n")).unwrap();
+                std::fs::rename(&tmp, &path).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            n
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let run = repo.forewarn(&["backtest", "--write"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let edits = editor.join().unwrap();
+    assert!(edits > 1);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("changed on disk"), "{run:?}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("[[backtest]]"),
+        "the edit was kept, not overwritten"
+    );
+    assert!(text.ends_with(&format!("# edit {edits}\r\n")), "{text}");
 }
