@@ -129,15 +129,21 @@ impl Source<'_> {
                 }
             }
             Source::Revision(repo, tree, rev) => {
-                let Ok(entry) = tree.get_path(Path::new(path)) else {
-                    return Ok(None);
+                let entry = match tree.get_path(Path::new(path)) {
+                    Ok(entry) => entry,
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                    Err(e) => return Err(missing_object(rev, path, &e)),
                 };
-                let blob = entry
+                // An object that cannot be read (a blob-less partial clone) is an error: the
+                // revision's rules or config are never dropped in silence.
+                let object = entry
                     .to_object(repo)
-                    .ok()
-                    .and_then(|o| o.as_blob().map(|b| b.content().to_vec()));
-                match blob {
-                    Some(bytes) => Ok(Some(text_of(bytes, &format!("{rev}:{path}"))?)),
+                    .map_err(|e| missing_object(rev, path, &e))?;
+                match object.as_blob() {
+                    Some(blob) => Ok(Some(text_of(
+                        blob.content().to_vec(),
+                        &format!("{rev}:{path}"),
+                    )?)),
                     None => Ok(None),
                 }
             }
@@ -160,19 +166,21 @@ impl Source<'_> {
                 }
                 _ => Vec::new(),
             },
-            Source::Revision(repo, tree, _) => tree
-                .get_path(Path::new(dir))
-                .ok()
-                .and_then(|entry| entry.to_object(repo).ok())
-                .and_then(|o| {
-                    o.as_tree().map(|sub| {
+            Source::Revision(repo, tree, rev) => match tree.get_path(Path::new(dir)) {
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
+                Err(e) => return Err(missing_object(rev, dir, &e)),
+                Ok(entry) => entry
+                    .to_object(repo)
+                    .map_err(|e| missing_object(rev, dir, &e))?
+                    .as_tree()
+                    .map(|sub| {
                         sub.iter()
                             .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
                             .filter_map(|e| e.name().ok().map(str::to_string))
                             .collect()
                     })
-                })
-                .unwrap_or_default(),
+                    .unwrap_or_default(),
+            },
         };
         names.retain(|n| n.ends_with(".toml"));
         names.sort();
@@ -189,6 +197,20 @@ impl Source<'_> {
         }
         Ok(files)
     }
+}
+
+/// An object of revision `rev` that git cannot read: most often a blob-less partial clone
+/// (`--filter=blob:none`), which libgit2 cannot fetch on demand.
+fn missing_object(rev: &str, path: &str, e: &git2::Error) -> Error {
+    Error::repository(
+        format!(
+            "cannot read {rev}:{path}: {} (the object is not in this clone)",
+            e.message()
+        ),
+        format!(
+            "git fetches a partial clone's missing objects on demand and libgit2 (which forewarn reads with) does not: fetch it first with `git cat-file -p {rev}:{path} > /dev/null`, or clone without `--filter`"
+        ),
+    )
 }
 
 /// `root/path`, if it exists, and only if it is inside the repository: a path that leads out

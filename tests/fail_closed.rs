@@ -955,3 +955,76 @@ fn backtest_write_does_not_overwrite_an_edit_made_while_it_ran() {
     );
     assert!(text.ends_with(&format!("# edit {edits}\r\n")), "{text}");
 }
+
+// --- missing objects are errors --------------------------------------------------------------
+
+#[test]
+fn rules_from_a_revision_whose_objects_are_missing_exits_2_naming_the_fix() {
+    // The base has one version of the team's rules, the pull request another; a blob-less
+    // clone of the pull request's branch lacks the base's version.
+    let origin = Repo::new();
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
+    origin.write(
+        ".forewarn/rules/team.toml",
+        rule_file("base-rule", "(?i)drop table"),
+    );
+    origin.commit("base rules");
+    origin.git(&["checkout", "-q", "-b", "feature"]);
+    origin.write(
+        ".forewarn/rules/team.toml",
+        rule_file("loosened", "never matches this"),
+    );
+    origin.write("db/001.sql", "DROP TABLE users;\n");
+    origin.commit("loosen the rules");
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    util::git_in(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--branch",
+            "feature",
+            &url,
+            "c",
+        ],
+    );
+    let dir = clone.path().join("c");
+    let run = util::run_in(
+        &dir,
+        &[
+            "check",
+            "--base",
+            "origin/main",
+            "--rules-from",
+            "origin/main",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("origin/main:.forewarn/rules/team.toml"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("git cat-file -p"),
+        "names the fix: {run:?}"
+    );
+    // Once fetched, the base's rule applies.
+    util::git_in(
+        &dir,
+        &["cat-file", "-p", "origin/main:.forewarn/rules/team.toml"],
+    );
+    let run = util::run_in(
+        &dir,
+        &[
+            "check",
+            "--base",
+            "origin/main",
+            "--rules-from",
+            "origin/main",
+        ],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("base-rule"), "{run:?}");
+}
