@@ -1028,3 +1028,115 @@ fn rules_from_a_revision_whose_objects_are_missing_exits_2_naming_the_fix() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("base-rule"), "{run:?}");
 }
+
+// --- hooks keep what they replace, and the pre-push hook fails closed --------------------------
+
+#[test]
+fn hook_install_force_never_loses_an_earlier_backup() {
+    let repo = Repo::new();
+    let hooks = repo.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let mut kept = Vec::new();
+    for owner in ["#!/bin/sh\necho first\n", "#!/bin/sh\necho second\n"] {
+        std::fs::write(hooks.join("pre-commit"), owner).unwrap();
+        let run = repo.forewarn(&["hook", "install", "--pre-commit", "--force"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        kept.push(owner);
+    }
+    let backups: Vec<String> = std::fs::read_dir(&hooks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("forewarn-backup"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for owner in kept {
+        assert!(
+            backups.iter().any(|b| b == owner),
+            "{owner:?} kept: {backups:?}"
+        );
+    }
+}
+
+#[test]
+fn a_hook_with_the_marker_and_lines_of_its_owner_is_backed_up_before_it_is_replaced() {
+    let repo = Repo::new();
+    assert_eq!(repo.forewarn(&["hook", "install", "--pre-commit"]).code, 0);
+    let hook = repo.join(".git/hooks/pre-commit");
+    let mut text = std::fs::read_to_string(&hook).unwrap();
+    text = text.replacen(
+        "#!/bin/sh\n",
+        "#!/bin/sh\n./scripts/lint-staged.sh || exit 1\n",
+        1,
+    );
+    // An older forewarn script, as far as the reinstall can tell: it differs from today's.
+    text.push_str("# edited\n");
+    std::fs::write(&hook, &text).unwrap();
+    let run = repo.forewarn(&["hook", "install", "--pre-commit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("kept as"), "{run:?}");
+    let backup =
+        std::fs::read_to_string(repo.join(".git/hooks/pre-commit.forewarn-backup")).unwrap();
+    assert!(backup.contains("lint-staged"), "{backup}");
+}
+
+/// Runs the installed pre-push hook as git would, for a push of `local_sha` to a new branch.
+fn run_pre_push(repo: &Repo, local_sha: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sh")
+        .current_dir(repo.path())
+        .arg(repo.join(".git/hooks/pre-push"))
+        .args(["origin", "file:///nowhere"])
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", repo.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let zero = "0".repeat(40);
+    writeln!(
+        child.stdin.take().unwrap(),
+        "refs/heads/topic {local_sha} refs/heads/topic {zero}"
+    )
+    .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_pre_push_hook_fails_closed_and_honours_base() {
+    // A repository whose default branch is `trunk`: no origin, no main, no master.
+    let repo = Repo::empty();
+    repo.git(&["checkout", "-q", "-b", "trunk"]);
+    repo.write("README.md", "x\n");
+    repo.commit("first");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("db/migrations/0001_init.sql", "DROP TABLE users;\n");
+    let head = repo.commit("migration");
+    assert_eq!(repo.forewarn(&["hook", "install", "--pre-push"]).code, 0);
+    let out = run_pre_push(&repo, &head);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "nothing compared is not a pass: {stderr}"
+    );
+    assert!(stderr.contains("nothing to compare"), "{stderr}");
+    assert!(stderr.contains("base"), "names the fix: {stderr}");
+    // With `base = "trunk"`, the push is checked against trunk: the migration is found.
+    repo.git(&["checkout", "-q", "trunk"]);
+    repo.write("forewarn.toml", "base = \"trunk\"\n");
+    repo.commit("config");
+    repo.git(&["checkout", "-q", "topic"]);
+    repo.git(&["rebase", "-q", "trunk"]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let out = run_pre_push(&repo, &head);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("db/migrations/0001_init.sql"), "{stdout}");
+}
