@@ -954,7 +954,7 @@ fn backtest_write_does_not_overwrite_an_edit_made_while_it_ran() {
             2 => {
                 assert!(run.stderr.contains("changed on disk"), "{run:?}");
                 assert!(
-                    run.stderr.contains("--write again"),
+                    run.stderr.contains("backtest --write` again"),
                     "says what to do: {run:?}"
                 );
                 assert!(!text.contains("[[backtest]]"), "the edit was kept");
