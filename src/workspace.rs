@@ -28,7 +28,7 @@ pub struct Workspace {
 impl Workspace {
     /// Loads config and rules for a run started in `cwd`.
     pub fn load(cwd: &Path, args: &LoadArgs) -> Result<Workspace> {
-        let repo = git2::Repository::discover(cwd).ok();
+        let repo = crate::diff::git::find(cwd)?;
         let root = repo
             .as_ref()
             .and_then(|r| r.workdir().map(Path::to_path_buf))
@@ -103,7 +103,10 @@ fn rev_tree<'r>(repo: &'r git2::Repository, rev: &str) -> Result<git2::Tree<'r>>
         .map_err(|e| {
             Error::repository(
                 format!("cannot read rules from revision `{rev}`: {}", e.message()),
-                format!("check the name, or fetch it first: git fetch origin {rev}"),
+                format!(
+                    "check the name, or fetch it first: {}",
+                    crate::diff::git::fetch_command(rev.strip_prefix("origin/").unwrap_or(rev))
+                ),
             )
         })
 }

@@ -1158,3 +1158,106 @@ fn the_pre_push_hook_fails_closed_and_honours_base() {
     );
     assert!(stdout.contains("db/migrations/0001_init.sql"), "{stdout}");
 }
+
+// --- errors name the real cause ---------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn a_repository_owned_by_another_user_names_safe_directory() {
+    let repo = Repo::new();
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        // Giving the repository to another user needs root; the message is checked where the
+        // suite runs as root (CI containers).
+        assert!(repo.forewarn(&["check"]).code != 2);
+        return;
+    }
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(repo.path())
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let run = repo.forewarn(&["check"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("another user"), "{run:?}");
+    assert!(run.stderr.contains("safe.directory"), "{run:?}");
+    assert!(
+        !run.stderr.contains("not inside a git repository"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn git_dir_and_git_work_tree_are_honoured() {
+    let repo = Repo::new();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("db/migrations")).unwrap();
+    std::fs::write(work.path().join("README.md"), "app\n").unwrap();
+    std::fs::write(
+        work.path().join("db/migrations/0001_init.sql"),
+        "DROP TABLE users;\n",
+    )
+    .unwrap();
+    let run = util::forewarn_cmd(work.path())
+        .args(["check", "--base", "HEAD", "--format", "json"])
+        .env("GIT_DIR", repo.join(".git"))
+        .env("GIT_WORK_TREE", work.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("db/migrations/0001_init.sql"), "{stdout}");
+    // A GIT_DIR that is no repository says so.
+    let run = util::forewarn_cmd(work.path())
+        .args(["check"])
+        .env("GIT_DIR", work.path().join("nothing"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("GIT_DIR"), "{stderr}");
+}
+
+#[test]
+fn the_fetch_hint_for_a_missing_base_is_a_command_that_works() {
+    let origin = Repo::new();
+    origin.git(&["checkout", "-q", "-b", "feature"]);
+    origin.write("db/migrations/0001_init.sql", "DROP TABLE users;\n");
+    origin.commit("migration");
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", origin.path().display());
+    // What actions/checkout makes: one branch, nothing else.
+    util::git_in(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--single-branch",
+            "--branch",
+            "feature",
+            &url,
+            "c",
+        ],
+    );
+    let dir = clone.path().join("c");
+    let run = util::run_in(&dir, &["check", "--base", "origin/main", "--head", "HEAD"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let hint = run
+        .stderr
+        .lines()
+        .find_map(|l| l.split("fetch it: ").nth(1))
+        .unwrap_or_else(|| panic!("a fetch command: {run:?}"))
+        .trim()
+        .to_string();
+    let args: Vec<&str> = hint.split_whitespace().skip(1).collect();
+    assert_eq!(hint.split_whitespace().next(), Some("git"), "{hint}");
+    util::git_in(&dir, &args);
+    let run = util::run_in(&dir, &["check", "--base", "origin/main", "--head", "HEAD"]);
+    assert_eq!(run.code, 1, "after the hint, the base is there: {run:?}");
+}

@@ -49,12 +49,58 @@ const SHALLOW_HELP: &str = "fetch the full history: in GitHub Actions set `fetch
 
 /// Opens the repository containing `start`.
 pub fn discover(start: &Path) -> Result<git2::Repository> {
-    git2::Repository::discover(start).map_err(|e| {
+    find(start)?.ok_or_else(|| {
         Error::repository(
-            format!("{} is not inside a git repository ({})", start.display(), e.message()),
+            format!("{} is not inside a git repository", start.display()),
             "run forewarn inside a git checkout, or pipe a diff in: git diff | forewarn check --patch -",
         )
     })
+}
+
+/// The repository containing `start`, as git finds it: `GIT_DIR` (with `GIT_WORK_TREE`) when
+/// set, else the nearest `.git` above `start`. `None` only when there is none; a repository
+/// that is there but cannot be opened (owned by another user, a broken `GIT_DIR`) is an error
+/// naming the cause, never "not a repository".
+pub fn find(start: &Path) -> Result<Option<git2::Repository>> {
+    let from_env = std::env::var_os("GIT_DIR").is_some_and(|d| !d.is_empty());
+    let opened = if from_env {
+        git2::Repository::open_from_env()
+    } else {
+        git2::Repository::discover(start)
+    };
+    match opened {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e) if e.code() == git2::ErrorCode::Owner => Err(Error::repository(
+            format!(
+                "the repository at {} belongs to another user, and git does not open it ({})",
+                start.display(),
+                e.message()
+            ),
+            format!(
+                "if you trust it, mark it safe: git config --global --add safe.directory '{}' (in a container, run as the owner of the checkout instead)",
+                start.display()
+            ),
+        )),
+        Err(e) if from_env => Err(Error::repository(
+            format!(
+                "GIT_DIR={} does not open as a git repository: {}",
+                std::env::var_os("GIT_DIR")
+                    .unwrap_or_default()
+                    .to_string_lossy(),
+                e.message()
+            ),
+            "point GIT_DIR at a repository's .git folder (and GIT_WORK_TREE at its working tree), or unset them",
+        )),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(Error::repository(
+            format!(
+                "cannot open the git repository at {}: {}",
+                start.display(),
+                e.message()
+            ),
+            "check that the .git folder is readable and whole (git status shows the same error)",
+        )),
+    }
 }
 
 /// Reads the change `input` names. `default_base` is `forewarn.toml`'s `base`, if any.
@@ -1632,10 +1678,17 @@ fn resolve_base<'r>(repo: &'r Repository, rev: &str) -> Result<(String, Commit<'
     }
 }
 
+/// The command that fetches branch `branch` of `origin` so that `origin/<branch>` exists.
+pub fn fetch_command(branch: &str) -> String {
+    format!("git fetch origin +refs/heads/{branch}:refs/remotes/origin/{branch}")
+}
+
 fn resolve_commit<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>> {
     let object = repo.revparse_single(rev).map_err(|e| {
         let branch = rev.strip_prefix("origin/").unwrap_or(rev);
-        let mut help = format!("check the spelling, or fetch it: git fetch origin {branch}");
+        // A refspec naming the remote-tracking ref: `git fetch origin main` alone updates only
+        // FETCH_HEAD in a single-branch clone (CI's default), and `origin/main` stays missing.
+        let mut help = format!("check the spelling, or fetch it: {}", fetch_command(branch));
         if repo.is_shallow() {
             help.push_str(&format!("; this clone is shallow, so {SHALLOW_HELP}"));
         }
@@ -2763,7 +2816,10 @@ mod tests {
                 err.to_string().contains("unknown revision 'mian'"),
                 "{text}"
             );
-            assert!(text.contains("git fetch origin mian"), "{text}");
+            assert!(
+                text.contains("git fetch origin +refs/heads/mian:refs/remotes/origin/mian"),
+                "{text}"
+            );
             assert!(text.contains("spelling"), "{text}");
         }
         // A rev that is not a commit.
