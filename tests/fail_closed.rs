@@ -1261,3 +1261,39 @@ fn the_fetch_hint_for_a_missing_base_is_a_command_that_works() {
     let run = util::run_in(&dir, &["check", "--base", "origin/main", "--head", "HEAD"]);
     assert_eq!(run.code, 1, "after the hint, the base is there: {run:?}");
 }
+
+// --- a symbolic link in a watched path that points out of the repository ------------------------
+
+#[cfg(unix)]
+#[test]
+fn a_link_out_of_the_repository_in_a_migration_path_is_reported() {
+    let repo = watched_repo();
+    std::fs::create_dir_all(repo.join("db")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", repo.join("db/001.sql")).unwrap();
+    std::os::unix::fs::symlink("../../../outside.sql", repo.join("db/002.sql")).unwrap();
+    repo.write("db/real.sql", "select 1;\n");
+    std::os::unix::fs::symlink("real.sql", repo.join("db/003.sql")).unwrap();
+    // In the working tree, then committed.
+    for args in [
+        &["--base", "main"][..],
+        &["--base", "main", "--head", "HEAD"],
+    ] {
+        if args.len() == 4 {
+            repo.commit("links");
+        }
+        let run = check_json(&repo, args);
+        assert_eq!(run.code, 1, "{run:?}");
+        let found = not_checked(&run);
+        let paths: Vec<&str> = found.iter().map(|(p, _, _)| p.as_str()).collect();
+        assert_eq!(paths, ["db/001.sql", "db/002.sql"], "{run:?}");
+        assert!(
+            found[0].2.contains("`/etc/passwd`, outside the repository"),
+            "{run:?}"
+        );
+        assert!(found.iter().all(|(_, s, _)| s == "error"));
+    }
+    // In a patch (the built-in packs watch `db/migrate/`).
+    let patch = "diff --git a/db/migrate/009.sql b/db/migrate/009.sql\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/db/migrate/009.sql\n@@ -0,0 +1 @@\n+/etc/shadow\n\\ No newline at end of file\n";
+    let run = check_patch(patch, &["--format", "json"]);
+    assert_not_checked(&run, "db/migrate/009.sql", "error", "/etc/shadow");
+}

@@ -831,6 +831,9 @@ fn push_file_job(change: TreeChange, jobs: &mut Jobs) {
             new_path: change.path,
             read,
             mode_differs,
+            link: change
+                .new
+                .is_some_and(|(_, m)| m == i32::from(FileMode::Link)),
         },
     );
 }
@@ -924,6 +927,8 @@ struct Job {
     read: Read,
     /// Only the mode changed, if no line did (see [`mode_differs`]).
     mode_differs: bool,
+    /// The new side is a symbolic link: its one "line" is the target.
+    link: bool,
 }
 
 /// The files of a change and how to read each: two lists side by side, so that once planned
@@ -1118,6 +1123,7 @@ fn plan_delta(
         old_path: old_file.path_bytes().unwrap_or_default().to_vec(),
         new_path: new_file.path_bytes().unwrap_or_default().to_vec(),
         mode_differs: mode_differs(delta),
+        link: new_file.mode() == FileMode::Link,
         read,
     };
     Some((file, job))
@@ -1201,6 +1207,17 @@ fn read_job(
                     unread(&mut file, Err(Unread::LfsPointer));
                 }
             }
+        }
+    }
+    if job.link && file.unread.is_none() {
+        // A link's content is elsewhere: out of the repository, it is nothing forewarn reads.
+        if let Some(target) = file
+            .added
+            .get(1)
+            .filter(|t| super::leaves_repository(&file.path, t))
+        {
+            file.unread = Some(Unread::SymlinkOutside(target.to_string()));
+            file.binary = true;
         }
     }
     if file.binary {

@@ -234,6 +234,29 @@ pub fn is_lfs_pointer(content: &[u8]) -> bool {
     content.len() < 1024 && content.starts_with(b"version https://git-lfs.github.com/spec/v1\n")
 }
 
+/// Whether a symbolic link at repository path `link` to `target` points outside the
+/// repository: an absolute target, or one whose `..` climb above the root.
+pub fn leaves_repository(link: &str, target: &str) -> bool {
+    if target.starts_with('/') || target.starts_with('\\') || target.get(1..3) == Some(":\\") {
+        return true;
+    }
+    // Depth of the link's folder, then each part of the target from there.
+    let mut depth = link.matches('/').count() as i64;
+    for part in target.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
 /// Whether added lines are a whole Git LFS pointer file (its first line is line 1).
 pub fn is_lfs_pointer_lines(added: &Lines) -> bool {
     let mut lines = added.iter();

@@ -124,6 +124,8 @@ struct FileBuilder {
     mode_changed: bool,
     /// A submodule (mode 160000): its "Subproject commit" lines are not content.
     gitlink: bool,
+    /// A symbolic link (mode 120000) on the new side: its one line is the target.
+    link: bool,
     binary: bool,
     hunks: usize,
     added: Lines,
@@ -180,6 +182,7 @@ impl FileBuilder {
         } else if let Some(mode) = line.strip_prefix(b"new file mode ") {
             self.new_file = true;
             self.gitlink |= mode.starts_with(b"160000");
+            self.link |= mode.starts_with(b"120000");
         } else if let Some(mode) = line.strip_prefix(b"deleted file mode ") {
             self.deleted_file = true;
             self.gitlink |= mode.starts_with(b"160000");
@@ -189,8 +192,10 @@ impl FileBuilder {
         {
             self.mode_changed = true;
             self.gitlink |= mode.starts_with(b"160000");
+            self.link |= line.starts_with(b"new mode 120000");
         } else if let Some(rest) = line.strip_prefix(b"index ") {
-            // `index abc..def 160000`
+            // `index abc..def 120000`: a link changed its target.
+            self.link |= rest.ends_with(b" 120000");
             self.gitlink |= rest.ends_with(b" 160000");
         } else if line.starts_with(b"Binary files ") || line == b"GIT binary patch" {
             self.binary = true;
@@ -239,6 +244,13 @@ impl FileBuilder {
             file.unread = Some(Unread::BinaryPatch);
         } else if self.gitlink {
             file.unread = Some(Unread::Submodule);
+        } else if let Some(target) = self
+            .added
+            .get(1)
+            .filter(|t| self.link && super::leaves_repository(&file.path, t))
+        {
+            file.binary = true;
+            file.unread = Some(Unread::SymlinkOutside(target.to_string()));
         } else if is_lfs_pointer_lines(&self.added) {
             file.binary = true;
             file.unread = Some(Unread::LfsPointer);
