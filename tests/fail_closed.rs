@@ -1297,3 +1297,18 @@ fn a_link_out_of_the_repository_in_a_migration_path_is_reported() {
     let run = check_patch(patch, &["--format", "json"]);
     assert_not_checked(&run, "db/migrate/009.sql", "error", "/etc/shadow");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_ledger_link_says_so() {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.join(".forewarn")).unwrap();
+    std::os::unix::fs::symlink("ledger-that-was-moved", repo.join(".forewarn/ledger")).unwrap();
+    repo.write("db/migrations/0001_init.sql", "DROP TABLE users;\n");
+    for args in [&["check", "--record"][..], &["report"]] {
+        let run = repo.forewarn(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains("symbolic link to nothing"), "{run:?}");
+        assert!(run.stderr.contains(".forewarn/ledger"), "{run:?}");
+    }
+}
