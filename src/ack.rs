@@ -25,6 +25,53 @@ impl Collected {
     }
 }
 
+/// Whether `c` shows nothing where it stands: white space, a control character, a
+/// default-ignorable code point (Unicode's `Default_Ignorable_Code_Point`: zero-width spaces
+/// and joiners, U+2060, U+FEFF, U+3164, U+180E, U+034F, variation selectors, tags...) or the
+/// blank Braille pattern U+2800.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Whether a reason says something a reader can see: a reason of invisible characters only
+/// looks like an answer in a diff and is none.
+pub fn is_visible(reason: &str) -> bool {
+    reason.chars().any(|c| !is_invisible(c))
+}
+
+/// Why an acknowledgement's reason is refused, if it is: empty, or nothing visible.
+fn missing_reason(reason: &str) -> Option<&'static str> {
+    if reason.is_empty() {
+        Some("has no reason")
+    } else if !is_visible(reason) {
+        Some("has a reason made only of invisible characters")
+    } else {
+        None
+    }
+}
+
 /// Splits `<rule-id>: <reason>` (trailer and PR body syntax).
 fn split_trailer_value(value: &str) -> (&str, &str) {
     match value.split_once(':') {
@@ -46,9 +93,15 @@ pub fn parse_text(text: &str, source: &AckSource, where_: &str) -> Collected {
             continue;
         }
         let (id, reason) = split_trailer_value(&line[TRAILER.len()..]);
-        if id.is_empty() || reason.is_empty() {
+        let missing = if id.is_empty() {
+            Some("has no rule id")
+        } else {
+            missing_reason(reason)
+        };
+        if let Some(missing) = missing {
             out.refused.push(format!(
-                "acknowledgement `{line}` in {where_} has no reason, so it was not applied; write `Forewarn-Ack: {}: <why this change is safe to deploy>`",
+                "acknowledgement `{}` in {where_} {missing}, so it was not applied; write `Forewarn-Ack: {}: <why this change is safe to deploy>`",
+                line,
                 if id.is_empty() { "<rule-id>" } else { id }
             ));
             continue;
@@ -97,17 +150,66 @@ pub fn from_event_file(event_path: &std::path::Path) -> Result<Collected> {
         help: Some("GITHUB_EVENT_PATH should name the event JSON that GitHub Actions writes; unset it to skip pull-request acknowledgements".into()),
     })?;
     Ok(pull_request_body(&text)
-        .map(|body| parse_text(&body, &AckSource::PullRequest, "the pull-request body"))
+        .map(|body| from_pull_request_body(&body))
         .unwrap_or_default())
+}
+
+/// Acknowledgements in a pull-request (or merge-request) description. Only what a reader sees
+/// counts: a `Forewarn-Ack:` inside an HTML comment (`<!-- ... -->`, hidden when the
+/// description is rendered) is not applied, and is reported.
+pub fn from_pull_request_body(body: &str) -> Collected {
+    let (shown, hidden) = split_html_comments(body);
+    let mut out = parse_text(&shown, &AckSource::PullRequest, "the pull-request body");
+    let in_comments = parse_text(&hidden, &AckSource::PullRequest, "the pull-request body");
+    for ack in in_comments.acks {
+        out.refused.push(format!(
+            "acknowledgement of `{}` in the pull-request body is inside an HTML comment (`<!-- -->`), which hides it from readers, so it was not applied; write it outside the comment",
+            ack.rule_id
+        ));
+    }
+    out
+}
+
+/// The text outside HTML comments and the text inside them, each line kept whole where a
+/// comment starts or ends in the middle of it. An unclosed `<!--` hides the rest, as it does
+/// when rendered.
+fn split_html_comments(text: &str) -> (String, String) {
+    let (mut shown, mut hidden) = (String::new(), String::new());
+    let mut rest = text;
+    loop {
+        match rest.find("<!--") {
+            None => {
+                shown.push_str(rest);
+                break;
+            }
+            Some(open) => {
+                shown.push_str(&rest[..open]);
+                shown.push('\n');
+                let inside = &rest[open + 4..];
+                match inside.find("-->") {
+                    Some(close) => {
+                        hidden.push_str(&inside[..close]);
+                        hidden.push('\n');
+                        rest = &inside[close + 3..];
+                    }
+                    None => {
+                        hidden.push_str(inside);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    (shown, hidden)
 }
 
 /// `--ack <rule-id>=<reason>`; a missing reason is a usage error (exit 2).
 pub fn parse_cli(arg: &str) -> Result<Acknowledgement> {
     let (id, reason) = arg.split_once('=').unwrap_or((arg, ""));
     let (id, reason) = (id.trim(), reason.trim());
-    if id.is_empty() || reason.is_empty() {
+    if let Some(missing) = missing_reason(reason).or(id.is_empty().then_some("has no rule id")) {
         return Err(Error::usage(
-            format!("--ack {arg:?} has no reason"),
+            format!("--ack {arg:?} {missing}"),
             format!(
                 "an acknowledgement answers the rule's question: --ack {}=\"<why this change is safe to deploy>\"",
                 if id.is_empty() { "<rule-id>" } else { id }
@@ -163,9 +265,9 @@ pub fn apply_inline(findings: &mut [Finding], files: &[ChangedFile], refused: &m
             if id != &*f.rule_id {
                 continue;
             }
-            if reason.is_empty() {
+            if let Some(missing) = missing_reason(reason) {
                 refused.push(format!(
-                    "{path}:{n}: inline acknowledgement of `{id}` has no reason, so it was not applied; write `forewarn-ack: {id} <why this change is safe to deploy>`"
+                    "{path}:{n}: inline acknowledgement of `{id}` {missing}, so it was not applied; write `forewarn-ack: {id} <why this change is safe to deploy>`"
                 ));
                 continue;
             }

@@ -165,6 +165,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE|-")]
     pub patch: Option<PathBuf>,
 
+    /// With --patch: an empty patch is an empty change (exit 0), not an error. Without it, empty
+    /// input exits 2: an empty pipe usually means the command before it failed.
+    #[arg(long, requires = "patch")]
+    pub allow_empty: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -310,7 +315,7 @@ pub struct BacktestArgs {
     #[arg(long, value_enum, default_value_t = BacktestFormat::Human)]
     pub format: BacktestFormat,
 
-    /// Worker threads (default: one per CPU).
+    /// Worker threads (default: one per CPU; at most four per CPU).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
 

@@ -62,7 +62,9 @@ impl Understander {
         let mut texts: Vec<Option<(Text, Text)>> = Vec::with_capacity(files.len());
         let mut history = state::Loaded::default();
         for (file, &want) in files.iter().zip(wanted) {
-            if !want {
+            // Content that was not read as text is reported as such (content-not-checked), not
+            // parsed as if it were.
+            if !want || file.binary || file.unread.is_some() {
                 texts.push(None);
                 continue;
             }
@@ -139,7 +141,7 @@ impl Understander {
         };
         let read = |side: &SideReader, path: &str| match side.read(path) {
             Read::Absent => Text::Absent,
-            Read::Bytes(b) => Text::Known(String::from_utf8_lossy(&b).into_owned()),
+            Read::Bytes(b) => Text::Known(text_of(&b)),
             Read::Unreadable(why) => Text::Unreadable(why),
         };
         let new = match file.status {
@@ -192,10 +194,9 @@ impl Understander {
                     .into_iter()
                     .filter(|p| p.ends_with(".py"))
                     .filter_map(|p| match side.read(&p) {
-                        Read::Bytes(b) => Some((
-                            p.rsplit('/').next().unwrap_or(&p).to_string(),
-                            String::from_utf8_lossy(&b).into_owned(),
-                        )),
+                        Read::Bytes(b) => {
+                            Some((p.rsplit('/').next().unwrap_or(&p).to_string(), text_of(&b)))
+                        }
                         _ => None,
                     })
                     .collect()
@@ -208,11 +209,21 @@ impl Understander {
             if let std::collections::hash_map::Entry::Vacant(slot) = history.old_files.entry(schema)
             {
                 let text = match self.old.read(slot.key()) {
-                    Read::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                    Read::Bytes(b) => Some(text_of(&b)),
                     _ => None,
                 };
                 slot.insert(text);
             }
         }
     }
+}
+
+/// Bytes as text: UTF-16 with a byte-order mark decoded (SQL Server tools write migrations so),
+/// a UTF-8 byte-order mark dropped, anything else read as UTF-8 with invalid bytes replaced.
+fn text_of(bytes: &[u8]) -> String {
+    if let Some(text) = crate::diff::git::decode_utf16(bytes) {
+        return text;
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
 }

@@ -28,7 +28,7 @@ pub struct Workspace {
 impl Workspace {
     /// Loads config and rules for a run started in `cwd`.
     pub fn load(cwd: &Path, args: &LoadArgs) -> Result<Workspace> {
-        let repo = git2::Repository::discover(cwd).ok();
+        let repo = crate::diff::git::find(cwd)?;
         let root = repo
             .as_ref()
             .and_then(|r| r.workdir().map(Path::to_path_buf))
@@ -103,7 +103,10 @@ fn rev_tree<'r>(repo: &'r git2::Repository, rev: &str) -> Result<git2::Tree<'r>>
         .map_err(|e| {
             Error::repository(
                 format!("cannot read rules from revision `{rev}`: {}", e.message()),
-                format!("check the name, or fetch it first: git fetch origin {rev}"),
+                format!(
+                    "check the name, or fetch it first: {}",
+                    crate::diff::git::fetch_command(rev.strip_prefix("origin/").unwrap_or(rev))
+                ),
             )
         })
 }
@@ -119,7 +122,9 @@ impl Source<'_> {
     fn read(&self, path: &str) -> Result<Option<String>> {
         match self {
             Source::Worktree(root) => {
-                let full = root.join(path);
+                let Some(full) = contained(root, path)? else {
+                    return Ok(None);
+                };
                 match std::fs::read(&full) {
                     Ok(bytes) => Ok(Some(text_of(bytes, &full.display().to_string())?)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -127,15 +132,21 @@ impl Source<'_> {
                 }
             }
             Source::Revision(repo, tree, rev) => {
-                let Ok(entry) = tree.get_path(Path::new(path)) else {
-                    return Ok(None);
+                let entry = match tree.get_path(Path::new(path)) {
+                    Ok(entry) => entry,
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                    Err(e) => return Err(missing_object(rev, path, &e)),
                 };
-                let blob = entry
+                // An object that cannot be read (a blob-less partial clone) is an error: the
+                // revision's rules or config are never dropped in silence.
+                let object = entry
                     .to_object(repo)
-                    .ok()
-                    .and_then(|o| o.as_blob().map(|b| b.content().to_vec()));
-                match blob {
-                    Some(bytes) => Ok(Some(text_of(bytes, &format!("{rev}:{path}"))?)),
+                    .map_err(|e| missing_object(rev, path, &e))?;
+                match object.as_blob() {
+                    Some(blob) => Ok(Some(text_of(
+                        blob.content().to_vec(),
+                        &format!("{rev}:{path}"),
+                    )?)),
                     None => Ok(None),
                 }
             }
@@ -146,27 +157,33 @@ impl Source<'_> {
     fn rule_files(&self, dir: &str) -> Result<Vec<RuleFile>> {
         let dir = dir.trim_end_matches('/');
         let mut names: Vec<String> = match self {
-            Source::Worktree(root) => match std::fs::read_dir(root.join(dir)) {
-                Ok(entries) => entries
+            Source::Worktree(root) => match contained(root, dir)?.map(std::fs::read_dir) {
+                // Links among the files are followed only inside the repository (`read`).
+                Some(Ok(entries)) => entries
                     .filter_map(|e| e.ok())
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
                     .filter_map(|e| e.file_name().to_str().map(str::to_string))
                     .collect(),
-                Err(_) => Vec::new(),
+                Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::io("read the folder", root.join(dir), e));
+                }
+                _ => Vec::new(),
             },
-            Source::Revision(repo, tree, _) => tree
-                .get_path(Path::new(dir))
-                .ok()
-                .and_then(|entry| entry.to_object(repo).ok())
-                .and_then(|o| {
-                    o.as_tree().map(|sub| {
+            Source::Revision(repo, tree, rev) => match tree.get_path(Path::new(dir)) {
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
+                Err(e) => return Err(missing_object(rev, dir, &e)),
+                Ok(entry) => entry
+                    .to_object(repo)
+                    .map_err(|e| missing_object(rev, dir, &e))?
+                    .as_tree()
+                    .map(|sub| {
                         sub.iter()
                             .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
                             .filter_map(|e| e.name().ok().map(str::to_string))
                             .collect()
                     })
-                })
-                .unwrap_or_default(),
+                    .unwrap_or_default(),
+            },
         };
         names.retain(|n| n.ends_with(".toml"));
         names.sort();
@@ -183,6 +200,60 @@ impl Source<'_> {
         }
         Ok(files)
     }
+}
+
+/// An object of revision `rev` that git cannot read: most often a blob-less partial clone
+/// (`--filter=blob:none`), which libgit2 cannot fetch on demand.
+fn missing_object(rev: &str, path: &str, e: &git2::Error) -> Error {
+    Error::repository(
+        format!(
+            "cannot read {rev}:{path}: {} (the object is not in this clone)",
+            e.message()
+        ),
+        format!(
+            "git fetches a partial clone's missing objects on demand and libgit2 (which forewarn reads with) does not: fetch it first with `git cat-file -p {rev}:{path} > /dev/null`, or clone without `--filter`"
+        ),
+    )
+}
+
+/// `root/path`, if it exists, and only if it is inside the repository: a path that leads out
+/// of it (`..`, an absolute path, or a symbolic link on the way, to a secret or to
+/// `/proc/self/environ`) is an error, and nothing of the target is read. `Ok(None)` when
+/// nothing is there.
+pub fn contained(root: &Path, path: &str) -> Result<Option<PathBuf>> {
+    let full = root.join(path);
+    let (real, exists) = match std::fs::canonicalize(&full) {
+        Ok(real) => (real, true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(&full).is_ok() {
+                return Err(Error::usage(
+                    format!("{path} is a symbolic link to nothing (its target does not exist)"),
+                    format!(
+                        "remove the link, or point it at a file inside the repository: ln -sfn <target> {path}"
+                    ),
+                ));
+            }
+            // Not there yet (a ledger folder about to be made): where it would be made counts.
+            let existing = full
+                .ancestors()
+                .skip(1)
+                .find_map(|a| std::fs::canonicalize(a).ok());
+            (existing.unwrap_or_else(|| full.clone()), false)
+        }
+        Err(e) => return Err(Error::io("resolve", full, e)),
+    };
+    let root_real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root_real) {
+        return Err(Error::usage(
+            format!(
+                "{path} leads outside the repository (through a symbolic link or `..`), so forewarn does not read it"
+            ),
+            format!(
+                "forewarn reads its config, rules, analyses and ledger only from inside the repository: replace {path} with a real file or folder, or set its path in forewarn.toml"
+            ),
+        ));
+    }
+    Ok(exists.then_some(full))
 }
 
 fn text_of(bytes: Vec<u8>, shown: &str) -> Result<String> {

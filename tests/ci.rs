@@ -36,7 +36,7 @@ fn assert_valid_sarif(text: &str) -> Value {
     let doc: Value = serde_json::from_str(text).expect("SARIF is JSON");
     let schema_path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/sarif-2.1.0.json"
+        "/tests/schemas/sarif-2.1.0.json"
     );
     let schema: Value = serde_json::from_str(&read(Path::new(schema_path))).unwrap();
     let validator = jsonschema::options()

@@ -27,12 +27,14 @@ fn binary_files_keep_path_rules_only() {
     bytes.extend_from_slice(b"\nDROP TABLE hidden;\n");
     repo.write("sql/dump.sql", &bytes);
     let run = repo.forewarn(&["check", "--format", "json"]);
-    assert_eq!(
-        run.code, 0,
-        "only the warning-level path rule fires: {run:?}"
-    );
+    // Its lines are not read, and that is said: an error, since migration rules watch the path.
+    assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(finding_paths(&run, "team-new-sql"), vec!["sql/dump.sql"]);
     assert!(finding_paths(&run, "team-drop-table").is_empty(), "{run:?}");
+    assert_eq!(
+        finding_paths(&run, "content-not-checked"),
+        vec!["sql/dump.sql"]
+    );
 }
 
 #[test]
@@ -175,15 +177,21 @@ fn submodules_do_not_crash() {
 }
 
 #[test]
-fn lfs_pointer_files_are_plain_text() {
+fn lfs_pointer_files_are_reported_not_read_as_content() {
     let repo = team_repo();
     repo.write(
         "sql/big.sql",
         "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
     );
     let run = repo.forewarn(&["check", "--format", "json"]);
-    assert_eq!(run.code, 0, "{run:?}");
+    // The pointer is not the migration: its content is in LFS storage, and that is said.
+    assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(finding_paths(&run, "team-new-sql"), vec!["sql/big.sql"]);
+    assert_eq!(
+        finding_paths(&run, "content-not-checked"),
+        vec!["sql/big.sql"]
+    );
+    assert!(run.stdout.contains("Git LFS pointer"), "{run:?}");
 }
 
 #[test]

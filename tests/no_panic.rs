@@ -79,6 +79,111 @@ fn diff_text() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// A line of a hunk body: its prefix (` `, `+` or `-`) and its text.
+fn body_line() -> impl Strategy<Value = (char, String)> {
+    (
+        prop_oneof![Just(' '), Just('+'), Just('-')],
+        prop_oneof![
+            "[ -~]{0,24}".prop_map(|s| s),
+            Just("- x".to_string()),
+            Just("-- x".to_string()),
+            Just("++ y".to_string()),
+            Just("DROP TABLE t;".to_string()),
+        ],
+    )
+}
+
+/// How a well-formed patch is spoilt, as a truncated download, a hand edit or a paste would.
+#[derive(Debug, Clone)]
+enum Spoil {
+    None,
+    /// A line with no diff prefix in place of hunk body line `n` (modulo their number).
+    Unprefixed(usize, String),
+    /// The input cut just before hunk body line `n`.
+    Truncated(usize),
+    /// One more `+` line than the hunk header counts, after the body of hunk `n`.
+    ExtraLine(usize),
+    /// File `n`'s `---` names another file than its `diff --git` line.
+    OtherName(usize),
+}
+
+fn spoil() -> impl Strategy<Value = Spoil> {
+    prop_oneof![
+        Just(Spoil::None),
+        (any::<usize>(), "[a-zA-Z0-9#@][ -~]{0,20}").prop_map(|(n, s)| Spoil::Unprefixed(n, s)),
+        any::<usize>().prop_map(Spoil::Truncated),
+        any::<usize>().prop_map(Spoil::ExtraLine),
+        any::<usize>().prop_map(Spoil::OtherName),
+    ]
+}
+
+/// A patch whose hunk counts agree with its lines (files of 1 to 3 hunks, each of 1 to 8 body
+/// lines), then spoilt; returns the text and the 1-based line a strict reader must name.
+fn spoilt_patch() -> impl Strategy<Value = (String, Option<usize>)> {
+    let file = (
+        prop_oneof![
+            Just("db/migrate/1.sql"),
+            Just("app/x.py"),
+            Just("a b/c d.sql")
+        ],
+        prop::collection::vec(prop::collection::vec(body_line(), 1..8), 1..3),
+    );
+    (prop::collection::vec(file, 1..4), spoil()).prop_map(|(files, spoil)| {
+        let mut out: Vec<String> = Vec::new();
+        // (index in `out` of each body line, index of its hunk)
+        let mut bodies: Vec<(usize, usize)> = Vec::new();
+        let mut hunk_ends: Vec<usize> = Vec::new();
+        let mut minus_lines: Vec<usize> = Vec::new();
+        for (name, hunks) in &files {
+            out.push(format!("diff --git a/{name} b/{name}"));
+            minus_lines.push(out.len());
+            out.push(format!("--- a/{name}"));
+            out.push(format!("+++ b/{name}"));
+            let mut start = 1;
+            for hunk in hunks {
+                let old = hunk.iter().filter(|(p, _)| *p != '+').count();
+                let new = hunk.iter().filter(|(p, _)| *p != '-').count();
+                out.push(format!("@@ -{start},{old} +{start},{new} @@"));
+                for (prefix, text) in hunk {
+                    bodies.push((out.len(), hunk_ends.len()));
+                    out.push(format!("{prefix}{text}"));
+                }
+                hunk_ends.push(out.len());
+                start += old.max(new) + 10;
+            }
+        }
+        let at = |n: usize, len: usize| n % len;
+        let bad = match spoil {
+            Spoil::None => None,
+            Spoil::Unprefixed(n, text) => {
+                let (line, _) = bodies[at(n, bodies.len())];
+                out[line] = text;
+                Some(line + 1)
+            }
+            Spoil::Truncated(n) => {
+                let (line, _) = bodies[at(n, bodies.len())];
+                out.truncate(line);
+                // The cut shows at the line after the hunk's last one left: the next hunk or
+                // file header, or the end of the input.
+                Some(line.max(1))
+            }
+            Spoil::ExtraLine(n) => {
+                let end = hunk_ends[at(n, hunk_ends.len())];
+                out.insert(end, "+DROP TABLE extra;".to_string());
+                Some(end + 1)
+            }
+            Spoil::OtherName(n) => {
+                let line = minus_lines[at(n, minus_lines.len())];
+                out[line] = "--- a/elsewhere.sql".to_string();
+                Some(line + 1)
+            }
+        };
+        let mut text = out.join("\n");
+        text.push('\n');
+        (text, bad)
+    })
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -87,6 +192,31 @@ proptest! {
         if let Ok(changes) = patch::parse("fuzz", &text) {
             let out = ENGINE.check(&changes);
             prop_assert!(out.files_checked <= changes.files.len());
+        }
+        // Most random text is refused by the strict reader; the lenient one (rule examples)
+        // still hands the engine whatever it could read.
+        if let Ok(changes) = patch::parse_example("fuzz", &String::from_utf8_lossy(&text)) {
+            let out = ENGINE.check(&changes);
+            prop_assert!(out.files_checked <= changes.files.len());
+        }
+    }
+
+    #[test]
+    fn corrupt_patches_are_refused_at_their_line((text, bad) in spoilt_patch()) {
+        match (patch::parse("fuzz", text.as_bytes()), bad) {
+            (Ok(changes), None) => {
+                let out = ENGINE.check(&changes);
+                prop_assert!(out.files_checked <= changes.files.len());
+            }
+            (Err(e), Some(line)) => {
+                let message = e.to_string();
+                prop_assert!(
+                    message.starts_with(&format!("fuzz:{line}: corrupt patch")),
+                    "expected line {line}: {message}\n{text}"
+                );
+            }
+            (Ok(_), Some(line)) => prop_assert!(false, "accepted, corrupt at {line}:\n{text}"),
+            (Err(e), None) => prop_assert!(false, "refused a whole patch: {e}\n{text}"),
         }
     }
 

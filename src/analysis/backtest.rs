@@ -452,6 +452,23 @@ pub fn stored(
 /// finding is updated where it stands (keeping its comments), a new one goes at the end. Every
 /// other byte of the file stays as it was.
 pub fn write_into(text: &str, entries: &[StoredBacktest]) -> std::result::Result<String, String> {
+    // The record's byte-order mark and line endings are its author's: kept as they were
+    // (toml_edit writes what it adds with `\n`).
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(body) => ("\u{feff}", body),
+        None => ("", text),
+    };
+    let crlf = body.contains("\r\n");
+    let written = write_into_toml(body, entries)?;
+    let written = if crlf {
+        written.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        written
+    };
+    Ok(format!("{bom}{written}"))
+}
+
+fn write_into_toml(text: &str, entries: &[StoredBacktest]) -> std::result::Result<String, String> {
     use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
     let mut doc: DocumentMut = text
         .parse()
@@ -584,6 +601,18 @@ pub fn write(
         )
         .map_err(Error::Source)?;
         let path = root.join(&file.path);
+        // Replaying takes a while; an edit made to the record meanwhile is not overwritten.
+        let on_disk =
+            std::fs::read(&path).map_err(|e| Error::io("read the record again", &path, e))?;
+        if on_disk != file.text.as_bytes() {
+            return Err(Error::usage(
+                format!(
+                    "{} changed on disk while the backtest ran, so it was not written",
+                    file.path
+                ),
+                "run `forewarn backtest --write` again to store the result in the record as it is now",
+            ));
+        }
         write_atomic(&path, &text)?;
         written.push((
             file.path.clone(),
@@ -596,6 +625,7 @@ pub fn write(
 /// Replaces a file through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;
+    crate::output::write::refuse_git_dir(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

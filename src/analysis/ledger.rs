@@ -165,9 +165,12 @@ pub fn pull_request_number() -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// The ledger folder of a workspace.
-pub fn dir(workspace: &Workspace) -> PathBuf {
-    workspace.root.join(&workspace.config.ledger)
+/// The ledger folder of a workspace; an error when it leads outside the repository (a
+/// symbolic link), since events are read from it and written into it.
+pub fn dir(workspace: &Workspace) -> Result<PathBuf> {
+    let ledger = workspace.config.ledger.as_str();
+    Ok(crate::workspace::contained(&workspace.root, ledger)?
+        .unwrap_or_else(|| workspace.root.join(ledger)))
 }
 
 /// Writes one event per finding of `report`; returns how many were written.
@@ -187,7 +190,7 @@ pub fn record(workspace: &Workspace, report: &Report, commit: Option<&str>) -> R
             )
         })
         .collect();
-    write_events(&dir(workspace), &events)?;
+    write_events(&dir(workspace)?, &events)?;
     Ok(events.len())
 }
 

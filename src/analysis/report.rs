@@ -429,6 +429,9 @@ pub fn md(text: &str) -> String {
     for c in text.chars() {
         match c {
             '|' => out.push_str("\\|"),
+            // Links and images (`[text](url)`, `![alt](src)`) stay text.
+            '[' => out.push_str("\\["),
+            ']' => out.push_str("\\]"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -436,6 +439,33 @@ pub fn md(text: &str) -> String {
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => {}
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`md`] for free text someone typed into an acknowledgement: besides, a bare URL and an
+/// `@mention` are set as code, so a reason neither links anywhere nor notifies anyone when the
+/// report is pasted into an issue or a pull request.
+pub fn md_reason(text: &str) -> String {
+    let escaped = md(text);
+    let mut out = String::with_capacity(escaped.len() + 8);
+    for (i, word) in escaped.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let lower = word.to_ascii_lowercase();
+        let mention = word
+            .strip_prefix('@')
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_alphanumeric());
+        let url = lower.contains("://") || lower.starts_with("www.") || lower.contains("www.");
+        if mention || url || word.contains('@') && word.contains('.') {
+            out.push('`');
+            out.push_str(word);
+            out.push('`');
+        } else {
+            out.push_str(word);
         }
     }
     out
@@ -599,7 +629,7 @@ pub fn markdown(report: &Report) -> String {
                         out,
                         "- `{}`: \"{}\" ({}, ×{}, last {})",
                         md(&r.id),
-                        md(&reason.reason),
+                        md_reason(&reason.reason),
                         md(&reason.source),
                         reason.count,
                         date(&reason.last)
@@ -750,6 +780,23 @@ mod tests {
             warnings: vec![],
             generated: "2024-05-01T00:00:00Z".into(),
         }
+    }
+
+    #[test]
+    fn reasons_neither_link_nor_mention() {
+        let shown = md_reason(
+            "ok ![x](https://evil.example/p.png) [click](http://evil.example) @octocat www.evil.example cc @org/team a@b.example",
+        );
+        assert!(
+            !shown.replace("\\]", "").contains("]("),
+            "no link left: {shown}"
+        );
+        assert!(shown.contains("`@octocat`"), "{shown}");
+        assert!(shown.contains("`@org/team`"), "{shown}");
+        assert!(shown.contains("`www.evil.example`"), "{shown}");
+        assert!(shown.contains("`a@b.example`"), "{shown}");
+        assert!(!shown.contains(" @"), "{shown}");
+        assert_eq!(md_reason("staged by hand"), "staged by hand");
     }
 
     #[test]

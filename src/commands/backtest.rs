@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
 
+/// `--jobs` is capped at this many threads per CPU.
+pub const MAX_JOBS_PER_CPU: usize = 4;
+
 pub fn run(args: &BacktestArgs, ctx: &Context) -> Result<Outcome> {
     if args.write && args.load.rules_from.is_some() {
         return Err(Error::usage(
@@ -59,11 +62,14 @@ pub fn run(args: &BacktestArgs, ctx: &Context) -> Result<Outcome> {
         }
         picked
     };
-    let threads = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1)
-    });
+    let cpus = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1);
+    // More threads than this only add memory (each holds a repository and its caches) and
+    // stacks; `--jobs 1000000` would try to start them all.
+    let threads = args
+        .jobs
+        .map_or(cpus, |n| n.clamp(1, cpus.saturating_mul(MAX_JOBS_PER_CPU)));
 
     // A progress bar only where a person watches: never in a pipe, a file or CI logs.
     let bar = if std::io::stderr().is_terminal() {

@@ -115,7 +115,12 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
             })?;
             (path.display().to_string(), bytes)
         };
-        return patch::parse(&name, &bytes).map(Incoming::Whole);
+        let empty = if args.allow_empty {
+            patch::Empty::Allowed
+        } else {
+            patch::Empty::Refused
+        };
+        return patch::parse_patch(&name, &bytes, empty).map(Incoming::Whole);
     }
     let Some(repo) = workspace.repo.as_ref() else {
         return Err(Error::repository(
@@ -140,7 +145,9 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
             base: args.base.clone().or_else(ci_base),
         }
     };
-    git::plan(repo, &input, workspace.config.base.as_deref()).map(Incoming::Planned)
+    git::plan(repo, &input, workspace.config.base.as_deref())?
+        .attributes_from(args.load.rules_from.as_deref())
+        .map(Incoming::Planned)
 }
 
 /// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.

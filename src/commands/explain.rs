@@ -7,6 +7,7 @@ use super::{Context, Outcome};
 use crate::analysis::hotspots;
 use crate::cli::LoadArgs;
 use crate::error::{Error, Result};
+use crate::output::human::neutralise;
 use crate::rules::{Expect, Rule};
 use crate::workspace::Workspace;
 
@@ -32,7 +33,9 @@ pub fn run(id: &str, load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
             ),
         ));
     };
-    Ok(Outcome::ok(explain(rule)))
+    // Rule text is the team's: printed as text, never as terminal sequences (OSC 52 writes the
+    // clipboard), as `check` prints it.
+    Ok(Outcome::ok(neutralise(&explain(rule), true).into_owned()))
 }
 
 /// `incident-hotspot` is not a rule file's rule: it comes from the analysis records.

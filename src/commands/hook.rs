@@ -59,15 +59,17 @@ fn install(args: &HookInstallArgs, ctx: &Context) -> Result<Outcome> {
                     kind.file_name()
                 )));
             }
+            // forewarn's marker, and lines its owner added: kept before it is replaced.
+            if has_lines_of_its_own(&existing, &script) {
+                let backup = move_aside(&path)?;
+                notes.push_str(&format!(
+                    "the hook held lines forewarn did not write; it is kept as {}\n",
+                    backup.display()
+                ));
+            }
         }
         Ok(_) if args.force => {
-            let backup = backup_path(&path);
-            std::fs::rename(&path, &backup).map_err(|e| Error::Io {
-                action: "move the existing hook aside to",
-                path: backup.clone(),
-                source: e,
-                help: Some("check that the hooks folder is writable".into()),
-            })?;
+            let backup = move_aside(&path)?;
             notes.push_str(&format!(
                 "the hook that was there is kept as {}\n",
                 backup.display()
@@ -92,7 +94,8 @@ fn install(args: &HookInstallArgs, ctx: &Context) -> Result<Outcome> {
     }
 
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create the hooks folder", &dir, e))?;
-    crate::output::write::atomic(&path, &script)?;
+    // The hook belongs in `.git/hooks`: the one write into `.git` forewarn makes.
+    crate::output::write::replace(&path, &script)?;
     make_executable(&path)?;
     Ok(Outcome::ok(format!(
         "{notes}installed {}: runs `{}` {} (skip it once with `git {} --no-verify`)\n",
@@ -135,6 +138,61 @@ fn backup_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".forewarn-backup");
     path.with_file_name(name)
+}
+
+/// Whether a hook carrying forewarn's marker has lines that are in no forewarn script: lines
+/// its owner added to it.
+fn has_lines_of_its_own(existing: &[u8], script: &str) -> bool {
+    let scripts = [
+        script.to_string(),
+        self::script(Kind::PreCommit, None),
+        self::script(Kind::PrePush, None),
+    ];
+    let ours: std::collections::HashSet<&str> = scripts
+        .iter()
+        .flat_map(|s| s.lines())
+        .map(str::trim)
+        .collect();
+    String::from_utf8_lossy(existing)
+        .lines()
+        .map(str::trim)
+        .any(|line| {
+            !line.is_empty()
+                && !line.starts_with('#')
+                && !ours.contains(line)
+                && !line.contains("forewarn")
+        })
+}
+
+/// Moves the hook at `path` to the first free backup name (`<hook>.forewarn-backup`, then
+/// `.forewarn-backup.1`, ...): an earlier backup is never replaced.
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let first = backup_path(path);
+    let mut backup = first.clone();
+    let mut n = 0u32;
+    loop {
+        // A hard link fails when the name is taken, so no backup is ever overwritten.
+        match std::fs::hard_link(path, &backup) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                n += 1;
+                let mut name = first.file_name().unwrap_or_default().to_os_string();
+                name.push(format!(".{n}"));
+                backup = first.with_file_name(name);
+            }
+            Err(e) => {
+                return Err(Error::Io {
+                    action: "keep the existing hook as",
+                    path: backup,
+                    source: e,
+                    help: Some("check that the hooks folder is writable".into()),
+                });
+            }
+        }
+    }
+    std::fs::remove_file(path)
+        .map_err(|e| Error::io("move the existing hook aside from", path, e))?;
+    Ok(backup)
 }
 
 fn check_command(kind: Kind) -> &'static str {
@@ -199,6 +257,12 @@ exec "$forewarn" check --staged
 {find}
 remote="$1"
 status=0
+# `base` in forewarn.toml (a top-level key, before any [table]) names the default branch.
+top=$(git rev-parse --show-toplevel 2>/dev/null)
+configured=""
+if [ -n "$top" ] && [ -f "$top/forewarn.toml" ]; then
+  configured=$(awk '/^[[:space:]]*\[/ {{ exit }} /^[[:space:]]*base[[:space:]]*=/ {{ sub(/^[^=]*=[[:space:]]*["'"'"']/, ""); sub(/["'"'"'].*$/, ""); print; exit }}' "$top/forewarn.toml")
+fi
 while read -r local_ref local_sha remote_ref remote_sha; do
   case "$local_sha" in
     *[!0]*) ;;
@@ -212,7 +276,7 @@ while read -r local_ref local_sha remote_ref remote_sha; do
   esac
   if [ -z "$base" ]; then
     # A new branch: compare with the merge base of the remote's default branch.
-    for candidate in "$remote/HEAD" "$remote/main" "$remote/master" main master; do
+    for candidate in ${{configured:+"$remote/$configured" "$configured"}} "$remote/HEAD" "$remote/main" "$remote/master" main master; do
       if git rev-parse -q --verify "$candidate^{{commit}}" >/dev/null 2>&1; then
         base="$candidate"
         break
@@ -220,7 +284,9 @@ while read -r local_ref local_sha remote_ref remote_sha; do
     done
   fi
   if [ -z "$base" ]; then
-    echo "forewarn pre-push hook: no base to compare $local_ref with (no $remote/HEAD, main or master); not checked" >&2
+    # Fails closed: a push that nothing was compared with is not a push that passed.
+    echo "forewarn pre-push hook: nothing to compare $local_ref with (no ${{configured:+$remote/$configured, }}$remote/HEAD, main or master here), so it was not checked and the push is stopped; fetch the default branch (git fetch $remote), or set \`base = \"<branch>\"\` in forewarn.toml, or push once with --no-verify" >&2
+    status=1
     continue
   fi
   "$forewarn" check --base "$base" --head "$local_sha" </dev/null || status=$?

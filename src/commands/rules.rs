@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::{Context, Outcome, warning_lines};
 use crate::cli::LoadArgs;
 use crate::error::Result;
+use crate::output::human::neutralise;
 use crate::workspace::Workspace;
 
 pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
@@ -42,8 +43,9 @@ pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         rules.len() - builtin
     );
     Ok(Outcome {
-        stdout: s,
-        stderr: warning_lines(&workspace.rules.warnings),
+        // Ids and categories are the team's text: printed escaped, as `check` prints it.
+        stdout: neutralise(&s, true).into_owned(),
+        stderr: neutralise(&warning_lines(&workspace.rules.warnings), true).into_owned(),
         code: 0,
         ..Outcome::default()
     })

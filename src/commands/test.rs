@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::diff::patch;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::output::human::neutralise;
 use crate::rules::{Expect, Rule};
 use crate::workspace::Workspace;
 
@@ -34,11 +35,8 @@ pub fn run_examples(rule: &Rule) -> Vec<ExampleResult> {
                         .map_err(|e| format!("its config does not load: {e}"))?,
                     None => Config::default(),
                 };
-                let changes = patch::parse(
-                    &format!("example {:?}", example.name),
-                    example.diff.as_bytes(),
-                )
-                .map_err(|e| format!("its diff does not parse: {e}"))?;
+                let changes = patch::parse_example(&example.name, &example.diff)
+                    .map_err(|e| format!("its diff does not parse: {e}"))?;
                 let rules = std::slice::from_ref(rule);
                 let found = Engine::new(rules, &config).check(&changes).findings;
                 match (example.expect, found.is_empty()) {
@@ -128,9 +126,10 @@ pub fn run(only: &[String], load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
         }
     }
     let _ = writeln!(out, "\n{passed} passed, {failed} failed");
+    // Names, ids and paths are the team's text: printed escaped, as `check` prints it.
     Ok(Outcome {
-        stdout: out,
-        stderr,
+        stdout: neutralise(&out, true).into_owned(),
+        stderr: neutralise(&stderr, true).into_owned(),
         code: u8::from(failed > 0),
         ..Outcome::default()
     })

@@ -18,7 +18,7 @@ use git2::{
     Repository, Sort, Tree,
 };
 
-use super::{ChangeSet, ChangedFile, CommitInfo, FileStatus, Lines, NewSide, OldSide};
+use super::{ChangeSet, ChangedFile, CommitInfo, FileStatus, Lines, NewSide, OldSide, Unread};
 use crate::error::{Error, Result};
 
 /// Which change to read from the repository.
@@ -49,12 +49,58 @@ const SHALLOW_HELP: &str = "fetch the full history: in GitHub Actions set `fetch
 
 /// Opens the repository containing `start`.
 pub fn discover(start: &Path) -> Result<git2::Repository> {
-    git2::Repository::discover(start).map_err(|e| {
+    find(start)?.ok_or_else(|| {
         Error::repository(
-            format!("{} is not inside a git repository ({})", start.display(), e.message()),
+            format!("{} is not inside a git repository", start.display()),
             "run forewarn inside a git checkout, or pipe a diff in: git diff | forewarn check --patch -",
         )
     })
+}
+
+/// The repository containing `start`, as git finds it: `GIT_DIR` (with `GIT_WORK_TREE`) when
+/// set, else the nearest `.git` above `start`. `None` only when there is none; a repository
+/// that is there but cannot be opened (owned by another user, a broken `GIT_DIR`) is an error
+/// naming the cause, never "not a repository".
+pub fn find(start: &Path) -> Result<Option<git2::Repository>> {
+    let from_env = std::env::var_os("GIT_DIR").is_some_and(|d| !d.is_empty());
+    let opened = if from_env {
+        git2::Repository::open_from_env()
+    } else {
+        git2::Repository::discover(start)
+    };
+    match opened {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e) if e.code() == git2::ErrorCode::Owner => Err(Error::repository(
+            format!(
+                "the repository at {} belongs to another user, and git does not open it ({})",
+                start.display(),
+                e.message()
+            ),
+            format!(
+                "if you trust it, mark it safe: git config --global --add safe.directory '{}' (in a container, run as the owner of the checkout instead)",
+                start.display()
+            ),
+        )),
+        Err(e) if from_env => Err(Error::repository(
+            format!(
+                "GIT_DIR={} does not open as a git repository: {}",
+                std::env::var_os("GIT_DIR")
+                    .unwrap_or_default()
+                    .to_string_lossy(),
+                e.message()
+            ),
+            "point GIT_DIR at a repository's .git folder (and GIT_WORK_TREE at its working tree), or unset them",
+        )),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(Error::repository(
+            format!(
+                "cannot open the git repository at {}: {}",
+                start.display(),
+                e.message()
+            ),
+            "check that the .git folder is readable and whole (git status shows the same error)",
+        )),
+    }
 }
 
 /// Reads the change `input` names. `default_base` is `forewarn.toml`'s `base`, if any.
@@ -94,6 +140,8 @@ pub struct PlannedChange<'r> {
     diff: Option<Diff<'r>>,
     jobs: Vec<Job>,
     attributes: std::cell::OnceCell<bool>,
+    /// Read the `diff` attribute from this revision's tree (`--rules-from`), not the change's.
+    attributes_from: Option<(Oid, String)>,
 }
 
 impl<'r> PlannedChange<'r> {
@@ -111,7 +159,27 @@ impl<'r> PlannedChange<'r> {
             diff: plan.diff,
             jobs: plan.jobs.reads,
             attributes,
+            attributes_from: None,
         }
+    }
+
+    /// Reads `.gitattributes` from revision `rev` (the one `--rules-from` names) to decide
+    /// which files are binary, so a change cannot mark its own files `-diff` to go unread.
+    pub fn attributes_from(mut self, rev: Option<&str>) -> Result<Self> {
+        if let Some(rev) = rev {
+            let tree = self
+                .repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_tree())
+                .map_err(|e| {
+                    Error::repository(
+                        format!("cannot read the tree of {rev} for its .gitattributes: {}", e.message()),
+                        "name a revision that exists here (git rev-parse --verify REV); in CI, fetch it first (git fetch origin REV)",
+                    )
+                })?;
+            self.attributes_from = Some((tree.id(), rev.to_string()));
+        }
+        Ok(self)
     }
 
     /// Reads the files from `start` on until about `budget` bytes of lines have been read (at
@@ -129,7 +197,7 @@ impl<'r> PlannedChange<'r> {
             start,
             budget,
             parallel,
-            Some(attributes),
+            (Some(attributes), self.attributes_from.as_ref()),
         )
     }
 
@@ -621,79 +689,124 @@ fn tree_changes(
     out: &mut Vec<TreeChange>,
 ) -> std::result::Result<(), git2::Error> {
     use std::cmp::Ordering;
+    /// One folder's entries on both sides, and how far the merge has got. Folders are opened
+    /// with a stack of these, not by recursion: a tree can nest folders deeper than any
+    /// thread's stack (20,000 levels abort a recursive walk).
+    struct Frame {
+        old: Vec<(Vec<u8>, Oid, i32)>,
+        new: Vec<(Vec<u8>, Oid, i32)>,
+        at: (usize, usize),
+        /// Length of `prefix` before this folder's name was added.
+        prefix_len: usize,
+    }
+    let entries = |tree: &Tree<'_>| -> Vec<(Vec<u8>, Oid, i32)> {
+        tree.iter()
+            .map(|e| (e.name_bytes().to_vec(), e.id(), e.filemode()))
+            .collect()
+    };
     // git's order: a folder's name compares as if it ended in `/`.
-    let slash = |e: &git2::TreeEntry<'_>| -> &'static [u8] {
-        if e.filemode() == TREE_MODE { b"/" } else { b"" }
+    let key = |e: &(Vec<u8>, Oid, i32)| -> Vec<u8> {
+        let mut k = e.0.clone();
+        if e.2 == TREE_MODE {
+            k.push(b'/');
+        }
+        k
     };
-    let git_order = |x: &git2::TreeEntry<'_>, y: &git2::TreeEntry<'_>| {
-        let x_key = x.name_bytes().iter().chain(slash(x));
-        x_key.cmp(y.name_bytes().iter().chain(slash(y)))
-    };
-    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
-    loop {
-        let order = match (a.peek(), b.peek()) {
-            (None, None) => break,
+    let mut stack = vec![Frame {
+        old: entries(old),
+        new: entries(new),
+        at: (0, 0),
+        prefix_len: prefix.len(),
+    }];
+    while let Some(frame) = stack.last_mut() {
+        let (i, j) = frame.at;
+        let order = match (frame.old.get(i), frame.new.get(j)) {
+            (None, None) => {
+                prefix.truncate(frame.prefix_len);
+                stack.pop();
+                continue;
+            }
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (Some(x), Some(y)) => git_order(x, y),
+            (Some(x), Some(y)) => key(x).cmp(&key(y)),
         };
         let (x, y) = match order {
-            Ordering::Less => (a.next(), None),
-            Ordering::Greater => (None, b.next()),
-            Ordering::Equal => (a.next(), b.next()),
+            Ordering::Less => (frame.old.get(i), None),
+            Ordering::Greater => (None, frame.new.get(j)),
+            Ordering::Equal => (frame.old.get(i), frame.new.get(j)),
         };
-        let side = |e: &Option<git2::TreeEntry<'_>>| e.as_ref().map(|e| (e.id(), e.filemode()));
-        let (old_side, new_side) = (side(&x), side(&y));
+        frame.at = (
+            i + usize::from(order != Ordering::Greater),
+            j + usize::from(order != Ordering::Less),
+        );
+        let side = |e: Option<&(Vec<u8>, Oid, i32)>| e.map(|e| (e.1, e.2));
+        let (old_side, new_side) = (side(x), side(y));
         if old_side == new_side {
             continue;
         }
-        let name = x
-            .as_ref()
-            .or(y.as_ref())
-            .map(|e| e.name_bytes())
-            .unwrap_or_default();
+        let name = x.or(y).map(|e| e.0.clone()).unwrap_or_default();
         let len = prefix.len();
-        prefix.extend_from_slice(name);
+        prefix.extend_from_slice(&name);
         match (old_side, new_side) {
             (Some((a_id, TREE_MODE)), Some((b_id, TREE_MODE))) => {
                 prefix.push(b'/');
                 let (a_tree, b_tree) = (repo.find_tree(a_id)?, repo.find_tree(b_id)?);
-                tree_changes(repo, &a_tree, &b_tree, prefix, out)?;
+                stack.push(Frame {
+                    old: entries(&a_tree),
+                    new: entries(&b_tree),
+                    at: (0, 0),
+                    prefix_len: len,
+                });
             }
-            _ => out.push(TreeChange {
-                path: prefix.clone(),
-                old: old_side,
-                new: new_side,
-            }),
+            _ => {
+                out.push(TreeChange {
+                    path: prefix.clone(),
+                    old: old_side,
+                    new: new_side,
+                });
+                prefix.truncate(len);
+            }
         }
-        prefix.truncate(len);
     }
     Ok(())
 }
 
 /// The read jobs of one tree change: one for a file, one per file for a folder on one side.
+/// Folders are opened with a stack, not by recursion (see [`tree_changes`]).
 fn expand_into_jobs(
     repo: &Repository,
     change: TreeChange,
     jobs: &mut Jobs,
 ) -> std::result::Result<(), git2::Error> {
-    let folder = match (change.old, change.new) {
-        (Some((id, TREE_MODE)), None) => Some((id, true)),
-        (None, Some((id, TREE_MODE))) => Some((id, false)),
-        _ => None,
-    };
-    if let Some((id, deleted)) = folder {
+    let mut pending = vec![change];
+    while let Some(change) = pending.pop() {
+        let folder = match (change.old, change.new) {
+            (Some((id, TREE_MODE)), None) => Some((id, true)),
+            (None, Some((id, TREE_MODE))) => Some((id, false)),
+            _ => None,
+        };
+        let Some((id, deleted)) = folder else {
+            push_file_job(change, jobs);
+            continue;
+        };
         let tree = repo.find_tree(id)?;
+        let start = pending.len();
         for entry in tree.iter() {
             let mut path = change.path.clone();
             path.push(b'/');
             path.extend_from_slice(entry.name_bytes());
             let side = Some((entry.id(), entry.filemode()));
             let (old, new) = if deleted { (side, None) } else { (None, side) };
-            expand_into_jobs(repo, TreeChange { path, old, new }, jobs)?;
+            pending.push(TreeChange { path, old, new });
         }
-        return Ok(());
+        // Taken from the end: the folder's first entry must come out first.
+        pending[start..].reverse();
     }
+    Ok(())
+}
+
+/// The read job of one file (or submodule, or link) of a tree change.
+fn push_file_job(change: TreeChange, jobs: &mut Jobs) {
     let is_content = |mode: i32| mode != TREE_MODE && mode != SUBMODULE_MODE;
     let status = match (change.old, change.new) {
         (None, _) => FileStatus::Added,
@@ -731,8 +844,12 @@ fn expand_into_jobs(
         }
     };
     let path = String::from_utf8_lossy(&change.path).into_owned();
+    let mut file = ChangedFile::new(path, status);
+    if submodule {
+        file.unread = Some(Unread::Submodule);
+    }
     jobs.push(
-        ChangedFile::new(path, status),
+        file,
         Job {
             old_path: if change.old.is_some() {
                 change.path.clone()
@@ -742,9 +859,11 @@ fn expand_into_jobs(
             new_path: change.path,
             read,
             mode_differs,
+            link: change
+                .new
+                .is_some_and(|(_, m)| m == i32::from(FileMode::Link)),
         },
     );
-    Ok(())
 }
 
 /// [`commit_jobs`] through libgit2's diff, with rename detection. `parent` is the parent's tree
@@ -836,6 +955,8 @@ struct Job {
     read: Read,
     /// Only the mode changed, if no line did (see [`mode_differs`]).
     mode_differs: bool,
+    /// The new side is a symbolic link: its one "line" is the target.
+    link: bool,
 }
 
 /// The files of a change and how to read each: two lists side by side, so that once planned
@@ -884,21 +1005,28 @@ fn read_jobs_from(
     start: usize,
     budget: usize,
     parallel: bool,
-    attributes: Option<bool>,
+    (attributes, attributes_from): (Option<bool>, Option<&(Oid, String)>),
 ) -> Result<(Vec<ChangedFile>, usize)> {
     let error = |e: git2::Error| diff_error(repo, "the changed files", &e);
     let start = start.min(jobs.len());
     // Asked once here for every thread; otherwise when the first file needs it.
     let attributes = attributes.or_else(|| parallel.then(|| attributes_may_set_diff(repo)));
     if let Some(attributes) = attributes.filter(|_| parallel) {
-        let (read, end) =
-            read_in_parallel(repo, files, jobs, start, budget, attributes).map_err(error)?;
+        let (read, end) = read_in_parallel(
+            repo,
+            files,
+            jobs,
+            (start, budget),
+            attributes,
+            attributes_from,
+        )
+        .map_err(error)?;
         if end > start && read.iter().all(Option::is_some) {
             return Ok((read.into_iter().flatten().collect(), end));
         }
     }
     // On this thread: a small change, or no other thread could open the repository.
-    let mut binary = BinaryCheck::new(repo, attributes);
+    let mut binary = BinaryCheck::new(repo, attributes).with_revision_attributes(attributes_from);
     let mut opts = diff_options();
     let mut read = Vec::new();
     let mut bytes = 0usize;
@@ -921,9 +1049,9 @@ fn read_in_parallel(
     repo: &Repository,
     files: &[ChangedFile],
     jobs: &[Job],
-    start: usize,
-    budget: usize,
+    (start, budget): (usize, usize),
     attributes: bool,
+    attributes_from: Option<&(Oid, String)>,
 ) -> std::result::Result<(Vec<Option<ChangedFile>>, usize), git2::Error> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let next = AtomicUsize::new(start);
@@ -935,7 +1063,8 @@ fn read_in_parallel(
         let Ok(repo) = Repository::open(&git_dir) else {
             return Ok(Vec::new());
         };
-        let mut binary = BinaryCheck::new(&repo, Some(attributes));
+        let mut binary =
+            BinaryCheck::new(&repo, Some(attributes)).with_revision_attributes(attributes_from);
         let mut opts = diff_options();
         let mut out = Vec::new();
         // Jobs are claimed in order, so those read always run from `start` without a gap.
@@ -975,8 +1104,11 @@ fn plan_delta(
     delta: &git2::DiffDelta<'_>,
     new: NewBlobs,
 ) -> Option<(ChangedFile, Job)> {
-    let file = changed_file(delta)?;
+    let mut file = changed_file(delta)?;
     let (old_file, new_file) = (delta.old_file(), delta.new_file());
+    if old_file.mode() == FileMode::Commit || new_file.mode() == FileMode::Commit {
+        file.unread = Some(Unread::Submodule);
+    }
     let blob = |side: &git2::DiffFile<'_>| {
         let is_blob = is_blob_mode(side.mode()) || side.mode() == FileMode::Link;
         (is_blob && side.is_valid_id() && !side.id().is_zero()).then(|| side.id())
@@ -1019,6 +1151,7 @@ fn plan_delta(
         old_path: old_file.path_bytes().unwrap_or_default().to_vec(),
         new_path: new_file.path_bytes().unwrap_or_default().to_vec(),
         mode_differs: mode_differs(delta),
+        link: new_file.mode() == FileMode::Link,
         read,
     };
     Some((file, job))
@@ -1035,6 +1168,13 @@ fn read_job(
     job: &Job,
 ) -> std::result::Result<ChangedFile, git2::Error> {
     let mut file = planned.clone();
+    // The first reason a side could not be read; the file then has no lines at all.
+    let unread = |file: &mut ChangedFile, reason: std::result::Result<(), Unread>| {
+        if let Err(reason) = reason {
+            file.binary = true;
+            file.unread.get_or_insert(reason);
+        }
+    };
     match job.read {
         Read::Nothing => {}
         Read::Whole {
@@ -1044,17 +1184,20 @@ fn read_job(
         } => {
             if let Some(id) = old {
                 let blob = repo.find_blob(id)?;
-                file.binary |= !binary.push_whole(&mut file.removed, &job.old_path, blob.content());
+                let read = binary.push_whole(&mut file.removed, &job.old_path, blob.content());
+                unread(&mut file, read);
             }
             if let Some(id) = new {
                 let blob = repo.find_blob(id)?;
-                file.binary |= !binary.push_whole(&mut file.added, &job.new_path, blob.content());
+                let read = binary.push_whole(&mut file.added, &job.new_path, blob.content());
+                unread(&mut file, read);
             } else if new_from_worktree {
                 let content = repo
                     .workdir()
                     .and_then(|w| read_worktree_file(w, &file.path));
                 if let Some(content) = content {
-                    file.binary |= !binary.push_whole(&mut file.added, &job.new_path, &content);
+                    let read = binary.push_whole(&mut file.added, &job.new_path, &content);
+                    unread(&mut file, read);
                 }
             }
         }
@@ -1064,18 +1207,16 @@ fn read_job(
             // file on the way: more than the diff costs). `BinaryCheck` asks instead, and only
             // when some attributes file can set `diff`.
             match binary.by_attributes(&job.new_path) {
-                Some(true) => file.binary = true,
+                Some(Err(reason)) => unread(&mut file, Err(reason)),
                 by_attributes => {
-                    opts.force_text(by_attributes == Some(false));
                     let (old, new) = (repo.find_blob(old)?, repo.find_blob(new)?);
-                    let (old, new) = (old.content(), new.content());
-                    let too_large = |b: &[u8]| b.len() as u64 > BinaryCheck::MAX_TEXT_SIZE;
-                    if too_large(old) || too_large(new) {
-                        file.binary = true;
-                    } else {
-                        let patch = Patch::from_buffers(old, None, new, None, Some(opts))?;
-                        push_patch(&mut file, &patch)?;
-                    }
+                    let read = binary.diff_buffers(
+                        &mut file,
+                        (old.content(), new.content()),
+                        by_attributes.is_some(),
+                        opts,
+                    )?;
+                    unread(&mut file, read);
                 }
             }
         }
@@ -1086,12 +1227,36 @@ fn read_job(
                 .flatten()
             {
                 push_patch(&mut file, &patch)?;
+                if file.binary {
+                    // Binary to libgit2: UTF-16 is decoded and read after all; otherwise say why.
+                    let read = reread_binary_worktree_file(repo, binary, &mut file, &patch, opts)?;
+                    unread(&mut file, read);
+                } else if super::is_lfs_pointer_lines(&file.added) {
+                    unread(&mut file, Err(Unread::LfsPointer));
+                }
             }
+        }
+    }
+    if job.link && file.unread.is_none() {
+        // A link's content is elsewhere: out of the repository, it is nothing forewarn reads.
+        if let Some(target) = file
+            .added
+            .get(1)
+            .filter(|t| super::leaves_repository(&file.path, t))
+        {
+            file.unread = Some(Unread::SymlinkOutside(target.to_string()));
+            file.binary = true;
         }
     }
     if file.binary {
         file.added = Lines::new();
         file.removed = Lines::new();
+        if file.unread.is_none() {
+            file.unread = Some(match binary.by_attributes(&job.new_path) {
+                Some(Err(reason)) => reason,
+                _ => Unread::NulByte,
+            });
+        }
     }
     // libgit2 calls a flipped executable bit Modified; with no content change it is Mode.
     if file.status == FileStatus::Modified
@@ -1103,6 +1268,40 @@ fn read_job(
         file.status = FileStatus::Mode;
     }
     Ok(file)
+}
+
+/// A file libgit2 diffed as binary in the working tree, read again: UTF-16 with a byte-order
+/// mark is decoded and diffed as text; anything else gets the reason it cannot be read.
+fn reread_binary_worktree_file(
+    repo: &Repository,
+    binary: &mut BinaryCheck<'_>,
+    file: &mut ChangedFile,
+    patch: &Patch<'_>,
+    opts: &mut DiffOptions,
+) -> std::result::Result<std::result::Result<(), Unread>, git2::Error> {
+    let delta = patch.delta();
+    let path = delta
+        .new_file()
+        .path_bytes()
+        .or_else(|| delta.old_file().path_bytes())
+        .unwrap_or_default()
+        .to_vec();
+    if let Some(Err(reason)) = binary.by_attributes(&path) {
+        return Ok(Err(reason));
+    }
+    let old = delta.old_file();
+    let old = if old.is_valid_id() && !old.id().is_zero() {
+        Some(repo.find_blob(old.id())?)
+    } else {
+        None
+    };
+    let new = repo
+        .workdir()
+        .and_then(|w| read_worktree_file(w, &file.path))
+        .unwrap_or_default();
+    let old: &[u8] = old.as_ref().map_or(&[], |b| b.content());
+    file.binary = false;
+    binary.diff_buffers(file, (old, &new), false, opts)
 }
 
 /// The added and removed lines of a patch, or the binary flag.
@@ -1148,7 +1347,8 @@ fn count_newlines(content: &[u8]) -> usize {
 
 /// Decides, as diff would, whether a whole file read from its blob is binary: its `diff`
 /// attribute (`-diff`, `binary`, or a driver with `diff.<name>.binary = true`), else a NUL byte
-/// in its first 8000 bytes, as git checks.
+/// in its first 8000 bytes, as git checks. Whatever is not read says why ([`Unread`]); UTF-16
+/// with a byte-order mark (SQL Server tools write migrations so) is decoded and read.
 struct BinaryCheck<'r> {
     repo: &'r Repository,
     /// Whether any attributes file could set `diff` at all. Looking attributes up costs more
@@ -1156,10 +1356,16 @@ struct BinaryCheck<'r> {
     attributes: Option<bool>,
     /// `diff.<driver>.binary` by driver name.
     drivers: HashMap<String, bool>,
+    /// Files larger than this are not read (git's `core.bigFileThreshold`), once known.
+    max_text_size: Option<u64>,
+    /// The `.gitattributes` of the `--rules-from` revision, which decide instead of the
+    /// change's own.
+    revision: Option<super::attributes::RevisionAttributes>,
 }
 
 impl<'r> BinaryCheck<'r> {
-    /// libgit2's default `max_size`: larger files are binary without being read.
+    /// libgit2's default `max_size` and git's default `core.bigFileThreshold`: larger files are
+    /// binary without being read.
     const MAX_TEXT_SIZE: u64 = 512 * 1024 * 1024;
 
     /// `attributes`: whether any attributes file could set `diff` ([`attributes_may_set_diff`]),
@@ -1169,10 +1375,85 @@ impl<'r> BinaryCheck<'r> {
             repo,
             attributes,
             drivers: HashMap::new(),
+            max_text_size: None,
+            revision: None,
         }
     }
 
-    fn by_attributes(&mut self, path: &[u8]) -> Option<bool> {
+    /// Takes the `diff` attribute from the `.gitattributes` of a revision's tree.
+    fn with_revision_attributes(mut self, from: Option<&(Oid, String)>) -> Self {
+        self.revision =
+            from.map(|(tree, rev)| super::attributes::RevisionAttributes::new(*tree, rev.clone()));
+        self
+    }
+
+    /// `diff.<driver>.binary` from the repository's config.
+    fn driver_is_binary(&mut self, driver: &str) -> bool {
+        let repo = self.repo;
+        *self.drivers.entry(driver.to_string()).or_insert_with(|| {
+            let key = format!("diff.{driver}.binary");
+            repo.config().and_then(|c| c.get_bool(&key)) == Ok(true)
+        })
+    }
+
+    /// [`Self::by_attributes`] from the revision's `.gitattributes`. A file that cannot be read
+    /// there leaves nothing unread: it is an error.
+    fn by_revision_attributes(&mut self, path: &[u8]) -> Option<std::result::Result<(), Unread>> {
+        use super::attributes::Diff;
+        let revision = self.revision.as_mut()?;
+        let from = format!("`.gitattributes` of {}", revision.rev);
+        let found = match revision.diff(self.repo, path) {
+            Ok(found) => found,
+            Err(e) => {
+                return Some(Err(Unread::Attributes {
+                    attribute: format!("(unreadable: {})", e.message()),
+                    from,
+                }));
+            }
+        };
+        let binary = |attribute: String| Some(Err(Unread::Attributes { attribute, from }));
+        match found? {
+            Diff::Unset(written) => binary(written),
+            Diff::Set => Some(Ok(())),
+            Diff::Driver(driver) => {
+                if self.driver_is_binary(&driver) {
+                    binary(format!("diff={driver}"))
+                } else {
+                    None
+                }
+            }
+            Diff::Unspecified => None,
+        }
+    }
+
+    /// The size limit: `core.bigFileThreshold` when set (git reads files over it as binary),
+    /// else 512 MiB.
+    fn max_text_size(&mut self) -> u64 {
+        let repo = self.repo;
+        *self.max_text_size.get_or_insert_with(|| {
+            repo.config()
+                .and_then(|c| c.get_i64("core.bigFileThreshold"))
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|&n| n > 0)
+                .map_or(Self::MAX_TEXT_SIZE, |n| n.min(Self::MAX_TEXT_SIZE))
+        })
+    }
+
+    fn too_large(&mut self, content: &[u8]) -> std::result::Result<(), Unread> {
+        let (size, limit) = (content.len() as u64, self.max_text_size());
+        if size > limit {
+            return Err(Unread::TooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    /// What the `diff` attribute of `path` says: `Some(Ok(()))` text (forced), `Some(Err(_))`
+    /// binary, `None` unset (the content decides).
+    fn by_attributes(&mut self, path: &[u8]) -> Option<std::result::Result<(), Unread>> {
+        if self.revision.is_some() {
+            return self.by_revision_attributes(path);
+        }
         let repo = self.repo;
         if !*self
             .attributes
@@ -1188,33 +1469,99 @@ impl<'r> BinaryCheck<'r> {
             )
             .ok()
             .flatten();
+        let binary = |attribute: String| {
+            Err(Unread::Attributes {
+                attribute,
+                from: "`.gitattributes`".into(),
+            })
+        };
         match git2::AttrValue::from_bytes(attr) {
-            git2::AttrValue::False => Some(true),
-            git2::AttrValue::True => Some(false),
-            git2::AttrValue::String(driver) => {
-                let binary = *self.drivers.entry(driver.to_string()).or_insert_with(|| {
-                    let key = format!("diff.{driver}.binary");
-                    repo.config().and_then(|c| c.get_bool(&key)) == Ok(true)
-                });
-                binary.then_some(true)
-            }
+            git2::AttrValue::False => Some(binary("-diff".into())),
+            git2::AttrValue::True => Some(Ok(())),
+            git2::AttrValue::String(driver) => self
+                .driver_is_binary(driver)
+                .then(|| binary(format!("diff={driver}"))),
             _ => None,
         }
     }
 
-    /// Pushes every line of a whole file unless it is binary; returns whether it pushed them.
-    fn push_whole(&mut self, lines: &mut Lines, path: &[u8], content: &[u8]) -> bool {
-        if content.len() as u64 > Self::MAX_TEXT_SIZE || self.is_binary(path, content) {
-            return false;
+    /// Pushes every line of a whole file, or says why it cannot.
+    fn push_whole(
+        &mut self,
+        lines: &mut Lines,
+        path: &[u8],
+        content: &[u8],
+    ) -> std::result::Result<(), Unread> {
+        self.too_large(content)?;
+        match self.by_attributes(path) {
+            Some(Err(reason)) => return Err(reason),
+            Some(Ok(())) => {}
+            None => {
+                if let Some(text) = decode_utf16(content) {
+                    push_whole(lines, text.as_bytes());
+                    return Ok(());
+                }
+                if content[..content.len().min(8000)].contains(&0) {
+                    return Err(Unread::NulByte);
+                }
+            }
+        }
+        if super::is_lfs_pointer(content) {
+            return Err(Unread::LfsPointer);
         }
         push_whole(lines, content);
-        true
+        Ok(())
     }
 
-    fn is_binary(&mut self, path: &[u8], content: &[u8]) -> bool {
-        self.by_attributes(path)
-            .unwrap_or_else(|| content[..content.len().min(8000)].contains(&0))
+    /// Diffs two versions of a file held in memory into `file`'s lines; UTF-16 with a
+    /// byte-order mark is decoded first. `forced_text`: the `diff` attribute says text.
+    fn diff_buffers(
+        &mut self,
+        file: &mut ChangedFile,
+        (old, new): (&[u8], &[u8]),
+        forced_text: bool,
+        opts: &mut DiffOptions,
+    ) -> std::result::Result<std::result::Result<(), Unread>, git2::Error> {
+        if let Err(reason) = self.too_large(old).and_then(|()| self.too_large(new)) {
+            return Ok(Err(reason));
+        }
+        if super::is_lfs_pointer(new) || super::is_lfs_pointer(old) {
+            return Ok(Err(Unread::LfsPointer));
+        }
+        let (old16, new16) = (decode_utf16(old), decode_utf16(new));
+        let decoded = old16.is_some() || new16.is_some();
+        let old = old16.as_ref().map_or(old, |t| t.as_bytes());
+        let new = new16.as_ref().map_or(new, |t| t.as_bytes());
+        opts.force_text(forced_text || decoded);
+        let patch = Patch::from_buffers(old, None, new, None, Some(opts))?;
+        push_patch(file, &patch)?;
+        if file.binary {
+            return Ok(Err(Unread::NulByte));
+        }
+        Ok(Ok(()))
     }
+}
+
+/// UTF-16 text with a byte-order mark, decoded (the mark dropped); `None` for anything else.
+pub(crate) fn decode_utf16(content: &[u8]) -> Option<String> {
+    let (body, little) = match content {
+        [0xFF, 0xFE, rest @ ..] => (rest, true),
+        [0xFE, 0xFF, rest @ ..] => (rest, false),
+        _ => return None,
+    };
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{FFFD}'))
+            .collect(),
+    )
 }
 
 /// Whether any attributes file libgit2 reads (`.gitattributes` in the index or working tree,
@@ -1259,13 +1606,13 @@ fn attributes_may_set_diff(repo: &Repository) -> bool {
 }
 
 #[cfg(unix)]
-fn path_of(bytes: &[u8]) -> PathBuf {
+pub(super) fn path_of(bytes: &[u8]) -> PathBuf {
     use std::os::unix::ffi::OsStrExt;
     PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
 }
 
 #[cfg(not(unix))]
-fn path_of(bytes: &[u8]) -> PathBuf {
+pub(super) fn path_of(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
@@ -1376,10 +1723,17 @@ fn resolve_base<'r>(repo: &'r Repository, rev: &str) -> Result<(String, Commit<'
     }
 }
 
+/// The command that fetches branch `branch` of `origin` so that `origin/<branch>` exists.
+pub fn fetch_command(branch: &str) -> String {
+    format!("git fetch origin +refs/heads/{branch}:refs/remotes/origin/{branch}")
+}
+
 fn resolve_commit<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>> {
     let object = repo.revparse_single(rev).map_err(|e| {
         let branch = rev.strip_prefix("origin/").unwrap_or(rev);
-        let mut help = format!("check the spelling, or fetch it: git fetch origin {branch}");
+        // A refspec naming the remote-tracking ref: `git fetch origin main` alone updates only
+        // FETCH_HEAD in a single-branch clone (CI's default), and `origin/main` stays missing.
+        let mut help = format!("check the spelling, or fetch it: {}", fetch_command(branch));
         if repo.is_shallow() {
             help.push_str(&format!("; this clone is shallow, so {SHALLOW_HELP}"));
         }
@@ -2159,7 +2513,7 @@ mod tests {
                 0,
                 usize::MAX,
                 parallel,
-                None,
+                (None, None),
             )
         };
         let (one, _) = read(false).unwrap();
@@ -2328,7 +2682,7 @@ mod tests {
                     0,
                     usize::MAX,
                     false,
-                    None,
+                    (None, None),
                 )
                 .unwrap()
                 .0
@@ -2508,7 +2862,10 @@ mod tests {
                 err.to_string().contains("unknown revision 'mian'"),
                 "{text}"
             );
-            assert!(text.contains("git fetch origin mian"), "{text}");
+            assert!(
+                text.contains("git fetch origin +refs/heads/mian:refs/remotes/origin/mian"),
+                "{text}"
+            );
             assert!(text.contains("spelling"), "{text}");
         }
         // A rev that is not a commit.

@@ -5,6 +5,7 @@
 //! Sources live beside it: [`git`] (range, merge base, staged, working tree, one commit) and
 //! [`patch`] (unified diff text).
 
+mod attributes;
 pub mod git;
 pub mod patch;
 pub mod revision;
@@ -149,6 +150,9 @@ pub struct ChangedFile {
     pub status: FileStatus,
     /// Binary files keep their path rules but have no lines to match.
     pub binary: bool,
+    /// Why the file's content was not read as text, when it was not: a file that line rules
+    /// watch is then reported (`content-not-checked`), never passed as if it had no lines.
+    pub unread: Option<Unread>,
     /// Lines of the new version that the change added.
     pub added: Lines,
     /// Lines of the old version that the change removed.
@@ -162,6 +166,7 @@ impl ChangedFile {
             old_path: None,
             status,
             binary: false,
+            unread: None,
             added: Lines::new(),
             removed: Lines::new(),
         }
@@ -170,6 +175,102 @@ impl ChangedFile {
     /// Added plus removed lines: the size a `lines` threshold counts.
     pub fn changed_lines(&self) -> usize {
         self.added.len() + self.removed.len()
+    }
+}
+
+/// Why a changed file's content was not read as lines of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// A `diff` attribute makes it binary: `-diff`, `binary`, or a driver with
+    /// `diff.<driver>.binary`. Holds the attribute as written, and where it was read from.
+    Attributes { attribute: String, from: String },
+    /// A NUL byte in its first 8000 bytes (git's own test for binary content).
+    NulByte,
+    /// The patch carries it as `GIT binary patch` or `Binary files ... differ`.
+    BinaryPatch,
+    /// A Git LFS pointer: the content itself is in LFS storage, not in the repository.
+    LfsPointer,
+    /// A submodule: its content is another repository's.
+    Submodule,
+    /// Larger than the size limit (bytes): git's `core.bigFileThreshold`, 512 MiB by default.
+    TooLarge { size: u64, limit: u64 },
+    /// A symbolic link whose target is outside the repository.
+    SymlinkOutside(String),
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Attributes { attribute, from } => {
+                write!(
+                    f,
+                    "{from} marks it `{attribute}`, so it is diffed as binary"
+                )
+            }
+            Unread::NulByte => f.write_str("it holds a NUL byte, so it is diffed as binary"),
+            Unread::BinaryPatch => {
+                f.write_str("the patch carries it as a binary patch, with no lines")
+            }
+            Unread::LfsPointer => f.write_str(
+                "it is a Git LFS pointer: the content is in LFS storage, not in the repository",
+            ),
+            Unread::Submodule => {
+                f.write_str("it is a submodule: its content is another repository's")
+            }
+            Unread::TooLarge { size, limit } => write!(
+                f,
+                "it is {size} bytes, over the {limit}-byte limit for reading a file as text (git's core.bigFileThreshold)"
+            ),
+            Unread::SymlinkOutside(target) => write!(
+                f,
+                "it is a symbolic link to `{target}`, outside the repository"
+            ),
+        }
+    }
+}
+
+/// Whether `content` is a Git LFS pointer file: small, and starting with the spec's version
+/// line (<https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md>).
+pub fn is_lfs_pointer(content: &[u8]) -> bool {
+    content.len() < 1024 && content.starts_with(b"version https://git-lfs.github.com/spec/v1\n")
+}
+
+/// Whether a symbolic link at repository path `link` to `target` points outside the
+/// repository: an absolute target, or one whose `..` climb above the root.
+pub fn leaves_repository(link: &str, target: &str) -> bool {
+    if target.starts_with('/') || target.starts_with('\\') || target.get(1..3) == Some(":\\") {
+        return true;
+    }
+    // Depth of the link's folder, then each part of the target from there.
+    let mut depth = link.matches('/').count() as i64;
+    for part in target.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+/// Whether added lines are a whole Git LFS pointer file (its first line is line 1).
+pub fn is_lfs_pointer_lines(added: &Lines) -> bool {
+    let mut lines = added.iter();
+    match lines.next() {
+        Some((1, first)) => {
+            let mut text = format!("{first}\n");
+            for (_, line) in lines.take(8) {
+                text.push_str(line);
+                text.push('\n');
+            }
+            is_lfs_pointer(text.as_bytes())
+        }
+        _ => false,
     }
 }
 

@@ -1,25 +1,53 @@
 //! Changes read from unified diff text (`git diff` output, or any `diff -u`), so
 //! `git diff | forewarn check --patch -` works outside a repository.
 //!
-//! The parser is lenient the way `git apply --recount` is: rule examples are diffs written by
-//! hand, so hunk counts that are off by a line or two are recounted from the `+`/`-`/` ` lines
-//! that follow, and a missing final newline is fine. What it cannot read as a diff at all is an
-//! error that says how to produce one.
+//! A patch given to `check --patch` is read as strictly as `git apply --check` reads it: a line
+//! inside a hunk with no ` `, `+`, `-` or `\` prefix, hunk counts that disagree with the lines
+//! present (a truncated or hand-edited patch), and `diff --git` names that disagree with the
+//! `---`/`+++` names are errors with the line number, since what is not read is not checked.
+//! Rule examples are diffs written by hand, so [`parse_example`] is lenient the way
+//! `git apply --recount` is: hunk counts that are off by a line or two are recounted from the
+//! `+`/`-`/` ` lines that follow. A missing final newline is fine in both. What cannot be read
+//! as a diff at all is an error that says how to produce one.
 
-use super::{ChangeSet, ChangedFile, FileStatus, Lines, NewSide};
+use super::{ChangeSet, ChangedFile, FileStatus, Lines, NewSide, Unread, is_lfs_pointer_lines};
 use crate::error::{Error, Result};
 
-/// Parses unified diff text. `source` names it in messages (a file path, or `stdin`).
-///
-/// Empty input is an empty change. Input with no file header at all (neither `diff --git` nor a
-/// `---`/`+++` pair) is a usage error, so a wrong file is not silently read as "no change".
+/// What an empty patch (nothing but whitespace) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Empty {
+    /// An error: `git diff <typo> | forewarn check --patch -` pipes nothing, and "no findings"
+    /// about a change that never arrived would pass the gate.
+    Refused,
+    /// An empty change, said on purpose (`check --allow-empty`).
+    Allowed,
+}
+
+/// Parses a unified diff given by the user, strictly; `source` names it in messages (a file
+/// path, or `stdin`). Empty input is refused.
 pub fn parse(source: &str, text: &[u8]) -> Result<ChangeSet> {
+    parse_patch(source, text, Empty::Refused)
+}
+
+/// [`parse`], saying what empty input means.
+pub fn parse_patch(source: &str, text: &[u8], empty: Empty) -> Result<ChangeSet> {
+    if empty == Empty::Refused && text.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::usage(
+            format!("{source} is empty: there is no change to check"),
+            "when a diff is piped in, an empty pipe usually means the command before it failed (check its message, e.g. a misspelt revision in `git diff`); to check an empty change on purpose, add --allow-empty",
+        ));
+    }
+    parse_with(source, text, true)
+}
+
+fn parse_with(source: &str, text: &[u8], strict: bool) -> Result<ChangeSet> {
     let lines: Vec<&[u8]> = split_lines(text);
     let files = Parser {
         source,
         lines: &lines,
         files: Vec::new(),
         current: None,
+        strict,
     }
     .run()?;
     if files.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
@@ -40,9 +68,10 @@ pub fn parse(source: &str, text: &[u8]) -> Result<ChangeSet> {
     })
 }
 
-/// Parses the diff of a rule's `[[rule.example]]`, named in messages as `example "<name>"`.
+/// Parses the diff of a rule's `[[rule.example]]`, named in messages as `example "<name>"`:
+/// leniently (hunk counts recounted), and an empty diff is an empty change.
 pub fn parse_example(name: &str, diff: &str) -> Result<ChangeSet> {
-    parse(&format!("example {name:?}"), diff.as_bytes())
+    parse_with(&format!("example {name:?}"), diff.as_bytes(), false)
 }
 
 /// Splits on `\n`, keeping any `\r` (content lines drop it in [`Lines::push`]); a final line with
@@ -96,6 +125,8 @@ struct FileBuilder {
     mode_changed: bool,
     /// A submodule (mode 160000): its "Subproject commit" lines are not content.
     gitlink: bool,
+    /// A symbolic link (mode 120000) on the new side: its one line is the target.
+    link: bool,
     binary: bool,
     hunks: usize,
     added: Lines,
@@ -152,6 +183,7 @@ impl FileBuilder {
         } else if let Some(mode) = line.strip_prefix(b"new file mode ") {
             self.new_file = true;
             self.gitlink |= mode.starts_with(b"160000");
+            self.link |= mode.starts_with(b"120000");
         } else if let Some(mode) = line.strip_prefix(b"deleted file mode ") {
             self.deleted_file = true;
             self.gitlink |= mode.starts_with(b"160000");
@@ -161,8 +193,10 @@ impl FileBuilder {
         {
             self.mode_changed = true;
             self.gitlink |= mode.starts_with(b"160000");
+            self.link |= line.starts_with(b"new mode 120000");
         } else if let Some(rest) = line.strip_prefix(b"index ") {
-            // `index abc..def 160000`
+            // `index abc..def 120000`: a link changed its target.
+            self.link |= rest.ends_with(b" 120000");
             self.gitlink |= rest.ends_with(b" 160000");
         } else if line.starts_with(b"Binary files ") || line == b"GIT binary patch" {
             self.binary = true;
@@ -207,7 +241,21 @@ impl FileBuilder {
             file.old_path = old.map(|p| lossy(&p));
         }
         file.binary = self.binary;
-        if !self.binary && !self.gitlink {
+        if self.binary {
+            file.unread = Some(Unread::BinaryPatch);
+        } else if self.gitlink {
+            file.unread = Some(Unread::Submodule);
+        } else if let Some(target) = self
+            .added
+            .get(1)
+            .filter(|t| self.link && super::leaves_repository(&file.path, t))
+        {
+            file.binary = true;
+            file.unread = Some(Unread::SymlinkOutside(target.to_string()));
+        } else if is_lfs_pointer_lines(&self.added) {
+            file.binary = true;
+            file.unread = Some(Unread::LfsPointer);
+        } else {
             file.added = self.added;
             file.removed = self.removed;
         }
@@ -247,6 +295,8 @@ struct Parser<'a> {
     lines: &'a [&'a [u8]],
     files: Vec<ChangedFile>,
     current: Option<FileBuilder>,
+    /// Refuse what `git apply --check` refuses (user input), or recount (rule examples).
+    strict: bool,
 }
 
 impl Parser<'_> {
@@ -273,7 +323,10 @@ impl Parser<'_> {
                 let plus = header_path(&trim_cr(self.lines[i + 1])[4..]);
                 match self.current.as_mut() {
                     Some(f) if f.git && f.minus.is_none() && f.hunks == 0 => {
-                        f.set_paths(minus, plus)
+                        f.set_paths(minus, plus);
+                        if let Some(f) = self.current.as_ref() {
+                            self.check_names(f, i)?;
+                        }
                     }
                     _ => {
                         let mut f = FileBuilder::default();
@@ -378,8 +431,22 @@ impl Parser<'_> {
         let mut i = at + 1;
         while i < self.lines.len() {
             let raw = self.lines[i];
-            let Some(kind) = body_line(raw) else { break };
             let counted = old_left > 0 || new_left > 0;
+            if self.strict {
+                if let Err(e) = self.strict_line(i, at, counted, old_left, new_left) {
+                    self.current = Some(f);
+                    return Err(e);
+                }
+                if !counted {
+                    // Past the counts only a `\ No newline` marker belongs to the hunk.
+                    if body_line(raw) == Some(BodyLine::Marker) {
+                        i += 1;
+                        continue;
+                    }
+                    break;
+                }
+            }
+            let Some(kind) = body_line(raw) else { break };
             if counted {
                 // Overcounted by hand: the next file starts here anyway. When exactly one old
                 // and one new line are due, `--- x` / `+++ y` are those lines, as git reads them.
@@ -412,7 +479,129 @@ impl Parser<'_> {
         }
         f.hunks += 1;
         self.current = Some(f);
+        if self.strict && i >= self.lines.len() && (old_left > 0 || new_left > 0) {
+            return Err(self.corrupt(
+                self.lines.len() - 1,
+                format!(
+                    "the input ends inside the hunk at line {}, {old_left} old and {new_left} new lines short of its header's counts (the patch is cut short, or was edited)",
+                    at + 1
+                ),
+            ));
+        }
         Ok(i)
+    }
+
+    /// What `git apply --check` would refuse at line `i` of the hunk whose header is line `at`.
+    fn strict_line(
+        &self,
+        i: usize,
+        at: usize,
+        counted: bool,
+        old_left: u32,
+        new_left: u32,
+    ) -> Result<()> {
+        if !counted {
+            // Lines past the counts are not part of the change; `+`/`-` lines there (before a
+            // blank line, the next header or a mail signature) were meant to be, and would be
+            // dropped unread.
+            let mut j = i;
+            while j < self.lines.len() && self.continues_after_counts(j) {
+                let kind = body_line(self.lines[j]);
+                if matches!(kind, Some(BodyLine::Added | BodyLine::Removed)) {
+                    return Err(self.corrupt(
+                        j,
+                        format!(
+                            "this line is past the counts of the hunk at line {} (its header says fewer lines)",
+                            at + 1
+                        ),
+                    ));
+                }
+                if kind == Some(BodyLine::Empty) {
+                    break;
+                }
+                j += 1;
+            }
+            return Ok(());
+        }
+        if body_line(self.lines[i]).is_none() {
+            return Err(self.corrupt(
+                i,
+                format!(
+                    "a line inside the hunk at line {} starts with neither ' ', '+', '-' nor '\\'",
+                    at + 1
+                ),
+            ));
+        }
+        if self.is_next_file(i) && !(old_left == 1 && new_left == 1) {
+            return Err(self.truncated(i, at, old_left, new_left));
+        }
+        Ok(())
+    }
+
+    /// An error at line `i` (0-based) of a patch `git apply` would call corrupt.
+    fn corrupt(&self, i: usize, what: String) -> Error {
+        Error::usage(
+            format!("{}:{}: corrupt patch: {what}", self.source, i + 1),
+            format!(
+                "lines left unread are not checked, so the patch is refused, as `git apply --check {}` refuses it; regenerate it with: git diff > change.patch",
+                self.source
+            ),
+        )
+    }
+
+    /// The hunk at line `at` ended (at line `i`) with lines still due.
+    fn truncated(&self, i: usize, at: usize, old_left: u32, new_left: u32) -> Error {
+        self.corrupt(
+            i,
+            format!(
+                "the hunk at line {} ends here with {old_left} old and {new_left} new lines fewer than its header counts (the patch is cut short, or was edited)",
+                at + 1
+            ),
+        )
+    }
+
+    /// In a strict read: the `diff --git` names of the file section must be the `---`/`+++`
+    /// names (or `rename from`/`rename to`, `copy from`/`copy to`), as `git apply` requires.
+    fn check_names(&self, f: &FileBuilder, at: usize) -> Result<()> {
+        if !self.strict || !f.git || f.combined {
+            return Ok(());
+        }
+        let sides = [
+            (
+                f.minus.as_ref(),
+                f.rename_from
+                    .as_ref()
+                    .or(f.copy_from.as_ref())
+                    .or(f.header_old.as_ref()),
+                "---",
+                at,
+            ),
+            (
+                f.plus.as_ref(),
+                f.rename_to
+                    .as_ref()
+                    .or(f.copy_to.as_ref())
+                    .or(f.header_new.as_ref()),
+                "+++",
+                at + 1,
+            ),
+        ];
+        for (named, expected, marker, line) in sides {
+            let (Some(Some(named)), Some(expected)) = (named, expected) else {
+                continue;
+            };
+            if named != expected {
+                return Err(self.corrupt(
+                    line,
+                    format!(
+                        "`{marker}` names `{}`, but the `diff --git` header names `{}`",
+                        lossy(named),
+                        lossy(expected)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A hunk of a combined diff (`git show` of a merge: `@@@ -a,b -c,d +e,f @@@`), where each
@@ -648,6 +837,21 @@ mod tests {
         let mut set = parse_ok(text);
         assert_eq!(set.files.len(), 1, "{:#?}", set.files);
         set.files.remove(0)
+    }
+
+    /// The one file of a diff read as a rule example is (counts recounted).
+    fn one_example(text: &str) -> ChangedFile {
+        let mut set = parse_example("test", text).unwrap();
+        assert_eq!(set.files.len(), 1, "{:#?}", set.files);
+        set.files.remove(0)
+    }
+
+    /// The message of the error a strict read of `text` gives.
+    fn refused(text: &str) -> String {
+        match parse("p.diff", text.as_bytes()) {
+            Ok(set) => panic!("accepted: {:#?}", set.files),
+            Err(e) => e.to_string(),
+        }
     }
 
     #[test]
@@ -969,9 +1173,69 @@ deleted file mode 100644
     }
 
     #[test]
-    fn empty_input_is_no_change() {
-        assert!(parse_ok("").files.is_empty());
-        assert!(parse_ok("\n\n").files.is_empty());
+    fn empty_input_is_refused_unless_allowed() {
+        assert_eq!(refused(""), "p.diff is empty: there is no change to check");
+        assert!(refused("\n\n").contains("is empty"));
+        let err = parse("stdin", b"").unwrap_err();
+        assert!(err.render(false).contains("--allow-empty"), "{err:?}");
+        for text in ["", "\n \n"] {
+            let set = parse_patch("stdin", text.as_bytes(), Empty::Allowed).unwrap();
+            assert!(set.files.is_empty());
+            assert!(parse_example("empty", text).unwrap().files.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_line_without_a_prefix_inside_a_hunk_is_refused_with_its_line() {
+        let text = "--- a/x.sql\n+++ b/x.sql\n@@ -1,2 +1,3 @@\n a\n+b\nDROP TABLE t;\n+c\n";
+        assert_eq!(
+            refused(text),
+            "p.diff:6: corrupt patch: a line inside the hunk at line 3 starts with neither ' ', '+', '-' nor '\\'"
+        );
+        // Recounted as an example: what is there is read up to the odd line.
+        assert_eq!(lines(&one_example(text).added), vec![(2, "b".into())]);
+    }
+
+    #[test]
+    fn hunk_counts_that_disagree_with_the_lines_are_refused() {
+        // Truncated: fewer lines than counted, at the end of the input.
+        let cut = refused("--- a/x\n+++ b/x\n@@ -1,10 +1,10 @@\n a\n-b\n+c");
+        assert!(cut.starts_with("p.diff:6: corrupt patch: the input ends inside the hunk at line 3, 8 old and 8 new lines short"), "{cut}");
+        // Cut short where the next file starts.
+        let next = refused(
+            "--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n+b\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-c\n+d\n",
+        );
+        assert!(
+            next.starts_with("p.diff:6: corrupt patch: the hunk at line 3"),
+            "{next}"
+        );
+        // More lines than counted: the extra added line would be dropped.
+        let extra = refused("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+DROP TABLE t;\n");
+        assert!(
+            extra.starts_with(
+                "p.diff:6: corrupt patch: this line is past the counts of the hunk at line 3"
+            ),
+            "{extra}"
+        );
+        let after_context = refused("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n c\n+d\n");
+        assert!(after_context.starts_with("p.diff:7:"), "{after_context}");
+        // A blank line, then text, after the counts is not part of the hunk (`git log -p`).
+        let f = one("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n\ncommit 123\n    +not a line\n");
+        assert_eq!(lines(&f.added), vec![(1, "b".into())]);
+    }
+
+    #[test]
+    fn diff_git_names_that_disagree_with_the_file_headers_are_refused() {
+        let text = "diff --git a/README.md b/README.md\n--- a/db/migrate/001.sql\n+++ b/db/migrate/001.sql\n@@ -1 +1 @@\n-a\n+DROP TABLE t;\n";
+        assert_eq!(
+            refused(text),
+            "p.diff:2: corrupt patch: `---` names `db/migrate/001.sql`, but the `diff --git` header names `README.md`"
+        );
+        let plus = "diff --git a/x b/x\n--- a/x\n+++ b/y\n@@ -1 +1 @@\n-a\n+b\n";
+        assert!(refused(plus).starts_with("p.diff:3: corrupt patch: `+++` names `y`"));
+        // Renames, new files and names with spaces agree.
+        let ok = "diff --git a/old name b/new name\nsimilarity index 90%\nrename from old name\nrename to new name\n--- a/old name\n+++ b/new name\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/n b/n\nnew file mode 100644\n--- /dev/null\n+++ b/n\n@@ -0,0 +1 @@\n+x\n";
+        assert_eq!(parse_ok(ok).files.len(), 2);
     }
 
     #[test]
@@ -985,20 +1249,24 @@ deleted file mode 100644
     }
 
     #[test]
-    fn truncated_and_miscounted_hunks_do_not_panic() {
+    fn truncated_and_miscounted_example_hunks_do_not_panic() {
         // Overcounted and truncated: what is there is read.
-        let f = one("--- a/x\n+++ b/x\n@@ -1,10 +1,10 @@\n a\n-b\n+c");
+        let f = one_example("--- a/x\n+++ b/x\n@@ -1,10 +1,10 @@\n a\n-b\n+c");
         assert_eq!(lines(&f.added), vec![(2, "c".into())]);
         // Counts near u32::MAX.
-        let f = one("--- a/x\n+++ b/x\n@@ -4294967295,4294967295 +4294967295,2 @@\n a\n+b\n+c\n");
+        let f = one_example(
+            "--- a/x\n+++ b/x\n@@ -4294967295,4294967295 +4294967295,2 @@\n a\n+b\n+c\n",
+        );
         assert_eq!(f.added.len(), 2);
         // Header only.
-        let f = one("--- a/x\n+++ b/x\n@@ -1 +1 @@");
+        let f = one_example("--- a/x\n+++ b/x\n@@ -1 +1 @@");
         assert!(f.added.is_empty());
         // Overcounted, then the next file of a plain diff.
-        let set = parse_ok(
+        let set = parse_example(
+            "test",
             "--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n+b\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-c\n+d\n",
-        );
+        )
+        .unwrap();
         assert_eq!(set.files.len(), 2);
         assert_eq!(lines(&set.files[1].added), vec![(1, "d".into())]);
     }
@@ -1016,14 +1284,16 @@ deleted file mode 100644
     fn hand_written_example_with_wrong_counts_is_recounted() {
         // Says 1 new line, has 3, no trailing newline, and a blank context line with its space
         // stripped by an editor.
-        let f = one("diff --git a/app/settings.py b/app/settings.py
+        let f = one_example(
+            "diff --git a/app/settings.py b/app/settings.py
 --- a/app/settings.py
 +++ b/app/settings.py
 @@ -1,2 +1,1 @@
  import os
 
 +PAYMENTS_URL = os.environ[\"PAYMENTS_URL\"]
-+TIMEOUT = 3");
++TIMEOUT = 3",
+        );
         assert_eq!(
             lines(&f.added),
             vec![
@@ -1066,7 +1336,7 @@ new file mode 100644
             )]
         );
         // Without `diff --git`, without a trailing newline, and counting one line too few.
-        let f = one(
+        let f = one_example(
             "--- a/k8s/deploy.yaml\n+++ b/k8s/deploy.yaml\n@@ -5,1 +5,1 @@\n-  strategy: RollingUpdate\n+  strategy:\n+    type: Recreate",
         );
         assert_eq!(

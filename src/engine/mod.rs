@@ -533,6 +533,7 @@ impl<'r> Engine<'r> {
             }
         }
         let mut state = FileState::default();
+        out.extend(unread::finding(self, fact, file, silenced));
         for &i in &path_only {
             let rule = &self.rules[i];
             if !state.is_handled(rule, file) {
@@ -929,6 +930,8 @@ fn finding(
         operation: None,
     }
 }
+
+mod unread;
 
 #[cfg(test)]
 mod tests;

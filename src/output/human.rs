@@ -314,7 +314,7 @@ pub(super) fn one_line(text: &str) -> String {
 
 /// Replaces control characters (but tab, and newline when `newlines`) and bidirectional
 /// overrides with visible escapes (`\x1b`, `\u{202e}`), so text from a change prints as text.
-pub(super) fn neutralise(text: &str, newlines: bool) -> Cow<'_, str> {
+pub fn neutralise(text: &str, newlines: bool) -> Cow<'_, str> {
     if !text.chars().any(|c| must_escape(c, newlines)) {
         return Cow::Borrowed(text);
     }

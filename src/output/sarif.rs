@@ -636,15 +636,15 @@ mod tests {
         assert!(HOSTILE.contains('\x1b'));
     }
 
-    /// Validates against the official SARIF 2.1.0 schema from the shared folder, offline: the
+    /// Validates against the official SARIF 2.1.0 schema (vendored in tests/schemas), offline: the
     /// schema's own `$ref`s are local, and nothing is fetched.
     fn assert_valid_sarif(doc: &Value) {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/schemas/sarif-2.1.0.json"
+            "/tests/schemas/sarif-2.1.0.json"
         );
         let schema: Value = serde_json::from_str(
-            &std::fs::read_to_string(path).expect("the SARIF schema in ../shared/schemas"),
+            &std::fs::read_to_string(path).expect("the SARIF schema vendored in tests/schemas"),
         )
         .expect("the schema is JSON");
         let validator = jsonschema::options()
@@ -672,7 +672,7 @@ mod tests {
         // The validator does catch a broken log.
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/schemas/sarif-2.1.0.json"
+            "/tests/schemas/sarif-2.1.0.json"
         );
         let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let validator = jsonschema::options().offline().build(&schema).unwrap();

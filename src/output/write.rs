@@ -8,9 +8,37 @@ use std::path::{Path, PathBuf};
 use super::{Format, RenderContext, Report, render};
 use crate::error::{Error, Result};
 
-/// Writes `text` to `path` through a temporary file in the same folder and a rename: readers see
-/// the old file or the whole new one, never a part.
+/// Refuses a report path inside a `.git` folder (after following links): a report written
+/// there could replace a hook or the config git runs, so `-o .git/hooks/pre-commit` is an error.
+pub fn refuse_git_dir(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let named = path.file_name().is_some_and(|n| n == ".git");
+    if named || real.components().any(|c| c.as_os_str() == ".git") {
+        return Err(Error::usage(
+            format!(
+                "{} is inside a .git folder; forewarn does not write reports there",
+                path.display()
+            ),
+            "write the report into the working tree or a temporary folder, e.g. -o forewarn-report.txt",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes a report to `path` ([`replace`]), never into a `.git` folder ([`refuse_git_dir`]).
 pub fn atomic(path: &Path, text: &str) -> Result<()> {
+    refuse_git_dir(path)?;
+    replace(path, text)
+}
+
+/// Writes `text` to `path` through a temporary file in the same folder and a rename: readers see
+/// the old file or the whole new one, never a part. A file already there keeps its mode; a new
+/// one is 0644. A symbolic link at `path` is replaced, not written through.
+pub fn replace(path: &Path, text: &str) -> Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -28,12 +56,20 @@ pub fn atomic(path: &Path, text: &str) -> Result<()> {
         .map_err(io_error)?;
     tmp.write_all(text.as_bytes()).map_err(io_error)?;
     tmp.as_file().sync_all().map_err(io_error)?;
-    // A report is for everyone who can read the folder, not only its writer (tempfile's 0600).
+    // A file already there keeps its mode (its owner chose it); a new report is for everyone
+    // who can read the folder, not only its writer (tempfile's 0600).
+    let kept = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.permissions());
     #[cfg(unix)]
-    {
+    let kept = kept.or_else(|| {
         use std::os::unix::fs::PermissionsExt;
+        Some(std::fs::Permissions::from_mode(0o644))
+    });
+    if let Some(permissions) = kept {
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .set_permissions(permissions)
             .map_err(io_error)?;
     }
     tmp.persist(path).map_err(|e| io_error(e.error))?;
@@ -110,6 +146,39 @@ mod tests {
         let text = err.render(false);
         assert!(text.contains("cannot write the report to"), "{text}");
         assert!(text.contains("folder exists"), "{text}");
+    }
+
+    #[test]
+    fn reports_are_not_written_into_a_git_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git/hooks")).unwrap();
+        for path in [".git/hooks/pre-commit", ".git/config", ".git"] {
+            let err = atomic(&dir.path().join(path), "x").unwrap_err();
+            assert!(err.to_string().contains("inside a .git folder"), "{err}");
+        }
+        assert!(!dir.path().join(".git/hooks/pre-commit").exists());
+        // Through a link to it, too.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join(".git"), dir.path().join("out")).unwrap();
+            assert!(atomic(&dir.path().join("out/config"), "x").is_err());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_file_keeps_its_mode_and_a_new_one_is_0644() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let kept = dir.path().join("private.json");
+        std::fs::write(&kept, "old").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o600)).unwrap();
+        atomic(&kept, "new").unwrap();
+        assert_eq!(mode(&kept), 0o600);
+        let new = dir.path().join("new.json");
+        atomic(&new, "new").unwrap();
+        assert_eq!(mode(&new), 0o644);
     }
 
     #[test]

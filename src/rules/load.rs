@@ -114,7 +114,7 @@ pub fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> SourceError {
     SourceError::new(path, text, span, first).label(message)
 }
 
-/// Builds a glob the way DESIGN.md promises: `/` is a literal separator, as in .gitignore.
+/// Builds a glob the way the contract (docs/contract.md) promises: `/` is a literal separator, as in .gitignore.
 pub fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
     globset::GlobBuilder::new(pattern)
         .literal_separator(true)
@@ -133,10 +133,32 @@ pub fn check_glob(path: &str, text: &str, glob: &Spanned<String>, errors: &mut V
     }
 }
 
-fn check_regex(path: &str, text: &str, re: &Spanned<String>, errors: &mut Vec<SourceError>) {
+/// How to shrink a regex that compiles past the size limit.
+const TOO_BIG_HELP: &str = "counted repetitions multiply the compiled size (`\\w{500}` is 500 copies of every Unicode letter): lower the count, match ASCII only with `(?-u:\\w)` or `[a-zA-Z0-9_]`, or split the pattern into several rules";
+
+fn check_regex(
+    path: &str,
+    text: &str,
+    re: &Spanned<String>,
+    compile: bool,
+    errors: &mut Vec<SourceError>,
+) {
     // Parsing finds every syntax error at a fraction of the cost of compiling; the engine
-    // compiles a rule's regexes only when a file it applies to shows up.
-    if let Err(e) = regex_syntax::Parser::new().parse(re.get_ref()) {
+    // compiles a rule's regexes only when a file it applies to shows up. A team's own patterns
+    // are compiled here too: one past the compiled size limit would otherwise match nothing,
+    // silently. (The built-in packs are compiled by their tests.)
+    let parsed = regex_syntax::Parser::new().parse(re.get_ref());
+    if parsed.is_ok() && compile {
+        if let Err(e) = regex::Regex::new(re.get_ref()) {
+            errors.push(
+                SourceError::new(path, text, re.span(), "regex cannot be compiled")
+                    .label(compile_error_label(&e))
+                    .help(TOO_BIG_HELP),
+            );
+        }
+        return;
+    }
+    if let Err(e) = parsed {
         let detail = e.to_string();
         let last = detail
             .lines()
@@ -149,6 +171,23 @@ fn check_regex(path: &str, text: &str, re: &Spanned<String>, errors: &mut Vec<So
                 .label(last)
                 .help("regexes use the Rust `regex` crate syntax (no look-around or backreferences); in a TOML basic string write `\\\\` for one backslash, or use a 'literal string'"),
         );
+    }
+}
+
+/// What the regex crate said, in one line.
+fn compile_error_label(e: &regex::Error) -> String {
+    match e {
+        regex::Error::CompiledTooBig(limit) => format!(
+            "compiled, it is larger than the regex size limit of {} MB",
+            limit / (1 << 20)
+        ),
+        other => other
+            .to_string()
+            .lines()
+            .last()
+            .unwrap_or("the regex crate refused it")
+            .trim()
+            .to_string(),
     }
 }
 
@@ -186,7 +225,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
     let (path, text) = (file.path.as_str(), file.text.as_str());
     let pack: RawPack = toml::from_str(text).map_err(|e| {
         vec![toml_error(path, text, &e).help(
-            "a rule file holds [[rule]] tables; see `forewarn explain <id>` for a shipped rule, or DESIGN.md's Rules section",
+            "a rule file holds [[rule]] tables; see `forewarn explain <id>` for a shipped rule, or the Rules section of docs/contract.md",
         )]
     })?;
     let mut errors = Vec::new();
@@ -242,7 +281,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             .chain(&raw.unless.added)
             .chain(&raw.unless.matched)
         {
-            check_regex(path, text, r, &mut errors);
+            check_regex(path, text, r, !file.builtin, &mut errors);
         }
         let operations = super::operation::parse(
             path,
@@ -454,6 +493,10 @@ pub fn load(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
         }
     }
     rules.retain(|r| !config.disable.iter().any(|d| d.id == r.id));
+    let errors = check_combined(files, &rules);
+    if !errors.is_empty() {
+        return Err(Error::Source(errors));
+    }
     for (named, severity) in &config.severity {
         match rules.iter_mut().find(|r| r.id == named.id) {
             Some(rule) => rule.severity = *severity,
@@ -464,6 +507,100 @@ pub fn load(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
         }
     }
     Ok(RuleSet { rules, warnings })
+}
+
+/// Compiles `patterns` into one set the way the engine does for a file's candidate rules.
+fn combined_set(patterns: &[&str]) -> std::result::Result<regex::RegexSet, regex::Error> {
+    regex::RegexSetBuilder::new(patterns)
+        .dfa_size_limit(64 << 20)
+        .build()
+}
+
+/// The engine matches the lines of a file against one set of all its candidate rules' patterns
+/// (and a rule's `unless` lists as one set each). Every pattern can compile on its own and the
+/// set still be over the size limit, and then every line rule of those files would match
+/// nothing. The set of every active rule's patterns is the largest the engine can build: it is
+/// compiled here, once, when a team's rules add patterns to it, and a set that does not compile
+/// is an error at the team rule whose patterns pushed it over.
+fn check_combined(files: &[RuleFile], rules: &[Rule]) -> Vec<SourceError> {
+    let team = |r: &&Rule| !r.origin.builtin;
+    if !rules.iter().filter(team).any(|r| {
+        r.matcher.has_line_patterns() || !r.unless.added.is_empty() || !r.unless.matched.is_empty()
+    }) {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    let mut report = |rule: &Rule, what: &str, e: &regex::Error| {
+        let Some(file) = files.iter().find(|f| f.path == rule.origin.file) else {
+            return;
+        };
+        errors.push(
+            SourceError::new(
+                &file.path,
+                &file.text,
+                id_span(&file.text, rule.origin.line, &rule.id),
+                format!("rule `{}`: {what} cannot be compiled together", rule.id),
+            )
+            .label(compile_error_label(e))
+            .help(TOO_BIG_HELP),
+        );
+    };
+    for removed in [false, true] {
+        fn side(r: &Rule, removed: bool) -> Vec<&str> {
+            let list = if removed {
+                &r.matcher.removed
+            } else {
+                &r.matcher.added
+            };
+            list.iter().map(String::as_str).collect()
+        }
+        let mut patterns: Vec<&str> = Vec::new();
+        for rule in rules {
+            for p in side(rule, removed) {
+                if !patterns.contains(&p) {
+                    patterns.push(p);
+                }
+            }
+        }
+        if patterns.is_empty() || combined_set(&patterns).is_ok() {
+            continue;
+        }
+        // Find the team rule that pushes the set over: the built-in rules' patterns first,
+        // then each team rule's in turn (only on this failing path, so the cost is no matter).
+        let mut grown: Vec<&str> = Vec::new();
+        for rule in rules.iter().filter(|r| r.origin.builtin) {
+            grown.extend(side(rule, removed));
+        }
+        let what = if removed {
+            "its `removed` regexes and the other rules'"
+        } else {
+            "its `added` regexes and the other rules'"
+        };
+        for rule in rules.iter().filter(team) {
+            let before = grown.len();
+            grown.extend(side(rule, removed));
+            if grown.len() == before {
+                continue;
+            }
+            if let Err(e) = combined_set(&grown) {
+                report(rule, what, &e);
+                grown.truncate(before);
+            }
+        }
+    }
+    for rule in rules.iter().filter(team) {
+        for (list, what) in [
+            (&rule.unless.added, "its `unless.added` regexes"),
+            (&rule.unless.matched, "its `unless.matched` regexes"),
+        ] {
+            if list.len() > 1 {
+                if let Err(e) = regex::RegexSet::new(list) {
+                    report(rule, what, &e);
+                }
+            }
+        }
+    }
+    errors
 }
 
 /// The span of `id = "..."` for the rule that starts at `rule_line`, for duplicate-id errors.
