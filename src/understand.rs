@@ -203,6 +203,30 @@ impl Understander {
             });
             history.folders.insert(dir.to_string(), files);
         }
+        if lower.ends_with(".sql")
+            && !history.folders.contains_key(dir)
+            && text.to_ascii_uppercase().contains(" TYPE ")
+        {
+            let side = if self.new.is_known() {
+                &self.new
+            } else {
+                &self.old
+            };
+            let files = side.list(dir).map(|names| {
+                names
+                    .into_iter()
+                    .filter(|p| p.to_ascii_lowercase().ends_with(".sql"))
+                    .filter(|p| !crate::migration::detect::is_down_file(p))
+                    .filter_map(|p| match side.read(&p) {
+                        Read::Bytes(b) => {
+                            Some((p.rsplit('/').next().unwrap_or(&p).to_string(), text_of(&b)))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            });
+            history.folders.insert(dir.to_string(), files);
+        }
         if lower.ends_with(".rb") && text.contains("change_column") {
             let root = path.rsplit_once("db/").map(|(r, _)| r).unwrap_or("");
             let schema = format!("{root}db/schema.rb");

@@ -171,6 +171,9 @@ pub struct Operation {
     pub state_only: bool,
     /// The table is created in this change: it is empty and no running code reads it.
     pub new_table: bool,
+    /// For an index or constraint: one of its columns is added in this change with no value
+    /// (NULL everywhere), so existing rows cannot break it.
+    pub new_column: bool,
     /// Whether the migration runs this in a transaction.
     pub in_transaction: Option<bool>,
     pub concurrently: Option<bool>,
@@ -233,6 +236,7 @@ impl Operation {
         match name {
             "state-only" => Some(self.state_only),
             "new-table" => Some(self.new_table),
+            "new-column" => Some(self.new_column),
             "in-transaction" => self.in_transaction,
             "concurrently" => self.concurrently,
             "unique" => self.unique,
@@ -252,9 +256,10 @@ impl Operation {
 }
 
 /// Attribute names a rule's `[rule.match.when]` may ask about.
-pub const ATTRIBUTES: [&str; 15] = [
+pub const ATTRIBUTES: [&str; 16] = [
     "state-only",
     "new-table",
+    "new-column",
     "in-transaction",
     "concurrently",
     "unique",
@@ -335,7 +340,7 @@ pub fn analyze(
         Framework::Django => django::parse(sides.path, text, history, profile),
         Framework::Alembic => alembic::parse(text, profile),
         Framework::Rails => rails::parse(sides.path, text, history, profile),
-        Framework::Sql(tool) => sql::parse_file(sides.path, text, tool, profile),
+        Framework::Sql(tool) => sql::parse_file(sides.path, text, tool, profile, history),
     };
     let mut operations = match parsed {
         Ok(ops) => ops,
@@ -356,7 +361,7 @@ pub fn analyze(
             Framework::Django => django::parse(sides.path, old, history, profile),
             Framework::Alembic => alembic::parse(old, profile),
             Framework::Rails => rails::parse(sides.path, old, history, profile),
-            Framework::Sql(tool) => sql::parse_file(sides.path, old, tool, profile),
+            Framework::Sql(tool) => sql::parse_file(sides.path, old, tool, profile, history),
         };
         if let Ok(before) = before {
             let key = |op: &Operation| Operation {
@@ -446,8 +451,48 @@ fn keep_defaults_set_later(ops: &mut [Operation]) {
     }
 }
 
-/// Marks operations on tables created elsewhere in the same change as on a new table.
+/// Marks operations on tables created elsewhere in the same change as on a new table, and
+/// indexes and constraints over columns the change adds empty as on a new column.
 pub fn mark_new_tables(files: &mut [&mut Analysis]) {
+    let lower = |s: &Option<String>| {
+        s.as_deref().map(|t| {
+            t.rsplit('.')
+                .next()
+                .unwrap_or(t)
+                .trim_matches(['"', '`'])
+                .to_ascii_lowercase()
+        })
+    };
+    let mut empty_columns = std::collections::HashSet::new();
+    for a in files.iter() {
+        for op in a.operations() {
+            if op.kind == Some(OpKind::AddColumn)
+                && op.phase == Phase::Up
+                && op.nullable != Some(false)
+                && op.db_default != Some(true)
+            {
+                if let (Some(t), Some(c)) = (lower(&op.table), lower(&op.column)) {
+                    empty_columns.insert((t, c));
+                }
+            }
+        }
+    }
+    for a in files.iter_mut() {
+        if let Analysis::Parsed { operations, .. } = a {
+            for op in operations.iter_mut() {
+                if !matches!(op.kind, Some(OpKind::AddIndex | OpKind::AddUnique)) {
+                    continue;
+                }
+                let (Some(t), Some(cols)) = (lower(&op.table), op.column.clone()) else {
+                    continue;
+                };
+                op.new_column = cols.split(',').any(|c| {
+                    let c = c.trim().trim_matches(['"', '`', ':']).to_ascii_lowercase();
+                    empty_columns.contains(&(t.clone(), c))
+                });
+            }
+        }
+    }
     let mut created = std::collections::HashSet::new();
     for a in files.iter() {
         for op in a.operations() {
