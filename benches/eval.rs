@@ -219,11 +219,17 @@ fn main() {
                 }
             }
             for finding in &here {
-                let verdict = file.judged.iter().find(|j| {
-                    j.rule == finding.rule
-                        && j.old_side == finding.old_side
-                        && near(j.line, finding.line)
-                });
+                // The judgement nearest the finding's line: two findings a line apart (a loop
+                // header and the update inside it) each meet their own verdict.
+                let verdict = file
+                    .judged
+                    .iter()
+                    .filter(|j| {
+                        j.rule == finding.rule
+                            && j.old_side == finding.old_side
+                            && near(j.line, finding.line)
+                    })
+                    .min_by_key(|j| j.line.abs_diff(finding.line));
                 match verdict {
                     Some(j) => {
                         let right = match j.verdict.as_str() {
