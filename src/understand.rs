@@ -75,6 +75,7 @@ impl Understander {
             texts.push(Some((old, new)));
         }
         let profile = &self.profile;
+        history.prepare(|dir| profile.for_path(&format!("{dir}/x.sql")).engine);
         let history = &history;
         let mut out: Vec<Option<Understood>> = files
             .par_iter()
@@ -173,16 +174,19 @@ impl Understander {
     /// Reads what a migration's operations are judged against: a Django app's earlier
     /// migrations (when it alters fields), a Rails app's schema dump (when it changes columns).
     fn load_history(&self, path: &str, text: &str, history: &mut state::Loaded) {
-        let Some((dir, _)) = path.rsplit_once('/') else {
+        let Some((dir, name)) = path.rsplit_once('/') else {
             return;
         };
         let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".py")
+        let wants_django = lower.ends_with(".py")
             && (text.contains("AlterField")
                 || text.contains("AlterUniqueTogether")
-                || text.contains("AlterIndexTogether"))
-            && !history.folders.contains_key(dir)
-        {
+                || text.contains("AlterIndexTogether"));
+        let wants_sql = lower.ends_with(".sql") && text.to_ascii_uppercase().contains(" TYPE ");
+        if wants_django || wants_sql {
+            history.wanted.insert((dir.to_string(), name.to_string()));
+        }
+        if wants_django && !history.folders.contains_key(dir) {
             // The new side holds the earlier migrations of this change too.
             let side = if self.new.is_known() {
                 &self.new
@@ -203,10 +207,7 @@ impl Understander {
             });
             history.folders.insert(dir.to_string(), files);
         }
-        if lower.ends_with(".sql")
-            && !history.folders.contains_key(dir)
-            && text.to_ascii_uppercase().contains(" TYPE ")
-        {
+        if wants_sql && !history.folders.contains_key(dir) {
             let side = if self.new.is_known() {
                 &self.new
             } else {

@@ -297,13 +297,20 @@ fn dict_entry<'n>(src: &Source<'_>, dict: Node<'n>, key: &str) -> Option<Node<'n
     })
 }
 
-/// The app's state before this migration, replayed from its earlier migrations; `None` when
-/// they cannot be read.
-fn prior_state(path: &str, history: &dyn History) -> Option<DjangoState> {
-    let (dir, name) = path.rsplit_once('/')?;
-    let texts = history.earlier(dir, name)?;
+/// Replays a folder's migrations in name order, keeping the app's state just before each of
+/// `wanted`.
+pub fn replay(
+    files: &[(String, String)],
+    wanted: &std::collections::BTreeSet<&str>,
+) -> Vec<(String, DjangoState)> {
+    let mut files: Vec<&(String, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut state = DjangoState::default();
-    for text in &texts {
+    let mut out = Vec::new();
+    for (name, text) in files {
+        if wanted.contains(name.as_str()) {
+            out.push((name.clone(), state.clone()));
+        }
         let Ok(src) = python::parse(text) else {
             continue;
         };
@@ -312,7 +319,13 @@ fn prior_state(path: &str, history: &dyn History) -> Option<DjangoState> {
             apply(&mut state, &src, &step.call);
         }
     }
-    Some(state)
+    out
+}
+
+/// The app's state before this migration, or `None` when its history could not be read.
+fn prior_state(path: &str, history: &dyn History) -> Option<DjangoState> {
+    let (dir, name) = path.rsplit_once('/')?;
+    history.django_state(dir, name).cloned()
 }
 
 /// Parses a Django migration into operations.

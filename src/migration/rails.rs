@@ -578,7 +578,7 @@ impl Walker<'_, '_> {
 }
 
 /// Column types of the old side's `db/schema.rb`: (table, column) → SQL type.
-fn schema_types(text: &str) -> HashMap<(String, String), String> {
+pub fn schema_types(text: &str) -> HashMap<(String, String), String> {
     let mut out = HashMap::new();
     let mut table: Option<String> = None;
     for line in text.lines() {
@@ -658,9 +658,9 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
                 format!("{root}/db/schema.rb")
             }
         })
-        .and_then(|p| history.old_file(&p))
-        .map(|t| schema_types(&t))
-        .unwrap_or_default();
+        .and_then(|p| history.rails_schema(&p));
+    let no_schema = HashMap::new();
+    let schema = schema.unwrap_or(&no_schema);
     let mut w = Walker {
         src: &src,
         profile_engine: db.engine,
@@ -668,7 +668,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
         in_change: false,
         ops: Vec::new(),
         created: Vec::new(),
-        schema: &schema,
+        schema,
     };
     for m in methods {
         let name = m

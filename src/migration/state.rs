@@ -3,53 +3,125 @@
 //! a field becomes; whether that sets NOT NULL or changes a type depends on what it was.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
 
-/// Where earlier migrations and schema dumps are read from.
+/// Column types by `(table, column)`, lowercase: what a type change is judged against.
+pub type ColumnTypes = HashMap<(String, String), String>;
+
+/// What the operations of a migration are judged against: the schema before it.
 pub trait History: Sync {
-    /// The text of every migration file in `dir` whose name sorts before `name`, oldest first;
-    /// `None` when the folder cannot be read (a patch has no trees).
-    fn earlier(&self, dir: &str, name: &str) -> Option<Vec<String>>;
-    /// A file of the side the change starts from (`db/schema.rb`).
-    fn old_file(&self, path: &str) -> Option<String>;
+    /// A Django app's models before migration `name` of folder `dir`, replayed from the
+    /// folder's earlier migrations; `None` when they cannot be read.
+    fn django_state(&self, dir: &str, name: &str) -> Option<&DjangoState>;
+    /// Column types before SQL migration `name` of folder `dir`, from its earlier migrations.
+    fn sql_columns(&self, dir: &str, name: &str) -> Option<&ColumnTypes>;
+    /// Column types of a Rails schema dump of the side the change starts from.
+    fn rails_schema(&self, path: &str) -> Option<&ColumnTypes>;
 }
 
 /// No history: every prior state is unknown.
 pub struct NoHistory;
 
 impl History for NoHistory {
-    fn earlier(&self, _: &str, _: &str) -> Option<Vec<String>> {
+    fn django_state(&self, _: &str, _: &str) -> Option<&DjangoState> {
         None
     }
-    fn old_file(&self, _: &str) -> Option<String> {
+    fn sql_columns(&self, _: &str, _: &str) -> Option<&ColumnTypes> {
+        None
+    }
+    fn rails_schema(&self, _: &str) -> Option<&ColumnTypes> {
         None
     }
 }
 
-/// History read beforehand: migration folders' files (path → text) and old-side files.
+/// History read beforehand, then replayed once per folder ([`Loaded::prepare`]): each earlier
+/// migration is parsed once for all the migrations of a change that need it, not once for each.
 #[derive(Default)]
 pub struct Loaded {
-    /// Folder → `(file name, text)`, sorted by name; `None` for a folder that could not be read.
+    /// Folder → `(file name, text)` of its migrations; `None` for a folder that could not be
+    /// read.
     pub folders: HashMap<String, Option<Vec<(String, String)>>>,
+    /// Old-side schema dumps by path (`db/schema.rb`); `None` when there is none.
     pub old_files: HashMap<String, Option<String>>,
-    /// Replayed Django states, by (folder, file name), so one app's history is replayed once
-    /// for all of its migrations in a change.
-    pub django_states: Mutex<HashMap<(String, String), DjangoState>>,
+    /// `(folder, file name)` of the migrations whose prior state is wanted.
+    pub wanted: BTreeSet<(String, String)>,
+    django: HashMap<(String, String), DjangoState>,
+    sql: HashMap<(String, String), ColumnTypes>,
+    rails: HashMap<String, ColumnTypes>,
+    unreadable: BTreeSet<String>,
+}
+
+impl Loaded {
+    /// Replays every folder once, keeping the state before each wanted migration. `engine`
+    /// gives the database a SQL folder's migrations run on.
+    pub fn prepare(&mut self, engine: impl Fn(&str) -> super::profile::Engine + Sync) {
+        use rayon::prelude::*;
+        let wanted = &self.wanted;
+        let replayed: Vec<(String, Vec<(String, Prior)>)> = self
+            .folders
+            .par_iter()
+            .filter_map(|(dir, files)| {
+                let files = files.as_ref()?;
+                let names: BTreeSet<&str> = wanted
+                    .iter()
+                    .filter(|(d, _)| d == dir)
+                    .map(|(_, n)| n.as_str())
+                    .collect();
+                let python = names.iter().any(|n| n.ends_with(".py"));
+                let states = if python {
+                    super::django::replay(files, &names)
+                        .into_iter()
+                        .map(|(n, s)| (n, Prior::Django(s)))
+                        .collect()
+                } else {
+                    super::sql::replay(dir, files, &names, engine(dir))
+                        .into_iter()
+                        .map(|(n, c)| (n, Prior::Sql(c)))
+                        .collect()
+                };
+                Some((dir.clone(), states))
+            })
+            .collect();
+        for (dir, states) in replayed {
+            for (name, prior) in states {
+                match prior {
+                    Prior::Django(s) => {
+                        self.django.insert((dir.clone(), name), s);
+                    }
+                    Prior::Sql(c) => {
+                        self.sql.insert((dir.clone(), name), c);
+                    }
+                }
+            }
+        }
+        for (dir, files) in &self.folders {
+            if files.is_none() {
+                self.unreadable.insert(dir.clone());
+            }
+        }
+        for (path, text) in &self.old_files {
+            if let Some(text) = text {
+                self.rails
+                    .insert(path.clone(), super::rails::schema_types(text));
+            }
+        }
+    }
+}
+
+/// A prior state of one migration.
+enum Prior {
+    Django(DjangoState),
+    Sql(ColumnTypes),
 }
 
 impl History for Loaded {
-    fn earlier(&self, dir: &str, name: &str) -> Option<Vec<String>> {
-        let files = self.folders.get(dir)?.as_ref()?;
-        Some(
-            files
-                .iter()
-                .filter(|(n, _)| n.as_str() < name)
-                .map(|(_, t)| t.clone())
-                .collect(),
-        )
+    fn django_state(&self, dir: &str, name: &str) -> Option<&DjangoState> {
+        self.django.get(&(dir.to_string(), name.to_string()))
     }
-    fn old_file(&self, path: &str) -> Option<String> {
-        self.old_files.get(path)?.clone()
+    fn sql_columns(&self, dir: &str, name: &str) -> Option<&ColumnTypes> {
+        self.sql.get(&(dir.to_string(), name.to_string()))
+    }
+    fn rails_schema(&self, path: &str) -> Option<&ColumnTypes> {
+        self.rails.get(path)
     }
 }
 

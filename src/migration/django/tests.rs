@@ -56,8 +56,15 @@ fn alter_field_is_judged_against_the_earlier_field() {
     let mut history = Loaded::default();
     history.folders.insert(
         "app/migrations".into(),
-        Some(vec![("0001_initial.py".into(), first)]),
+        Some(vec![
+            ("0001_initial.py".into(), first),
+            ("0002_x.py".into(), String::new()),
+        ]),
     );
+    history
+        .wanted
+        .insert(("app/migrations".into(), "0002_x.py".into()));
+    history.prepare(|_| crate::migration::profile::Engine::Postgres);
     let alter = |field: &str| {
         format!(
             "{HEAD}    operations = [migrations.AlterField(model_name='check', name='code', field={field})]\n"

@@ -186,36 +186,16 @@ fn judge_type_changes(
     history: &dyn super::state::History,
     ops: &mut [Operation],
 ) {
-    let key = |table: &Option<String>, column: &Option<String>| -> Option<(String, String)> {
-        let table = table.as_deref()?.rsplit('.').next()?.to_ascii_lowercase();
-        Some((table, column.as_deref()?.to_ascii_lowercase()))
-    };
-    let mut columns: std::collections::HashMap<(String, String), String> = Default::default();
-    let record = |op: &Operation, columns: &mut std::collections::HashMap<_, _>| {
-        if matches!(
-            op.kind,
-            Some(OpKind::AddColumn) | Some(OpKind::ChangeColumnType)
-        ) && op.phase == Phase::Up
-        {
-            if let (Some(k), Some(t)) = (key(&op.table, &op.column), &op.to_type) {
-                columns.insert(k, t.clone());
-            }
-        }
-    };
-    let earlier = path
+    let mut columns = path
         .rsplit_once('/')
-        .and_then(|(dir, name)| history.earlier(dir, name));
-    for text in earlier.iter().flatten() {
-        if let Ok(found) = read(text, 1, engine, tool, None, false) {
-            for op in &found {
-                record(op, &mut columns);
-            }
-        }
-    }
+        .and_then(|(dir, name)| history.sql_columns(dir, name))
+        .cloned()
+        .unwrap_or_default();
+    let _ = (tool, engine);
     for at in 0..ops.len() {
         let op = &ops[at];
         if op.kind == Some(OpKind::ChangeColumnType) && op.from_type.is_none() {
-            let from = key(&op.table, &op.column).and_then(|k| columns.get(&k).cloned());
+            let from = column_key(&op.table, &op.column).and_then(|k| columns.get(&k).cloned());
             let op = &mut ops[at];
             op.prior_known = Some(from.is_some());
             op.metadata_only = match (&from, &op.to_type) {
@@ -226,6 +206,54 @@ fn judge_type_changes(
         }
         record(&ops[at], &mut columns);
     }
+}
+
+/// The `(table, column)` key of an operation, lowercase, the table without its schema.
+fn column_key(table: &Option<String>, column: &Option<String>) -> Option<(String, String)> {
+    let table = table.as_deref()?.rsplit('.').next()?.to_ascii_lowercase();
+    Some((table, column.as_deref()?.to_ascii_lowercase()))
+}
+
+/// Remembers the type an added or retyped column has after `op`.
+fn record(op: &Operation, columns: &mut super::state::ColumnTypes) {
+    if matches!(
+        op.kind,
+        Some(OpKind::AddColumn) | Some(OpKind::ChangeColumnType)
+    ) && op.phase == Phase::Up
+    {
+        if let (Some(k), Some(t)) = (column_key(&op.table, &op.column), &op.to_type) {
+            columns.insert(k, t.clone());
+        }
+    }
+}
+
+/// Replays a folder's SQL migrations in name order, keeping the column types just before each
+/// of `wanted`.
+pub fn replay(
+    dir: &str,
+    files: &[(String, String)],
+    wanted: &std::collections::BTreeSet<&str>,
+    engine: Engine,
+) -> Vec<(String, super::state::ColumnTypes)> {
+    let mut files: Vec<&(String, String)> = files.iter().collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut columns = super::state::ColumnTypes::default();
+    let mut out = Vec::new();
+    for (name, text) in files {
+        if wanted.contains(name.as_str()) {
+            out.push((name.clone(), columns.clone()));
+        }
+        let tool = match super::detect::framework(&format!("{dir}/{name}"), text) {
+            Some(super::Framework::Sql(tool)) => tool,
+            _ => SqlTool::Plain,
+        };
+        if let Ok(found) = read(text, 1, engine, tool, None, false) {
+            for op in &found {
+                record(op, &mut columns);
+            }
+        }
+    }
+    out
 }
 
 /// SQL held in a string of another language (Django's `RunSQL`, Rails' `execute`), starting at
