@@ -324,6 +324,7 @@ mod tests {
             snippet: None,
             acknowledged: None,
             operation: None,
+            subject: None,
         }
     }
 

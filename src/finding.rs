@@ -96,6 +96,9 @@ pub struct Finding {
     /// The migration operation the finding is about (`drop-column`), for operation rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<&'static str>,
+    /// `(table, column)` the operation is about, for checking the answer ([`crate::verify`]).
+    #[serde(skip)]
+    pub subject: Option<Box<(String, String)>>,
 }
 
 impl Finding {

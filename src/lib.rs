@@ -19,6 +19,7 @@ pub mod migration;
 pub mod output;
 pub mod rules;
 pub mod understand;
+pub mod verify;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -46,6 +46,11 @@ fn fired(repo: &Repo, rule: &str) -> Vec<Option<u64>> {
 
 fn django_app() -> Repo {
     let repo = Repo::new();
+    // The running code's model still declares the fields: a drop is a real risk.
+    repo.write(
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    note = models.CharField(max_length=20)\n    total = models.IntegerField()\n",
+    );
     repo.write(
         "shop/migrations/0001_initial.py",
         format!(
@@ -161,6 +166,10 @@ fn sql_spelled_another_way_is_read_as_the_database_reads_it() {
 fn formatting_an_applied_migration_is_not_an_edit() {
     let repo = Repo::new();
     repo.write(
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    note = models.CharField(max_length=20)\n    total = models.IntegerField()\n",
+    );
+    repo.write(
         "shop/migrations/0002_x.py",
         format!("{DJANGO_HEAD}    operations = [migrations.RemoveField(model_name='order', name='note',)]\n"),
     );
@@ -250,6 +259,10 @@ fn a_migration_moved_into_the_migrations_folder_is_a_new_migration() {
     let repo = Repo::new();
     let body = format!(
         "{DJANGO_HEAD}    operations = [migrations.RemoveField(model_name='order', name='note')]\n"
+    );
+    repo.write(
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    note = models.CharField(max_length=20)\n    total = models.IntegerField()\n",
     );
     repo.write("drafts/0002_drop_note.py", &body);
     repo.write("shop/migrations/__init__.py", "");

@@ -582,6 +582,7 @@ fn note(analysis: &Analysis, path: &str, hit: &Hit<'_>, config: &HotspotsConfig)
         snippet: None,
         acknowledged: None,
         operation: None,
+        subject: None,
     }
 }
 

@@ -323,6 +323,7 @@ mod tests {
                 })
             }),
             operation: None,
+            subject: None,
         }
     }
 

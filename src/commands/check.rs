@@ -216,6 +216,7 @@ fn check_in_batches(
     for found in batches_found {
         findings.extend(found);
     }
+    crate::verify::run(&mut findings, &workspace.rules.rules, changes);
     crate::engine::sort_findings(&mut findings);
 
     let mut warnings = workspace.rules.warnings.clone();

@@ -99,6 +99,10 @@ pub fn explain(rule: &Rule) -> String {
     let _ = writeln!(s, "\nThe question it asks\n  {}", rule.ask);
     let _ = writeln!(s, "\nWhat matches");
     s.push_str(&describe_match(rule));
+    if !rule.verify.is_empty() {
+        let _ = writeln!(s, "\nHow the answer is checked in the repository");
+        s.push_str(&describe_verify(rule));
+    }
     if let Some(why) = &rule.why {
         let _ = writeln!(s, "\nWhy it is risky at deploy time\n{}", indent(why));
     }
@@ -181,6 +185,54 @@ fn list(items: &[String]) -> String {
 }
 
 /// What makes the rule fire and what keeps it quiet, one line each (also used by `forewarn docs`).
+/// Each `[[rule.verify]]` block: where it looks, what counts as an answer, what each outcome
+/// makes of the finding.
+pub(crate) fn describe_verify(rule: &Rule) -> String {
+    let mut s = String::new();
+    for v in &rule.verify {
+        let on = if v.paths.is_empty() {
+            "every finding".to_string()
+        } else {
+            format!("findings on {}", list(&v.paths))
+        };
+        let sides: Vec<&str> = v
+            .sides
+            .iter()
+            .map(|side| match side.as_str() {
+                "old" => "the code that runs during the deploy",
+                _ => "the code after it",
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "  for {on}: searches {} in {}",
+            list(&v.look_in),
+            sides.join(" and ")
+        );
+        if !v.exclude.is_empty() {
+            let _ = writeln!(s, "    but not {}", list(&v.exclude));
+        }
+        for (what, patterns, outcome) in [
+            ("already stopped reading it", &v.stopped_by, &v.stopped),
+            ("found", &v.patterns, &v.found),
+            ("nothing found", &Vec::new(), &v.missing),
+        ] {
+            if !patterns.is_empty() {
+                let _ = writeln!(s, "    {what} when a line matches {}", list(patterns));
+            }
+            let verdict = match outcome.severity.as_deref() {
+                Some("quiet") => "the finding is dropped: the answer is verified".to_string(),
+                Some(sev) => format!("the finding becomes {sev}"),
+                None => "the severity stays".to_string(),
+            };
+            if outcome.severity.is_some() || !outcome.message.is_empty() {
+                let _ = writeln!(s, "    {what}: {verdict}");
+            }
+        }
+    }
+    s
+}
+
 pub(crate) fn describe_match(rule: &Rule) -> String {
     let m = &rule.matcher;
     let mut s = String::new();

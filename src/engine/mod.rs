@@ -928,6 +928,7 @@ fn finding(
         snippet: None,
         acknowledged: None,
         operation: None,
+        subject: None,
     }
 }
 

@@ -74,5 +74,9 @@ fn finding(compiled: &CompiledRule<'_>, path: &Arc<str>, op: &Operation, db: &Da
     f.message = message;
     f.fingerprint = fingerprint(&rule.id, Some(path), Some(&key));
     f.operation = Some(op.kind().as_str());
+    f.subject = Some(Box::new((
+        op.table.clone().unwrap_or_default(),
+        op.column.clone().unwrap_or_default(),
+    )));
     f
 }

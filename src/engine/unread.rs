@@ -85,5 +85,6 @@ pub(super) fn finding(
         snippet: None,
         acknowledged: None,
         operation: None,
+        subject: None,
     })
 }

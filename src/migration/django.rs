@@ -223,7 +223,7 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
                     m.index_together = together(src, Some(pairs));
                 }
             }
-            state.models.insert(name, m);
+            state.models.insert(name, std::sync::Arc::new(m));
         }
         "DeleteModel" => {
             if let Some(name) = model(0, "name") {
@@ -243,13 +243,15 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
                 return;
             };
             if let Some(def) = call.arg(2, "field").and_then(|n| field_def(src, n)) {
-                state.models.entry(m).or_default().fields.insert(f, def);
+                std::sync::Arc::make_mut(state.models.entry(m).or_default())
+                    .fields
+                    .insert(f, def);
             }
         }
         "RemoveField" => {
             if let (Some(m), Some(f)) = (model(0, "model_name"), string_arg(src, call, 1, "name")) {
                 if let Some(model) = state.models.get_mut(&m) {
-                    model.fields.remove(&f);
+                    std::sync::Arc::make_mut(model).fields.remove(&f);
                 }
             }
         }
@@ -260,6 +262,7 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
                 string_arg(src, call, 2, "new_name"),
             ) {
                 if let Some(model) = state.models.get_mut(&m) {
+                    let model = std::sync::Arc::make_mut(model);
                     if let Some(def) = model.fields.remove(&old) {
                         model.fields.insert(new, def);
                     }
@@ -268,13 +271,13 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
         }
         "AlterUniqueTogether" => {
             if let Some(m) = model(0, "name") {
-                state.models.entry(m).or_default().unique_together =
+                std::sync::Arc::make_mut(state.models.entry(m).or_default()).unique_together =
                     together(src, call.arg(1, "unique_together"));
             }
         }
         "AlterIndexTogether" => {
             if let Some(m) = model(0, "name") {
-                state.models.entry(m).or_default().index_together =
+                std::sync::Arc::make_mut(state.models.entry(m).or_default()).index_together =
                     together(src, call.arg(1, "index_together"));
             }
         }

@@ -7,13 +7,37 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Column types by `(table, column)`, lowercase: what a type change is judged against.
 pub type ColumnTypes = HashMap<(String, String), String>;
 
+/// The column types of a folder's SQL migrations as they change, file by file: one record of
+/// each change, so the types before any migration are found without a copy per migration.
+#[derive(Debug, Default)]
+pub struct ColumnHistory {
+    /// File name → its position in name order.
+    pub order: HashMap<String, u32>,
+    /// `(table, column)` → `(position of the file that set it, type)`, ascending.
+    pub types: HashMap<(String, String), Vec<(u32, String)>>,
+}
+
+impl ColumnHistory {
+    /// The type of a column just before migration `name`.
+    pub fn before(&self, name: &str, key: &(String, String)) -> Option<&str> {
+        let at = *self.order.get(name)?;
+        let changes = self.types.get(key)?;
+        changes
+            .iter()
+            .take_while(|(pos, _)| *pos < at)
+            .last()
+            .map(|(_, t)| t.as_str())
+    }
+}
+
 /// What the operations of a migration are judged against: the schema before it.
 pub trait History: Sync {
     /// A Django app's models before migration `name` of folder `dir`, replayed from the
     /// folder's earlier migrations; `None` when they cannot be read.
     fn django_state(&self, dir: &str, name: &str) -> Option<&DjangoState>;
-    /// Column types before SQL migration `name` of folder `dir`, from its earlier migrations.
-    fn sql_columns(&self, dir: &str, name: &str) -> Option<&ColumnTypes>;
+    /// The column types of SQL folder `dir` as its migrations change them; `None` when the
+    /// folder cannot be read.
+    fn sql_columns(&self, dir: &str) -> Option<&ColumnHistory>;
     /// Column types of a Rails schema dump of the side the change starts from.
     fn rails_schema(&self, path: &str) -> Option<&ColumnTypes>;
 }
@@ -25,7 +49,7 @@ impl History for NoHistory {
     fn django_state(&self, _: &str, _: &str) -> Option<&DjangoState> {
         None
     }
-    fn sql_columns(&self, _: &str, _: &str) -> Option<&ColumnTypes> {
+    fn sql_columns(&self, _: &str) -> Option<&ColumnHistory> {
         None
     }
     fn rails_schema(&self, _: &str) -> Option<&ColumnTypes> {
@@ -45,7 +69,7 @@ pub struct Loaded {
     /// `(folder, file name)` of the migrations whose prior state is wanted.
     pub wanted: BTreeSet<(String, String)>,
     django: HashMap<(String, String), DjangoState>,
-    sql: HashMap<(String, String), ColumnTypes>,
+    sql: HashMap<String, ColumnHistory>,
     rails: HashMap<String, ColumnTypes>,
     unreadable: BTreeSet<String>,
 }
@@ -56,7 +80,7 @@ impl Loaded {
     pub fn prepare(&mut self, engine: impl Fn(&str) -> super::profile::Engine + Sync) {
         use rayon::prelude::*;
         let wanted = &self.wanted;
-        let replayed: Vec<(String, Vec<(String, Prior)>)> = self
+        let replayed: Vec<(String, Prior)> = self
             .folders
             .par_iter()
             .filter_map(|(dir, files)| {
@@ -67,29 +91,23 @@ impl Loaded {
                     .map(|(_, n)| n.as_str())
                     .collect();
                 let python = names.iter().any(|n| n.ends_with(".py"));
-                let states = if python {
-                    super::django::replay(files, &names)
-                        .into_iter()
-                        .map(|(n, s)| (n, Prior::Django(s)))
-                        .collect()
+                let prior = if python {
+                    Prior::Django(super::django::replay(files, &names))
                 } else {
-                    super::sql::replay(dir, files, &names, engine(dir))
-                        .into_iter()
-                        .map(|(n, c)| (n, Prior::Sql(c)))
-                        .collect()
+                    Prior::Sql(super::sql::replay(dir, files, engine(dir)))
                 };
-                Some((dir.clone(), states))
+                Some((dir.clone(), prior))
             })
             .collect();
-        for (dir, states) in replayed {
-            for (name, prior) in states {
-                match prior {
-                    Prior::Django(s) => {
-                        self.django.insert((dir.clone(), name), s);
+        for (dir, prior) in replayed {
+            match prior {
+                Prior::Django(states) => {
+                    for (name, state) in states {
+                        self.django.insert((dir.clone(), name), state);
                     }
-                    Prior::Sql(c) => {
-                        self.sql.insert((dir.clone(), name), c);
-                    }
+                }
+                Prior::Sql(history) => {
+                    self.sql.insert(dir, history);
                 }
             }
         }
@@ -109,16 +127,16 @@ impl Loaded {
 
 /// A prior state of one migration.
 enum Prior {
-    Django(DjangoState),
-    Sql(ColumnTypes),
+    Django(Vec<(String, DjangoState)>),
+    Sql(ColumnHistory),
 }
 
 impl History for Loaded {
     fn django_state(&self, dir: &str, name: &str) -> Option<&DjangoState> {
         self.django.get(&(dir.to_string(), name.to_string()))
     }
-    fn sql_columns(&self, dir: &str, name: &str) -> Option<&ColumnTypes> {
-        self.sql.get(&(dir.to_string(), name.to_string()))
+    fn sql_columns(&self, dir: &str) -> Option<&ColumnHistory> {
+        self.sql.get(dir)
     }
     fn rails_schema(&self, path: &str) -> Option<&ColumnTypes> {
         self.rails.get(path)
@@ -166,5 +184,7 @@ pub struct ModelState {
 /// The models of one app, by lowercase name, as its migrations so far leave them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DjangoState {
-    pub models: HashMap<String, ModelState>,
+    /// Shared between the states kept for several migrations: a model is copied only when a
+    /// migration changes it.
+    pub models: HashMap<String, std::sync::Arc<ModelState>>,
 }

@@ -34,6 +34,7 @@ fn finding(rule_id: &str, severity: Severity, path: Option<&str>, line: Option<u
         }),
         acknowledged: None,
         operation: None,
+        subject: None,
     }
 }
 
@@ -129,6 +130,7 @@ pub fn rules() -> Vec<Rule> {
         matcher: Default::default(),
         unless: Default::default(),
         threshold: Default::default(),
+        verify: Vec::new(),
         examples: Vec::new(),
         origin: Origin {
             file: "builtin:rules/migrations.toml".into(),

@@ -376,6 +376,7 @@ mod tests {
             snippet: None,
             acknowledged: None,
             operation: None,
+            subject: None,
         }
     }
 

@@ -405,6 +405,7 @@ mod tests {
             }),
             acknowledged: None,
             operation: None,
+            subject: None,
         }
     }
 

@@ -49,6 +49,8 @@ struct RawRule {
     #[serde(default)]
     threshold: RawThreshold,
     #[serde(default)]
+    verify: Vec<Spanned<crate::verify::Verify>>,
+    #[serde(default)]
     example: Vec<Spanned<RawExample>>,
 }
 
@@ -362,6 +364,19 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
                 }
             })
             .collect();
+        let verify =
+            raw.verify
+                .into_iter()
+                .map(|v| {
+                    let span = v.span();
+                    for problem in crate::verify::check(v.get_ref()) {
+                        errors.push(SourceError::new(path, text, span.clone(), problem).help(
+                            "see `forewarn explain <id>` of a shipped rule with [rule.verify]",
+                        ));
+                    }
+                    v.into_inner()
+                })
+                .collect();
         rules.push(Rule {
             id: raw.id.into_inner(),
             title: raw.title,
@@ -381,6 +396,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
                 matched: strings(raw.unless.matched),
             },
             threshold,
+            verify,
             examples,
             origin: Origin {
                 file: path.to_string(),

@@ -190,6 +190,8 @@ pub struct Rule {
     pub matcher: Match,
     pub unless: Unless,
     pub threshold: Threshold,
+    /// `[rule.verify]`: how to check the answer in the repository ([`crate::verify`]).
+    pub verify: Vec<crate::verify::Verify>,
     pub examples: Vec<Example>,
     pub origin: Origin,
 }

@@ -186,17 +186,18 @@ fn judge_type_changes(
     history: &dyn super::state::History,
     ops: &mut [Operation],
 ) {
-    let mut columns = path
-        .rsplit_once('/')
-        .and_then(|(dir, name)| history.sql_columns(dir, name))
-        .cloned()
-        .unwrap_or_default();
-    let _ = (tool, engine);
-    for at in 0..ops.len() {
-        let op = &ops[at];
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let earlier = history.sql_columns(dir);
+    // Changes made above in this file, over the folder's history.
+    let mut here = super::state::ColumnTypes::default();
+    let _ = tool;
+    for op in ops.iter_mut() {
         if op.kind == Some(OpKind::ChangeColumnType) && op.from_type.is_none() {
-            let from = column_key(&op.table, &op.column).and_then(|k| columns.get(&k).cloned());
-            let op = &mut ops[at];
+            let from = column_key(&op.table, &op.column).and_then(|k| {
+                here.get(&k)
+                    .cloned()
+                    .or_else(|| earlier?.before(name, &k).map(str::to_string))
+            });
             op.prior_known = Some(from.is_some());
             op.metadata_only = match (&from, &op.to_type) {
                 (Some(f), Some(t)) => types::metadata_only(f, t, engine),
@@ -204,7 +205,7 @@ fn judge_type_changes(
             };
             op.from_type = from;
         }
-        record(&ops[at], &mut columns);
+        record(op, &mut here);
     }
 }
 
@@ -227,33 +228,33 @@ fn record(op: &Operation, columns: &mut super::state::ColumnTypes) {
     }
 }
 
-/// Replays a folder's SQL migrations in name order, keeping the column types just before each
-/// of `wanted`.
+/// Replays a folder's SQL migrations in name order, recording every column type they set.
 pub fn replay(
     dir: &str,
     files: &[(String, String)],
-    wanted: &std::collections::BTreeSet<&str>,
     engine: Engine,
-) -> Vec<(String, super::state::ColumnTypes)> {
+) -> super::state::ColumnHistory {
     let mut files: Vec<&(String, String)> = files.iter().collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut columns = super::state::ColumnTypes::default();
-    let mut out = Vec::new();
-    for (name, text) in files {
-        if wanted.contains(name.as_str()) {
-            out.push((name.clone(), columns.clone()));
-        }
+    let mut history = super::state::ColumnHistory::default();
+    for (at, (name, text)) in files.into_iter().enumerate() {
+        let at = at as u32;
+        history.order.insert(name.clone(), at);
         let tool = match super::detect::framework(&format!("{dir}/{name}"), text) {
             Some(super::Framework::Sql(tool)) => tool,
             _ => SqlTool::Plain,
         };
         if let Ok(found) = read(text, 1, engine, tool, None, false) {
+            let mut set = super::state::ColumnTypes::default();
             for op in &found {
-                record(op, &mut columns);
+                record(op, &mut set);
+            }
+            for (key, ty) in set {
+                history.types.entry(key).or_default().push((at, ty));
             }
         }
     }
-    out
+    history
 }
 
 /// SQL held in a string of another language (Django's `RunSQL`, Rails' `execute`), starting at

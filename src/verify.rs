@@ -1,0 +1,348 @@
+//! Checking the answer, not only asking the question.
+//!
+//! Some questions a finding asks can be answered from the repository itself: is the dropped
+//! column still read by the code that runs during the deploy? Does the deploy already run
+//! migrations, and where? A rule's `[rule.verify]` says where to look (globs) and what counts as
+//! an answer (patterns with the operation's `{table}`, `{column}`, `{field}` or `{model}`); this
+//! searches the trees of the change and turns the finding into a verified answer: it names
+//! where it found the answer, or where it looked, and takes the severity (or silence) the rule
+//! gives that outcome.
+//!
+//! ```toml
+//! [rule.verify]
+//! look_in = ["**/*.py", "**/*.rb"]
+//! exclude = ["**/migrations/**"]
+//! patterns = ['\b{column}\b']          # a hit: the answer is found
+//! sides = ["old", "new"]               # the code running during the deploy, and after it
+//! [rule.verify.found]                  # what a hit makes of the finding
+//! severity = "error"
+//! message = "Still read at {where}."
+//! [rule.verify.missing]                # what no hit makes of it ("quiet" drops it)
+//! severity = "quiet"
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::ChangeSet;
+use crate::diff::revision::{Read, SideReader};
+use crate::finding::Finding;
+use crate::rules::{Rule, Severity};
+
+/// Files searched at most, per side: a bound on the cost of one answer.
+const MAX_FILES: usize = 50_000;
+/// Files larger than this are not searched (generated code, data).
+const MAX_FILE_BYTES: u64 = 1 << 20;
+/// Places named in a message.
+const SHOWN: usize = 3;
+
+/// A rule's `[rule.verify]`, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verify {
+    /// Findings on these paths are checked by this block; empty: every finding of the rule.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub look_in: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Regex templates; `{table}`, `{column}` and `{model}` are the operation's, escaped.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Regex templates whose hit means the running code already stopped reading it (Rails
+    /// `ignored_columns`): the `stopped` outcome, before `found` and `missing`.
+    #[serde(default)]
+    pub stopped_by: Vec<String>,
+    /// Which trees to search: `old` (the code that runs during the deploy) and `new`.
+    #[serde(default = "both_sides")]
+    pub sides: Vec<String>,
+    #[serde(default)]
+    pub found: Outcome,
+    #[serde(default)]
+    pub missing: Outcome,
+    #[serde(default)]
+    pub stopped: Outcome,
+}
+
+fn both_sides() -> Vec<String> {
+    vec!["old".into(), "new".into()]
+}
+
+/// What one outcome of the search makes of a finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// `error`, `warning`, `note`, or `quiet` (the finding is dropped: the answer is verified).
+    pub severity: Option<String>,
+    /// Appended to the finding's message; `{where}` names the first places found,
+    /// `{searched}` says what was searched.
+    #[serde(default)]
+    pub message: String,
+    /// Replaces the finding's question.
+    pub ask: Option<String>,
+}
+
+/// Checks a `[rule.verify]` for load errors: returns every problem as text.
+pub fn check(v: &Verify) -> Vec<String> {
+    let mut problems = Vec::new();
+    for g in v.look_in.iter().chain(&v.exclude).chain(&v.paths) {
+        if let Err(e) = crate::rules::load::build_glob(g) {
+            problems.push(format!("invalid glob `{g}` in [rule.verify]: {}", e.kind()));
+        }
+    }
+    for p in v.patterns.iter().chain(&v.stopped_by) {
+        let sample = fill(p, "t", "c", "M");
+        if let Err(e) = regex::Regex::new(&sample) {
+            problems.push(format!("invalid pattern `{p}` in [rule.verify]: {e}"));
+        }
+    }
+    for side in &v.sides {
+        if side != "old" && side != "new" {
+            problems.push(format!(
+                "[rule.verify] sides: `{side}` is not \"old\" or \"new\""
+            ));
+        }
+    }
+    for o in [&v.found, &v.missing, &v.stopped] {
+        if let Some(s) = &o.severity {
+            if !matches!(s.as_str(), "error" | "warning" | "note" | "quiet") {
+                problems.push(format!(
+                    "[rule.verify] severity `{s}` is not error, warning, note or quiet"
+                ));
+            }
+        }
+    }
+    if (v.patterns.is_empty() && v.stopped_by.is_empty()) || v.look_in.is_empty() {
+        problems.push("[rule.verify] needs `look_in` globs and `patterns` or `stopped_by`".into());
+    }
+    problems
+}
+
+fn fill(template: &str, table: &str, column: &str, model: &str) -> String {
+    // A relation's column is its field's name with `_id`: `assignment_id` is `assignment`.
+    let field = column.strip_suffix("_id").unwrap_or(column);
+    template
+        .replace("{field}", &regex::escape(field))
+        .replace("{table}", &regex::escape(table))
+        .replace("{column}", &regex::escape(column))
+        .replace("{model}", &regex::escape(model))
+}
+
+/// The model name a Django table is named after (`shop_order` → `Order`), for patterns.
+fn model_of(table: &str) -> String {
+    let last = table.rsplit('_').next().unwrap_or(table);
+    let mut chars = last.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// The searchable files of one side, read once for every verification of a run.
+struct Tree {
+    reader: SideReader,
+    files: Option<Vec<String>>,
+    texts: HashMap<String, Option<Arc<str>>>,
+}
+
+impl Tree {
+    fn new(reader: SideReader) -> Tree {
+        Tree {
+            reader,
+            files: None,
+            texts: HashMap::new(),
+        }
+    }
+
+    fn files(&mut self) -> &[String] {
+        if self.files.is_none() {
+            self.files = Some(if self.reader.is_known() {
+                self.reader.walk(32, MAX_FILES)
+            } else {
+                Vec::new()
+            });
+        }
+        self.files.as_deref().unwrap_or(&[])
+    }
+
+    fn text(&mut self, path: &str) -> Option<Arc<str>> {
+        if let Some(t) = self.texts.get(path) {
+            return t.clone();
+        }
+        let text = match self.reader.read(path) {
+            Read::Bytes(b) if (b.len() as u64) < MAX_FILE_BYTES && !b.contains(&0) => {
+                Some(Arc::from(String::from_utf8_lossy(&b).as_ref()))
+            }
+            _ => None,
+        };
+        self.texts.insert(path.to_string(), text.clone());
+        text
+    }
+}
+
+/// Applies every rule's `[rule.verify]` to its findings, searching the change's trees.
+pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
+    let by_id: HashMap<&str, &[Verify]> = rules
+        .iter()
+        .filter(|r| !r.verify.is_empty())
+        .map(|r| (r.id.as_str(), r.verify.as_slice()))
+        .collect();
+    if by_id.is_empty() || !findings.iter().any(|f| by_id.contains_key(&*f.rule_id)) {
+        return;
+    }
+    let mut old = Tree::new(SideReader::old(&change.old_side));
+    let mut new = Tree::new(SideReader::new(&change.new_side));
+    let mut answers: HashMap<(String, String), Answer> = HashMap::new();
+    let mut keep = Vec::with_capacity(findings.len());
+    for mut f in findings.drain(..) {
+        let path = f.path.as_deref().unwrap_or("");
+        let Some(v) = by_id.get(&*f.rule_id).and_then(|blocks| {
+            blocks.iter().find(|b| {
+                b.paths.is_empty() || crate::engine::GlobMatcher::new(&b.paths).is_match(path)
+            })
+        }) else {
+            keep.push(f);
+            continue;
+        };
+        let table = f.subject.as_ref().map_or("", |s| s.0.as_str()).to_string();
+        let column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
+        let key = (
+            format!("{}\u{0}{}", f.rule_id, v.look_in.join(",")),
+            format!("{table}\u{0}{column}"),
+        );
+        let answer = answers
+            .entry(key)
+            .or_insert_with(|| search(v, &table, &column, &mut old, &mut new))
+            .clone();
+        if answer.unsearchable {
+            f.message
+                .push_str(" (This could not be checked in the repository: ");
+            f.message.push_str(&answer.searched);
+            f.message.push_str(".)");
+            keep.push(f);
+            continue;
+        }
+        let outcome = if !answer.stopped.is_empty() {
+            &v.stopped
+        } else if answer.hits.is_empty() {
+            &v.missing
+        } else {
+            &v.found
+        };
+        let hits = if answer.stopped.is_empty() {
+            &answer.hits
+        } else {
+            &answer.stopped
+        };
+        match outcome.severity.as_deref() {
+            Some("quiet") => continue,
+            Some("error") => f.severity = Severity::Error,
+            Some("warning") => f.severity = Severity::Warning,
+            Some("note") => f.severity = Severity::Note,
+            _ => {}
+        }
+        let shown: Vec<&str> = hits.iter().take(SHOWN).map(String::as_str).collect();
+        let mut place = shown.join(", ");
+        if hits.len() > SHOWN {
+            place.push_str(&format!(" and {} more", hits.len() - SHOWN));
+        }
+        if !outcome.message.is_empty() {
+            f.message.push(' ');
+            f.message.push_str(
+                &outcome
+                    .message
+                    .replace("{where}", &place)
+                    .replace("{searched}", &answer.searched),
+            );
+        }
+        if let Some(ask) = &outcome.ask {
+            f.ask = Arc::from(ask.as_str());
+        }
+        keep.push(f);
+    }
+    *findings = keep;
+}
+
+#[derive(Debug, Clone, Default)]
+struct Answer {
+    /// `path:line` of each hit, old side first.
+    hits: Vec<String>,
+    /// `path:line` of each hit of `stopped_by`.
+    stopped: Vec<String>,
+    /// What was searched, for messages.
+    searched: String,
+    unsearchable: bool,
+}
+
+fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree) -> Answer {
+    let model = model_of(table);
+    let compile = |list: &[String]| -> Vec<regex::Regex> {
+        list.iter()
+            .filter(|p| {
+                (!p.contains("{column}") || !column.is_empty())
+                    && (!p.contains("{table}") || !table.is_empty())
+            })
+            .filter_map(|p| regex::Regex::new(&fill(p, table, column, &model)).ok())
+            .collect()
+    };
+    let (patterns, stopped_by) = (compile(&v.patterns), compile(&v.stopped_by));
+    let look_in = crate::engine::GlobMatcher::new(&v.look_in);
+    let exclude = crate::engine::GlobMatcher::new(&v.exclude);
+    let mut answer = Answer::default();
+    let mut searched_files = 0;
+    let mut sides_searched = Vec::new();
+    for (name, tree) in [("old", &mut *old), ("new", &mut *new)] {
+        if !v.sides.iter().any(|s| s == name) {
+            continue;
+        }
+        if !tree.reader.is_known() {
+            continue;
+        }
+        sides_searched.push(if name == "old" {
+            "the code running during the deploy"
+        } else {
+            "the code after it"
+        });
+        let files: Vec<String> = tree
+            .files()
+            .iter()
+            .filter(|p| look_in.is_match(p) && !exclude.is_match(p))
+            .cloned()
+            .collect();
+        searched_files += files.len();
+        if patterns.is_empty() && stopped_by.is_empty() {
+            continue;
+        }
+        for path in files {
+            let Some(text) = tree.text(&path) else {
+                continue;
+            };
+            for (i, line) in text.lines().enumerate() {
+                for (list, out) in [
+                    (&patterns, &mut answer.hits),
+                    (&stopped_by, &mut answer.stopped),
+                ] {
+                    if list.iter().any(|p| p.is_match(line)) {
+                        let hit = format!("{path}:{}", i + 1);
+                        if !out.contains(&hit) {
+                            out.push(hit);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if sides_searched.is_empty() {
+        answer.unsearchable = true;
+        answer.searched = "a patch has no trees to search".into();
+        return answer;
+    }
+    answer.searched = format!(
+        "{searched_files} files of {} matching {}",
+        sides_searched.join(" and "),
+        v.look_in.join(", ")
+    );
+    answer
+}

@@ -1,0 +1,171 @@
+//! Checking the answer (issue 17): findings whose question the repository itself answers.
+
+mod util;
+
+use util::Repo;
+
+const DJANGO_HEAD: &str =
+    "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+
+/// `(rule, severity, message)` of each finding of `check --commit HEAD`.
+fn findings(repo: &Repo) -> Vec<(String, String, String, String)> {
+    let run = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+                f["ask"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn of(found: &[(String, String, String, String)], rule: &str) -> Vec<(String, String, String)> {
+    found
+        .iter()
+        .filter(|f| f.0 == rule)
+        .map(|f| (f.1.clone(), f.2.clone(), f.3.clone()))
+        .collect()
+}
+
+fn drop_note() -> String {
+    format!(
+        "{DJANGO_HEAD}    operations = [migrations.RemoveField(model_name='order', name='note')]\n"
+    )
+}
+
+#[test]
+fn a_dropped_django_field_still_in_the_running_model_is_an_error_that_names_where() {
+    let repo = Repo::new();
+    repo.write(
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    note = models.CharField(max_length=20)\n",
+    );
+    repo.commit("model");
+    // The field and its column go in one change: the old code, still running, selects it.
+    repo.write(
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    pass\n",
+    );
+    repo.write("shop/migrations/0002_drop_note.py", drop_note());
+    repo.commit("drop note");
+    let drops = of(&findings(&repo), "migration-drops-column");
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert_eq!(drops[0].0, "error");
+    assert!(drops[0].1.contains("shop/models.py:5"), "{}", drops[0].1);
+}
+
+#[test]
+fn the_safe_two_step_quiets_the_drop() {
+    let repo = Repo::new();
+    repo.write(
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    pass\n",
+    );
+    repo.commit("the model stopped reading the field in an earlier deploy");
+    repo.write("shop/migrations/0002_drop_note.py", drop_note());
+    repo.commit("drop note");
+    let found = findings(&repo);
+    assert!(of(&found, "migration-drops-column").is_empty(), "{found:?}");
+}
+
+#[test]
+fn rails_ignored_columns_is_the_answer() {
+    let repo = Repo::new();
+    let migration = "class DropLegacy < ActiveRecord::Migration[7.1]\n  def change\n    remove_column :users, :legacy, :string\n  end\nend\n";
+    repo.write(
+        "app/models/user.rb",
+        "class User < ApplicationRecord\nend\n",
+    );
+    repo.commit("model");
+    repo.write("db/migrate/20240101000000_drop_legacy.rb", migration);
+    repo.commit("drop legacy");
+    let drops = of(&findings(&repo), "migration-drops-column");
+    assert_eq!(drops.len(), 1);
+    assert!(drops[0].1.contains("ignored_columns"), "{}", drops[0].1);
+    // Undo, ignore the column first, then drop it.
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.write(
+        "app/models/user.rb",
+        "class User < ApplicationRecord\n  self.ignored_columns += [\"legacy\"]\nend\n",
+    );
+    repo.commit("ignore legacy");
+    repo.write("db/migrate/20240101000000_drop_legacy.rb", migration);
+    repo.commit("drop legacy");
+    assert!(of(&findings(&repo), "migration-drops-column").is_empty());
+}
+
+#[test]
+fn a_deploy_that_runs_migrations_itself_is_named_and_the_question_is_about_order() {
+    let repo = Repo::new();
+    repo.write(
+        "shop/migrations/0002_x.py",
+        format!("{DJANGO_HEAD}    operations = []\n"),
+    );
+    repo.commit("a migration, and no step");
+    let step = of(&findings(&repo), "new-migration-needs-deploy-step");
+    assert_eq!(step.len(), 1);
+    assert!(
+        step[0]
+            .1
+            .contains("No deploy step that runs migrations was found"),
+        "{}",
+        step[0].1
+    );
+    repo.write(
+        "Procfile",
+        "web: gunicorn shop.wsgi\nrelease: python manage.py migrate\n",
+    );
+    repo.write(
+        "shop/migrations/0003_y.py",
+        format!("{DJANGO_HEAD}    operations = []\n"),
+    );
+    repo.commit("a release step");
+    let step = of(&findings(&repo), "new-migration-needs-deploy-step");
+    assert_eq!(step.len(), 1);
+    assert!(step[0].1.contains("Procfile:2"), "{}", step[0].1);
+    assert_eq!(step[0].0, "warning");
+    assert!(
+        step[0].2.contains("before the new code starts"),
+        "{}",
+        step[0].2
+    );
+}
+
+#[test]
+fn a_patch_cannot_be_checked_and_says_so() {
+    let repo = Repo::new();
+    let diff = "diff --git a/shop/migrations/0002_drop_note.py b/shop/migrations/0002_drop_note.py\nnew file mode 100644\n--- /dev/null\n+++ b/shop/migrations/0002_drop_note.py\n@@ -0,0 +1,5 @@\n+from django.db import migrations, models\n+\n+\n+class Migration(migrations.Migration):\n+    operations = [migrations.RemoveField(model_name='order', name='note')]\n";
+    repo.write("change.patch", diff);
+    let run = repo.forewarn(&[
+        "check",
+        "--patch",
+        "change.patch",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("could not be checked in the repository"),
+        "{}",
+        run.stdout
+    );
+}
