@@ -12,7 +12,8 @@
 //!   PATH), which lints the same files.
 //!
 //! Times are medians of paired runs (`FOREWARN_BENCH_RUNS`, default 5);
-//! `FOREWARN_BENCH_SCALE=0.1` makes it ten times smaller. Nothing here asserts on time.
+//! `FOREWARN_BENCH_SCALE=0.1` makes it ten times smaller; `FOREWARN_BENCH_KEEP=DIR` keeps the
+//! generated repository in DIR. Nothing here asserts on time.
 
 mod common;
 
@@ -33,7 +34,11 @@ fn main() {
     let per_kind = ((2_000.0 * scale) as usize).max(10);
     let bin = build_release_binary();
     let dir = tempfile::tempdir().expect("temp dir");
-    let repo = dir.path().join("repo");
+    // FOREWARN_BENCH_KEEP=DIR keeps the generated repository in DIR, to profile.
+    let root = std::env::var_os("FOREWARN_BENCH_KEEP")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    let repo = root.join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     let git = |args: &[&str]| {
         run(Command::new("git")
