@@ -46,9 +46,22 @@ pub struct SideReader {
     source: Source,
 }
 
+/// Lets libgit2 keep large trees in its object cache. Its default keeps none over 4 KiB, so a
+/// folder of a few thousand migrations was read, inflated and parsed again for every file looked
+/// up in it (quadratic in the folder's size).
+fn cache_large_trees() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sets a process-wide libgit2 option, once, before this module reads any tree;
+        // libgit2 reads the limit under its cache lock.
+        let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 16 << 20) };
+    });
+}
+
 impl SideReader {
     /// The side a change starts from.
     pub fn old(side: &OldSide) -> SideReader {
+        cache_large_trees();
         let source = match side {
             OldSide::Commit { repo, commit } => tree_source(repo, commit),
             OldSide::Empty => Source::Empty,
@@ -61,6 +74,7 @@ impl SideReader {
 
     /// The side a change ends at.
     pub fn new(side: &NewSide) -> SideReader {
+        cache_large_trees();
         let source = match side {
             NewSide::Commit { repo, commit } => tree_source(repo, commit),
             NewSide::Index(root) => match Repository::open(root).and_then(|r| {

@@ -171,9 +171,16 @@ fn field_def(src: &Source<'_>, node: Node<'_>) -> Option<FieldDef> {
 }
 
 fn together(src: &Source<'_>, node: Option<Node<'_>>) -> BTreeSet<Vec<String>> {
-    let Some(node) = node else {
+    let Some(mut node) = node else {
         return BTreeSet::new();
     };
+    // `set([("a", "b")])` is the same value as `{("a", "b")}`.
+    while let Some(inner) = python::call(src, node)
+        .filter(|c| matches!(c.name.as_str(), "set" | "frozenset" | "tuple" | "list"))
+        .and_then(|c| c.positional.first().copied())
+    {
+        node = inner;
+    }
     let items = python::elements(node);
     // `("a", "b")` alone is one set; `{("a", "b"), ("c",)}` is several.
     if items
@@ -210,7 +217,7 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
                     let parts = python::elements(pair);
                     if let (Some(n), Some(f)) = (parts.first(), parts.get(1)) {
                         if let (Some(n), Some(f)) = (python::literal(src, *n), field_def(src, *f)) {
-                            m.fields.insert(n, f);
+                            m.fields.insert(n, std::sync::Arc::new(f));
                         }
                     }
                 }
@@ -245,7 +252,7 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
             if let Some(def) = call.arg(2, "field").and_then(|n| field_def(src, n)) {
                 std::sync::Arc::make_mut(state.models.entry(m).or_default())
                     .fields
-                    .insert(f, def);
+                    .insert(f, std::sync::Arc::new(def));
             }
         }
         "RemoveField" => {
@@ -444,7 +451,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
                         .models
                         .get(&m.to_ascii_lowercase())
                         .and_then(|model| model.fields.get(f))
-                        .cloned(),
+                        .map(|def| (**def).clone()),
                     _ => None,
                 };
                 match (old, new) {

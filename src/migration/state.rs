@@ -176,7 +176,9 @@ impl FieldDef {
 /// One model's fields and table-level constraints.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModelState {
-    pub fields: HashMap<String, FieldDef>,
+    /// Shared with the states kept for earlier migrations: a field is not copied when its
+    /// model changes.
+    pub fields: HashMap<String, std::sync::Arc<FieldDef>>,
     pub unique_together: BTreeSet<Vec<String>>,
     pub index_together: BTreeSet<Vec<String>>,
 }
