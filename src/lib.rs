@@ -18,6 +18,7 @@ pub mod finding;
 pub mod migration;
 pub mod output;
 pub mod rules;
+pub mod toml_span;
 pub mod understand;
 pub mod workspace;
 

@@ -9,7 +9,8 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use crate::error::{Error, Result, SourceError, line_col};
-use crate::rules::load::{RuleFile, toml_error};
+use crate::rules::load::RuleFile;
+use crate::toml_span::toml_error;
 
 /// Where a record is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -577,7 +578,7 @@ pub fn parse_file(
 
     let backtests = raw.backtest.into_iter().map(Spanned::into_inner).collect();
     for glob in raw.hotspots.iter().chain(&raw.hotspots_exclude) {
-        crate::rules::load::check_glob(path, text, glob, &mut errors);
+        crate::toml_span::check_glob(path, text, glob, &mut errors);
     }
     if !errors.is_empty() {
         return Err(errors);
