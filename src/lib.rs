@@ -8,6 +8,7 @@
 
 pub mod ack;
 pub mod analysis;
+pub mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod config;
