@@ -102,3 +102,33 @@ fn folder_of(path: &Path) -> &Path {
         _ => Path::new("."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_new_never_replaces_a_file_and_tries_another_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("taken.json"), "old").unwrap();
+        let mut names = ["taken.json", "free.json"].into_iter().map(PathBuf::from);
+        let written = create_new(dir.path(), ".event-", b"new", || names.next().unwrap()).unwrap();
+        assert_eq!(written, dir.path().join("free.json"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("taken.json")).unwrap(),
+            "old"
+        );
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), "new");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 2, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn replace_keeps_the_bytes_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record.toml");
+        let text = "\u{feff}id = \"x\"\r\n";
+        replace(&path, text.as_bytes()).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), text.as_bytes());
+    }
+}

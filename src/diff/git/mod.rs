@@ -10,10 +10,12 @@
 //! the working tree), files are read on every thread, each with its own libgit2 handle. No line
 //! is allocated beyond [`super::Lines`]'s buffer.
 //!
-//! One file per concern: [`open`](self::open) finds and opens the repository, `base` resolves
-//! revisions and merge bases, `worktree`, `index`, `range` and `commit` plan each input, `jobs`
-//! decides how each file is read, `read` reads them (on every thread when it can), `content`
-//! decides what is text, and `new_file` reads whole new versions.
+//! One file per concern: `open` finds and opens the repository (and gives a worker thread its
+//! own object database), `base` resolves revisions, merge bases and shallow clones; `worktree`,
+//! `index`, `range` and `commit` plan one input each (`commit` with the tree comparison backtest
+//! uses); `jobs` decides how each file is read, `read` reads them in batches (on every thread
+//! when it can), `content` decides what is read as text (attributes, LFS, UTF-16), and
+//! `new_file` reads whole new versions of files.
 
 mod base;
 mod commit;
