@@ -7,8 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result, SourceError};
-use crate::rules::load::{check_glob, toml_error};
 use crate::rules::{Rollout, Severity};
+use crate::toml_span::{check_glob, toml_error};
 
 pub const FILE_NAME: &str = "forewarn.toml";
 

@@ -8,6 +8,7 @@
 
 pub mod ack;
 pub mod analysis;
+pub mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod finding;
 pub mod migration;
 pub mod output;
 pub mod rules;
+pub mod toml_span;
 pub mod understand;
 pub mod verify;
 pub mod workspace;

@@ -3,12 +3,21 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::LoadArgs;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::rules::RuleSet;
 use crate::rules::builtin;
 use crate::rules::load::{self, RuleFile};
+
+/// Where to read config and rules from; the command line's `--rules-from` and `--config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Read `forewarn.toml` and the team's rules from this git revision instead of the working
+    /// tree.
+    pub rules_from: Option<String>,
+    /// This config file instead of `forewarn.toml` at the repository root.
+    pub config: Option<PathBuf>,
+}
 
 /// The repository (if any), the config and the rules in force.
 pub struct Workspace {
@@ -27,7 +36,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// Loads config and rules for a run started in `cwd`.
-    pub fn load(cwd: &Path, args: &LoadArgs) -> Result<Workspace> {
+    pub fn load(cwd: &Path, args: &LoadOptions) -> Result<Workspace> {
         let repo = crate::diff::git::find(cwd)?;
         let root = repo
             .as_ref()
@@ -49,7 +58,7 @@ impl Workspace {
         repo: Option<&git2::Repository>,
         root: &Path,
         cwd: &Path,
-        args: &LoadArgs,
+        args: &LoadOptions,
     ) -> Result<(Config, RuleSet, Vec<RuleFile>, Vec<RuleFile>)> {
         let source = match &args.rules_from {
             Some(rev) => {

@@ -622,33 +622,17 @@ pub fn write(
     Ok(written)
 }
 
-/// Replaces a file through a temporary file in the same folder and a rename.
+/// Replaces a file whole or not at all ([`crate::atomic_write::replace`]), never in a `.git`
+/// folder. The text is written as given: a record's CRLF and byte-order mark were kept by
+/// [`write_into`].
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    crate::output::write::refuse_git_dir(path)?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io_error = |e: std::io::Error| Error::Io {
+    crate::atomic_write::refuse_git_dir(path)?;
+    crate::atomic_write::replace(path, text.as_bytes()).map_err(|e| Error::Io {
         action: "write",
         path: path.to_path_buf(),
         source: e,
         help: Some("check that the file and its folder are writable".into()),
-    };
-    let permissions = std::fs::metadata(path).map(|m| m.permissions()).ok();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".forewarn-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_error)?;
-    tmp.write_all(text.as_bytes()).map_err(io_error)?;
-    tmp.as_file().sync_all().map_err(io_error)?;
-    if let Some(p) = permissions {
-        tmp.as_file().set_permissions(p).map_err(io_error)?;
-    }
-    tmp.persist(path).map_err(|e| io_error(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

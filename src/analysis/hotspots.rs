@@ -147,12 +147,7 @@ fn write_cache(path: &Path, cache: &Cache) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
-        use std::io::Write;
-        if tmp.write_all(&text).is_ok() {
-            let _ = tmp.persist(path);
-        }
-    }
+    let _ = crate::atomic_write::replace(path, &text);
 }
 
 fn path_string(p: Option<&Path>) -> Option<String> {

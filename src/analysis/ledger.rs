@@ -8,7 +8,6 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -227,31 +226,10 @@ pub fn write_events(dir: &Path, events: &[Event]) -> Result<()> {
     for event in events {
         let mut json = serde_json::to_string_pretty(event).unwrap_or_default();
         json.push('\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".event-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(io_error)?;
-        tmp.write_all(json.as_bytes()).map_err(io_error)?;
-        tmp.as_file().sync_all().map_err(io_error)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(io_error)?;
-        }
-        let mut attempt = 0;
-        loop {
-            match tmp.persist_noclobber(dir.join(event_name(jiff::Timestamp::now()))) {
-                Ok(_) => break,
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
-                    attempt += 1;
-                    tmp = e.file;
-                }
-                Err(e) => return Err(io_error(e.error)),
-            }
-        }
+        crate::atomic_write::create_new(dir, ".event-", json.as_bytes(), || {
+            PathBuf::from(event_name(jiff::Timestamp::now()))
+        })
+        .map_err(io_error)?;
     }
     Ok(())
 }

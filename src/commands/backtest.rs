@@ -34,7 +34,7 @@ pub fn run(args: &BacktestArgs, ctx: &Context) -> Result<Outcome> {
         (_, _, Some(n)) => History::Last(n),
         _ => History::All,
     };
-    let workspace = Workspace::load(&ctx.cwd, &args.load)?;
+    let workspace = Workspace::load(&ctx.cwd, &args.load.options())?;
     let Some(repo) = workspace.repo.as_ref() else {
         return Err(Error::repository(
             format!(

@@ -54,7 +54,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         .iter()
         .map(|a| ack::parse_cli(a))
         .collect::<Result<Vec<_>>>()?;
-    let workspace = Workspace::load(&ctx.cwd, &args.load)?;
+    let workspace = Workspace::load(&ctx.cwd, &args.load.options())?;
     let incoming = read_changes(args, &workspace)?;
     let report = check_changes(
         &workspace,
@@ -403,7 +403,7 @@ fn diff_only_snippet(file: &ChangedFile, line: u32) -> Option<Snippet> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::LoadArgs;
+    use crate::workspace::LoadOptions;
 
     fn git(dir: &std::path::Path, args: &[&str]) {
         let status = std::process::Command::new("git")
@@ -442,7 +442,7 @@ mod tests {
         }
         git(root, &["add", "-A"]);
         git(root, &["commit", "-q", "-m", "drops"]);
-        let workspace = Workspace::load(root, &LoadArgs::default()).unwrap();
+        let workspace = Workspace::load(root, &LoadOptions::default()).unwrap();
         let repo = workspace.repo.as_ref().unwrap();
         let input = git::Input::Range {
             base: "HEAD~1".into(),

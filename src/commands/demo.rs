@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{Context, Outcome};
-use crate::cli::{CheckArgs, LoadArgs};
+use crate::cli::CheckArgs;
 use crate::diff::git;
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
@@ -126,7 +126,7 @@ answered where reviewers can see them. Next: run `forewarn check` in your own re
 /// that fired.
 fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String)>)> {
     let started = Instant::now();
-    let workspace = Workspace::load(&repo.root, &LoadArgs::default())?;
+    let workspace = Workspace::load(&repo.root, &crate::workspace::LoadOptions::default())?;
     let git_repo = workspace.repo.as_ref().ok_or_else(|| {
         Error::repository(
             "the demo repository could not be opened",

@@ -12,7 +12,7 @@ use crate::rules::{Expect, Rule};
 use crate::workspace::Workspace;
 
 pub fn run(id: &str, load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
-    let workspace = Workspace::load(&ctx.cwd, load)?;
+    let workspace = Workspace::load(&ctx.cwd, &load.options())?;
     if id == hotspots::RULE_ID {
         return Ok(Outcome::ok(explain_hotspots()));
     }

@@ -16,7 +16,7 @@ pub mod validate;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, LoadArgs};
 use crate::error::Result;
 
 /// What a command has to say, and how the process should end.
@@ -67,4 +67,14 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
 /// Warnings from loading, one per line, for stderr.
 pub(crate) fn warning_lines(warnings: &[String]) -> String {
     warnings.iter().map(|w| format!("warning: {w}\n")).collect()
+}
+
+impl LoadArgs {
+    /// The command line's `--rules-from` and `--config`, as workspace loading takes them.
+    pub fn options(&self) -> crate::workspace::LoadOptions {
+        crate::workspace::LoadOptions {
+            rules_from: self.rules_from.clone(),
+            config: self.config.clone(),
+        }
+    }
 }

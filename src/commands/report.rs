@@ -13,7 +13,7 @@ use crate::finding::AckSource;
 use crate::workspace::Workspace;
 
 pub fn run(args: &ReportArgs, ctx: &Context) -> Result<Outcome> {
-    let workspace = Workspace::load(&ctx.cwd, &args.load)?;
+    let workspace = Workspace::load(&ctx.cwd, &args.load.options())?;
     let analyses = load_analyses(&workspace)?;
     let (events, mut warnings) = ledger::read_events(&ledger::dir(&workspace)?)?;
     let rules = &workspace.rules.rules;

@@ -8,7 +8,7 @@ use super::{Context, Outcome};
 use crate::analysis::links::{Resolved, load_analyses, plural, resolve_culprit};
 use crate::analysis::record::{Role, is_kebab_case, slug, split_link};
 use crate::analysis::scaffold;
-use crate::cli::{LoadArgs, RuleCommand};
+use crate::cli::RuleCommand;
 use crate::commands::test::run_examples;
 use crate::error::{Error, Result};
 use crate::rules::load::{RuleFile, parse_file};
@@ -29,7 +29,7 @@ pub fn run(command: &RuleCommand, ctx: &Context) -> Result<Outcome> {
             ),
         ));
     }
-    let workspace = Workspace::load(&ctx.cwd, &LoadArgs::default())?;
+    let workspace = Workspace::load(&ctx.cwd, &crate::workspace::LoadOptions::default())?;
     if let Some(existing) = workspace.rules.get(id) {
         return Err(Error::usage(
             format!("a rule with id `{id}` already exists ({})", existing.origin),

@@ -9,7 +9,7 @@ use crate::output::human::neutralise;
 use crate::workspace::Workspace;
 
 pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
-    let workspace = Workspace::load(&ctx.cwd, load)?;
+    let workspace = Workspace::load(&ctx.cwd, &load.options())?;
     let rules = &workspace.rules.rules;
     let id_width = rules.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
     let cat_width = rules

@@ -73,7 +73,7 @@ pub fn run_examples(rule: &Rule) -> Vec<ExampleResult> {
 }
 
 pub fn run(only: &[String], load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
-    let workspace = Workspace::load(&ctx.cwd, load)?;
+    let workspace = Workspace::load(&ctx.cwd, &load.options())?;
     for id in only {
         if workspace.rules.get(id).is_none() {
             return Err(Error::usage(

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::workspace::Workspace;
 
 pub fn run(load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
-    let workspace = Workspace::load(&ctx.cwd, load)?;
+    let workspace = Workspace::load(&ctx.cwd, &load.options())?;
     let rules = &workspace.rules.rules;
     let team = rules.iter().filter(|r| !r.origin.builtin).count();
     let examples: usize = rules.iter().map(|r| r.examples.len()).sum();

@@ -8,26 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{Format, RenderContext, Report, render};
 use crate::error::{Error, Result};
 
-/// Refuses a report path inside a `.git` folder (after following links): a report written
-/// there could replace a hook or the config git runs, so `-o .git/hooks/pre-commit` is an error.
-pub fn refuse_git_dir(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let named = path.file_name().is_some_and(|n| n == ".git");
-    if named || real.components().any(|c| c.as_os_str() == ".git") {
-        return Err(Error::usage(
-            format!(
-                "{} is inside a .git folder; forewarn does not write reports there",
-                path.display()
-            ),
-            "write the report into the working tree or a temporary folder, e.g. -o forewarn-report.txt",
-        ));
-    }
-    Ok(())
-}
+pub use crate::atomic_write::refuse_git_dir;
 
 /// Writes a report to `path` ([`replace`]), never into a `.git` folder ([`refuse_git_dir`]).
 pub fn atomic(path: &Path, text: &str) -> Result<()> {
@@ -35,45 +16,16 @@ pub fn atomic(path: &Path, text: &str) -> Result<()> {
     replace(path, text)
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder and a rename: readers see
-/// the old file or the whole new one, never a part. A file already there keeps its mode; a new
-/// one is 0644. A symbolic link at `path` is replaced, not written through.
+/// Writes `text` to `path` whole or not at all ([`crate::atomic_write::replace`]): a file already
+/// there keeps its mode; a new one is 0644. A symbolic link at `path` is replaced, not written
+/// through.
 pub fn replace(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let io_error = |e: std::io::Error| Error::Io {
+    crate::atomic_write::replace(path, text.as_bytes()).map_err(|e| Error::Io {
         action: "write the report to",
         path: path.to_path_buf(),
         source: e,
         help: Some("check that the folder exists and is writable".into()),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".forewarn-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_error)?;
-    tmp.write_all(text.as_bytes()).map_err(io_error)?;
-    tmp.as_file().sync_all().map_err(io_error)?;
-    // A file already there keeps its mode (its owner chose it); a new report is for everyone
-    // who can read the folder, not only its writer (tempfile's 0600).
-    let kept = std::fs::symlink_metadata(path)
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.permissions());
-    #[cfg(unix)]
-    let kept = kept.or_else(|| {
-        use std::os::unix::fs::PermissionsExt;
-        Some(std::fs::Permissions::from_mode(0o644))
-    });
-    if let Some(permissions) = kept {
-        tmp.as_file()
-            .set_permissions(permissions)
-            .map_err(io_error)?;
-    }
-    tmp.persist(path).map_err(|e| io_error(e.error))?;
-    Ok(())
+    })
 }
 
 /// Appends to a file, creating it: GitHub gives each step its own `$GITHUB_STEP_SUMMARY` file and

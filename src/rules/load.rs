@@ -10,6 +10,8 @@ use super::{Example, Expect, Match, Origin, Rollout, Rule, RuleSet, Severity, Th
 use crate::config::Config;
 use crate::diff::FileStatus;
 use crate::error::{Error, Result, SourceError};
+// Kept here too: the engine and the analysis scaffold name them by this path.
+pub use crate::toml_span::{build_glob, check_glob, toml_error};
 
 /// A rule file's text and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,33 +108,6 @@ struct RawExample {
     expect: Expect,
     diff: String,
     config: Option<String>,
-}
-
-/// Turns a TOML parse or shape error into a located error.
-pub fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> SourceError {
-    let span = e.span().unwrap_or(0..0);
-    let message = e.message().trim().to_string();
-    let first = message.lines().next().unwrap_or("invalid TOML").to_string();
-    SourceError::new(path, text, span, first).label(message)
-}
-
-/// Builds a glob the way the contract (docs/contract.md) promises: `/` is a literal separator, as in .gitignore.
-pub fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
-    globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .backslash_escape(true)
-        .build()
-}
-
-/// Checks one glob, pushing a located error if it does not compile.
-pub fn check_glob(path: &str, text: &str, glob: &Spanned<String>, errors: &mut Vec<SourceError>) {
-    if let Err(e) = build_glob(glob.get_ref()) {
-        errors.push(
-            SourceError::new(path, text, glob.span(), "invalid glob")
-                .label(e.kind().to_string())
-                .help("globs use globset syntax: `*` stays inside one folder, `**` crosses folders, `{a,b}` is a choice"),
-        );
-    }
 }
 
 /// How to shrink a regex that compiles past the size limit.

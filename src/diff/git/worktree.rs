@@ -1,0 +1,110 @@
+//! The working tree: the merge base with the base branch against every staged, unstaged and
+//! untracked file, and reading a working-tree file without leaving the repository.
+
+use std::path::{Component, Path};
+
+use git2::Repository;
+
+use super::Plan;
+use super::base::{commits_between, default_base, head_commit, merge_base, resolve_base};
+use super::jobs::{NewBlobs, diff_options, find_renames, plan_delta};
+use super::open::{diff_error, object_error, repo_root, short, workdir};
+use crate::diff::{ChangeSet, NewSide, OldSide};
+use crate::error::Result;
+
+/// A relative path with no `..`: the only kind a diff can name.
+pub(super) fn is_repo_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+/// Reads a working-tree file without ever leaving `root`: a symlink yields its target text (what
+/// git stores for it), not the file it points to, and a path through a symlinked folder that
+/// leads outside is refused.
+pub(in crate::diff) fn read_worktree_file(root: &Path, path: &str) -> Option<Vec<u8>> {
+    let full = root.join(path);
+    let meta = std::fs::symlink_metadata(&full).ok()?;
+    let root = root.canonicalize().ok()?;
+    let parent = full.parent()?.canonicalize().ok()?;
+    if !parent.starts_with(&root) {
+        return None;
+    }
+    if meta.file_type().is_symlink() {
+        return Some(
+            std::fs::read_link(&full)
+                .ok()?
+                .into_os_string()
+                .into_encoded_bytes(),
+        );
+    }
+    if !meta.is_file() {
+        return None;
+    }
+    std::fs::read(parent.join(full.file_name()?)).ok()
+}
+
+pub(super) fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Result<Plan<'r>> {
+    let workdir = workdir(repo, "the working tree")?;
+    let head = head_commit(repo)?;
+    let (old_tree, commits, description, old_side) = match &head {
+        None => (
+            None,
+            Vec::new(),
+            "empty tree (no commits yet) → working tree".to_string(),
+            OldSide::Empty,
+        ),
+        Some(head) => {
+            let (label, base) = match base {
+                Some(rev) => resolve_base(repo, rev)?,
+                None => default_base(repo).unwrap_or_else(|| ("HEAD".into(), head.clone())),
+            };
+            let merge_base = merge_base(repo, head.id(), "HEAD", base.id(), &label)?;
+            let description = if base.id() == head.id() && label == "HEAD" {
+                format!("HEAD ({}) → working tree", short(head.id()))
+            } else {
+                format!(
+                    "merge base of HEAD and {label} ({}) → working tree",
+                    short(merge_base)
+                )
+            };
+            let tree = repo
+                .find_commit(merge_base)
+                .and_then(|c| c.tree())
+                .map_err(|e| object_error(repo, &format!("merge base {merge_base}"), &e))?;
+            let commits = commits_between(repo, merge_base, head.id())?;
+            let old_side = OldSide::Commit {
+                repo: repo_root(repo),
+                commit: merge_base.to_string(),
+            };
+            (Some(tree), commits, description, old_side)
+        }
+    };
+    let mut opts = diff_options();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true);
+    let mut diff = repo
+        .diff_tree_to_workdir_with_index(old_tree.as_ref(), Some(&mut opts))
+        .map_err(|e| diff_error(repo, "the working tree", &e))?;
+    find_renames(repo, &mut diff, true)?;
+    let jobs = diff
+        .deltas()
+        .enumerate()
+        .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Worktree))
+        .collect();
+    let change = ChangeSet {
+        files: Vec::new(),
+        commits,
+        new_side: NewSide::Worktree(workdir),
+        old_side,
+        description,
+        head_commit: head.map(|c| c.id().to_string()),
+    };
+    Ok(Plan {
+        change,
+        jobs,
+        diff: Some(diff),
+    })
+}
