@@ -141,7 +141,8 @@ fn main() {
     );
 
     // 10x the rules: nine renamed copies of every built-in pack as team rules.
-    let many = dir.path().join("many-rules");
+    // Team rules live in the repository: forewarn reads no rules from outside it.
+    let many = repo.join(".bench-rules/many");
     write_rule_copies(&bin, &repo, &many, 9);
     let config = many.join("forewarn.toml");
     let config_arg = config.to_string_lossy().into_owned();
@@ -152,7 +153,7 @@ fn main() {
     );
     // 10x the rules again, but distinct ones that do not fire on this change (as most of a large
     // rule set does not on any one change): how matching cost grows with the number of rules.
-    let distinct = dir.path().join("distinct-rules");
+    let distinct = repo.join(".bench-rules/distinct");
     write_distinct_rules(&distinct, 9 * count_builtin_rules());
     let distinct_config = distinct.join("forewarn.toml");
     let distinct_arg = distinct_config.to_string_lossy().into_owned();

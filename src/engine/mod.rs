@@ -21,6 +21,11 @@ use crate::understand::{Understander, Understood};
 
 pub use compile::{CompiledRule, GlobMatcher};
 
+/// The compiled size a combined set of rules' patterns may reach: a team with hundreds of
+/// rules needs more than the regex crate's default (10 MiB); the loader checks the largest set
+/// the engine can build against the same limit, so no set fails to compile at match time.
+pub const SET_SIZE_LIMIT: usize = 256 << 20;
+
 /// Rules compiled for matching, with the config's exclusions and components.
 ///
 /// Matching runs per file, in parallel: one GlobSet (over every rule's `paths`) picks the rules
@@ -396,6 +401,7 @@ impl<'r> Engine<'r> {
                 None
             } else {
                 regex::RegexSetBuilder::new(&patterns)
+                    .size_limit(SET_SIZE_LIMIT)
                     // Many rules' patterns in one lazy DFA: room for its states, so it does
                     // not give up and fall back to the much slower NFA simulation.
                     .dfa_size_limit(64 << 20)

@@ -503,6 +503,7 @@ pub fn load(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
 /// Compiles `patterns` into one set the way the engine does for a file's candidate rules.
 fn combined_set(patterns: &[&str]) -> std::result::Result<regex::RegexSet, regex::Error> {
     regex::RegexSetBuilder::new(patterns)
+        .size_limit(crate::engine::SET_SIZE_LIMIT)
         .dfa_size_limit(64 << 20)
         .build()
 }
