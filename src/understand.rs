@@ -32,9 +32,12 @@ impl Understood {
 
 /// Reads and parses the files of one change (see the module documentation).
 pub struct Understander {
-    old: SideReader,
-    new: SideReader,
-    profile: Profile,
+    /// Opened on first use: most changes (and most commits a backtest replays) hold no
+    /// migration, and opening a repository costs more than checking one commit.
+    old: std::cell::OnceCell<SideReader>,
+    new: std::cell::OnceCell<SideReader>,
+    old_side: crate::diff::OldSide,
+    new_side: crate::diff::NewSide,
 }
 
 /// A whole side of a file, as read.
@@ -45,20 +48,35 @@ enum Text {
 }
 
 impl Understander {
-    pub fn open(change: &ChangeSet, profile: Profile) -> Understander {
+    pub fn open(change: &ChangeSet) -> Understander {
         Understander {
-            old: SideReader::old(&change.old_side),
-            new: SideReader::new(&change.new_side),
-            profile,
+            old: std::cell::OnceCell::new(),
+            new: std::cell::OnceCell::new(),
+            old_side: change.old_side.clone(),
+            new_side: change.new_side.clone(),
         }
     }
 
-    pub fn profile(&self) -> &Profile {
-        &self.profile
+    fn old(&self) -> &SideReader {
+        self.old.get_or_init(|| SideReader::old(&self.old_side))
+    }
+
+    fn new(&self) -> &SideReader {
+        self.new.get_or_init(|| SideReader::new(&self.new_side))
     }
 
     /// Understands the files of `files` for which `wanted` holds; the others get `None`.
-    pub fn batch(&self, files: &[ChangedFile], wanted: &[bool]) -> Vec<Option<Understood>> {
+    /// `profile` is asked for only when some file is wanted.
+    pub fn batch<'p>(
+        &self,
+        files: &[ChangedFile],
+        wanted: &[bool],
+        profile: impl FnOnce() -> &'p Profile,
+    ) -> Vec<Option<Understood>> {
+        if !wanted.iter().any(|&w| w) {
+            return vec![None; files.len()];
+        }
+        let profile = profile();
         let mut texts: Vec<Option<(Text, Text)>> = Vec::with_capacity(files.len());
         let mut history = state::Loaded::default();
         for (file, &want) in files.iter().zip(wanted) {
@@ -74,7 +92,6 @@ impl Understander {
             }
             texts.push(Some((old, new)));
         }
-        let profile = &self.profile;
         history.prepare(|dir| profile.for_path(&format!("{dir}/x.sql")).engine);
         let history = &history;
         let mut out: Vec<Option<Understood>> = files
@@ -149,7 +166,7 @@ impl Understander {
             FileStatus::Deleted => Text::Absent,
             // An added file's lines are the whole file.
             FileStatus::Added if !file.binary => Text::Known(whole(&file.added)),
-            _ => match read(&self.new, &file.path) {
+            _ => match read(self.new(), &file.path) {
                 Text::Unreadable(_)
                     if file.removed.is_empty() && file.status == FileStatus::Added =>
                 {
@@ -166,7 +183,7 @@ impl Understander {
             // (Django, Rails, Flyway and the rest track migrations by name or version): all of
             // its operations run again where the old name was already applied.
             FileStatus::Renamed | FileStatus::Copied => Text::Absent,
-            _ => read(&self.old, old_path),
+            _ => read(self.old(), old_path),
         };
         (old, new)
     }
@@ -188,10 +205,10 @@ impl Understander {
         }
         if wants_django && !history.folders.contains_key(dir) {
             // The new side holds the earlier migrations of this change too.
-            let side = if self.new.is_known() {
-                &self.new
+            let side = if self.new().is_known() {
+                self.new()
             } else {
-                &self.old
+                self.old()
             };
             let files = side.list(dir).map(|names| {
                 names
@@ -208,10 +225,10 @@ impl Understander {
             history.folders.insert(dir.to_string(), files);
         }
         if wants_sql && !history.folders.contains_key(dir) {
-            let side = if self.new.is_known() {
-                &self.new
+            let side = if self.new().is_known() {
+                self.new()
             } else {
-                &self.old
+                self.old()
             };
             let files = side.list(dir).map(|names| {
                 names
@@ -233,7 +250,7 @@ impl Understander {
             let schema = format!("{root}db/schema.rb");
             if let std::collections::hash_map::Entry::Vacant(slot) = history.old_files.entry(schema)
             {
-                let text = match self.old.read(slot.key()) {
+                let text = match self.old().read(slot.key()) {
                     Read::Bytes(b) => Some(text_of(&b)),
                     _ => None,
                 };

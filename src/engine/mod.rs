@@ -24,7 +24,7 @@ pub use compile::{CompiledRule, GlobMatcher};
 /// The compiled size a combined set of rules' patterns may reach: a team with hundreds of
 /// rules needs more than the regex crate's default (10 MiB); the loader checks the largest set
 /// the engine can build against the same limit, so no set fails to compile at match time.
-pub const SET_SIZE_LIMIT: usize = 256 << 20;
+pub const SET_SIZE_LIMIT: usize = 64 << 20;
 
 /// Rules compiled for matching, with the config's exclusions and components.
 ///
@@ -40,8 +40,14 @@ pub struct Engine<'r> {
     rule_dirs: GlobMatcher,
     components: Vec<(String, crate::rules::Rollout, GlobMatcher)>,
     max_components: Option<usize>,
-    /// The databases migration verdicts assume (from the config; see [`Engine::with_profile`]).
-    profile: Profile,
+    /// The databases migration verdicts assume: from the config, or detected from the new side
+    /// of the change the first time a migration needs it (see [`Engine::detect_profile_from`]).
+    profile: OnceLock<Profile>,
+    /// Where to detect the profile from, and the config's `[database]`.
+    profile_source: (
+        crate::migration::profile::DatabaseConfig,
+        crate::diff::NewSide,
+    ),
     /// Every rule's `paths` globs in one set; `path_rule[i]` is the rule of glob `i`.
     paths: IndexedGlobs,
     /// Rules with no `paths`: candidates for every file.
@@ -229,22 +235,24 @@ impl<'r> Engine<'r> {
                 .map(|c| (c.name.clone(), c.rollout, GlobMatcher::new(&c.paths)))
                 .collect(),
             max_components: config.max_components_per_change,
-            profile: Profile::load(
-                &config.database,
-                &crate::diff::revision::SideReader::new(&crate::diff::NewSide::DiffOnly),
-            ),
+            profile: OnceLock::new(),
+            profile_source: (config.database.clone(), crate::diff::NewSide::DiffOnly),
             line_sets: Default::default(),
         }
     }
 
-    /// The databases to assume, when detected from the repository rather than configured.
-    pub fn with_profile(mut self, profile: Profile) -> Self {
-        self.profile = profile;
+    /// Detects the database profile, when the config does not give it, from this side of the
+    /// change: only once a migration needs it (a walk of the tree costs more than most changes).
+    pub fn detect_profile_from(mut self, new_side: &crate::diff::NewSide) -> Self {
+        self.profile_source.1 = new_side.clone();
         self
     }
 
     pub fn profile(&self) -> &Profile {
-        &self.profile
+        self.profile.get_or_init(|| {
+            let (config, side) = &self.profile_source;
+            Profile::load(config, &crate::diff::revision::SideReader::new(side))
+        })
     }
 
     /// Names of the components `path` belongs to.
@@ -260,10 +268,11 @@ impl<'r> Engine<'r> {
     /// Runs every rule over a change held in memory.
     pub fn check(&self, changes: &ChangeSet) -> Outcome {
         let mut session = self.begin(&changes.files);
-        let understander = Understander::open(changes, self.profile.clone());
+        let understander = Understander::open(changes);
         let understood = understander.batch(
             &changes.files,
             &session.wants_understanding(0, &changes.files),
+            || self.profile(),
         );
         let mut findings = session.match_files(0, &changes.files, &understood);
         findings.extend(session.finish(&changes.files));
@@ -526,7 +535,7 @@ impl<'r> Engine<'r> {
         };
         if !operations.is_empty() || !unread.is_empty() {
             let path: Arc<str> = Arc::from(file.path.as_str());
-            let db = self.profile.for_path(&file.path);
+            let db = self.profile().for_path(&file.path);
             if let Some(analysis) = understood.and_then(|u| u.migration.as_ref()) {
                 for &i in &operations {
                     operation::findings(&self.rules[i], &path, analysis, &db, &mut out);
