@@ -15,6 +15,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod manifest;
 pub mod output;
 pub mod rules;
 pub mod workspace;
