@@ -4,6 +4,7 @@
 //! so compiling here cannot fail on user input.
 
 mod compile;
+pub mod document;
 mod statement;
 
 use std::collections::{BTreeSet, HashMap};

@@ -87,7 +87,7 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             Some(Some(to)) => *to,
             _ => key,
         };
-        if old.object.templated_key && moved.get(old.object.key.as_str()).is_none() {
+        if old.object.templated_key && !moved.contains_key(old.object.key.as_str()) {
             continue;
         }
         let Some(candidates) = by_key.get(key) else {

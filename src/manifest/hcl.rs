@@ -82,6 +82,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         objects,
         moved,
         conditions: BTreeSet::new(),
+        line_guards: Vec::new(),
     })
 }
 

@@ -54,6 +54,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         objects,
         moved: Vec::new(),
         conditions,
+        line_guards: template.map(|t| t.guards).unwrap_or_default(),
     })
 }
 

@@ -85,6 +85,22 @@ pub struct Parsed {
     pub moved: Vec<Moved>,
     /// Helm: every branch condition the file has, to tell a branch the change opened.
     pub conditions: BTreeSet<String>,
+    /// Helm: the branches around each line (index 0 is line 1); empty for other files.
+    pub line_guards: Vec<Guard>,
+}
+
+impl Parsed {
+    /// Whether 1-based `line` sits in a branch that `old` (the other side of the file) does not
+    /// have: an opt-in the change opened, reaching only the installs that turn it on.
+    pub fn opens_branch(&self, line: u32, old: Option<&Parsed>) -> bool {
+        let Some(guard) = self.line_guards.get((line as usize).saturating_sub(1)) else {
+            return false;
+        };
+        // An `else` the change added is what every install gets that did not opt in: not opt-in.
+        guard
+            .iter()
+            .any(|c| !c.contains(" / ") && !old.is_some_and(|o| o.conditions.contains(c)))
+    }
 }
 
 /// What reading one side gave.

@@ -69,6 +69,7 @@ struct RawMatch {
     rollout: Vec<Rollout>,
     #[serde(default)]
     statements: bool,
+    document: Option<Spanned<super::document::RawDocument>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,6 +238,10 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
         {
             check_regex(path, text, r, &mut errors);
         }
+        let document = raw.matcher.document.and_then(|d| {
+            let span = d.span();
+            super::document::check(path, text, span, d.into_inner(), &mut errors)
+        });
         let matcher = Match {
             paths: strings(raw.matcher.paths),
             exclude: strings(raw.matcher.exclude),
@@ -245,6 +250,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             removed: strings(raw.matcher.removed),
             rollout: raw.matcher.rollout,
             statements: raw.matcher.statements,
+            document,
         };
         let threshold = Threshold {
             files: raw.threshold.files,

@@ -4,6 +4,7 @@
 //! [`builtin`] holds the packs compiled into the binary from the project's `rules/` folder.
 
 pub mod builtin;
+pub mod document;
 pub mod load;
 
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,10 @@ pub struct Match {
     /// consecutive changed lines, ended by `;` (or, outside `.sql` files, by balanced brackets
     /// at the end of a line) or a blank line. A statement written over several lines is found.
     pub statements: bool,
+    /// Deploy configuration read as documents (`[rule.match.document]`): kinds, a key path and a
+    /// comparison of old and new value. For a file that is not read as documents the rule's
+    /// `added`/`removed` regexes, if any, apply instead.
+    pub document: Option<document::DocumentMatch>,
 }
 
 impl Match {
@@ -88,6 +93,7 @@ impl Match {
             || !self.status.is_empty()
             || self.has_line_patterns()
             || !self.rollout.is_empty()
+            || self.document.is_some()
     }
 }
 

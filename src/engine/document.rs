@@ -1,0 +1,542 @@
+//! Document rules: a `[rule.match.document]` over the objects of a change, paired old to new
+//! (see `manifest::compare`), gives [`Hit`]s.
+
+use std::collections::HashMap;
+
+use crate::manifest::compare::{File, Gone, Located, Pair};
+use crate::manifest::path::{self, Found};
+use crate::manifest::{Node, Object, Parsed, TEMPLATED, replacement};
+use crate::rules::document::{Amount, Compare, DocumentMatch};
+
+/// One place a document rule fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the file in the change.
+    pub file: usize,
+    pub line: u32,
+    /// Whether `line` counts in the old version of the file.
+    pub old_side: bool,
+    /// What is shown as the matched text, and fingerprinted: object, key path and value (never
+    /// a line number).
+    pub shown: String,
+    /// What `{match}` stands for in the message: the value, or the object.
+    pub matched: String,
+    /// Said after the rule's message: what was compared, and how the file was read.
+    pub extra: String,
+}
+
+/// Every hit of one rule over the paired objects. `regex` is the compiled `becomes_matching`.
+pub fn hits(
+    rule: &DocumentMatch,
+    regex: Option<&regex::Regex>,
+    files: &[File<'_>],
+    pairs: &[Pair<'_>],
+) -> Vec<Hit> {
+    let mut out = Vec::new();
+    if rule.compare == Compare::Unreadable {
+        for (i, f) in files.iter().enumerate() {
+            if let Some(why) = f.analysis.read_as_lines() {
+                use crate::manifest::SideReading::Failed;
+                let (line, old_side) = match (&f.analysis.new, &f.analysis.old) {
+                    (Failed { line: Some(l), .. }, _) => (*l, false),
+                    (_, Failed { line: Some(l), .. }) => (*l, true),
+                    _ => (1, false),
+                };
+                out.push(Hit {
+                    file: i,
+                    line,
+                    old_side,
+                    shown: format!("read as lines: {why}"),
+                    matched: why,
+                    extra: String::new(),
+                });
+            }
+        }
+        return out;
+    }
+    for pair in pairs {
+        let kind = pair
+            .new
+            .or(pair.old)
+            .map(|l| l.object.kind.as_str())
+            .unwrap_or("");
+        if !rule.names_kind(kind) {
+            continue;
+        }
+        if rule.paths.is_empty() {
+            object_hits(rule, files, pairs, pair, &mut out);
+        } else {
+            value_hits(rule, regex, files, pairs, pair, &mut out);
+        }
+    }
+    out.sort_by(|a, b| (a.file, a.line, &a.shown).cmp(&(b.file, b.line, &b.shown)));
+    out.dedup();
+    out
+}
+
+fn describe(object: &Object) -> String {
+    if object.kind.is_empty() || object.name.contains(&object.kind) {
+        object.name.clone()
+    } else {
+        format!("{} {}", object.kind, object.name)
+    }
+}
+
+fn reading(parsed: &Parsed) -> String {
+    format!("Read as {}.", parsed.format.as_str())
+}
+
+/// The old side of the new object's file, for telling a branch the change opened.
+fn old_of_file<'a>(files: &[File<'a>], new: &Located<'a>) -> Option<&'a Parsed> {
+    files[new.file].analysis.old.parsed()
+}
+
+fn opt_in(files: &[File<'_>], new: &Located<'_>, line: u32) -> bool {
+    new.parsed.opens_branch(line, old_of_file(files, new))
+}
+
+fn without_ok(rule: &DocumentMatch, object: &Object) -> bool {
+    rule.without.iter().all(|w| {
+        path::parse(w)
+            .map(|p| p.select(&object.body).iter().all(|f| f.node.is_empty()))
+            .unwrap_or(true)
+    })
+}
+
+fn object_hits(
+    rule: &DocumentMatch,
+    files: &[File<'_>],
+    pairs: &[Pair<'_>],
+    pair: &Pair<'_>,
+    out: &mut Vec<Hit>,
+) {
+    match (&rule.compare, pair.old, pair.new) {
+        (Compare::Removed, Some(old), None) if pair.gone == Gone::Removed => {
+            let mut extra = String::new();
+            // A resource of the same type added beside it: perhaps a rename.
+            if let Some(renamed) = pairs.iter().find_map(|p| match (p.old, p.new) {
+                (None, Some(n))
+                    if n.object.kind == old.object.kind
+                        && crate::manifest::folder(files[n.file].path)
+                            == crate::manifest::folder(files[old.file].path) =>
+                {
+                    Some(n.object.name.clone())
+                }
+                _ => None,
+            }) {
+                extra = format!(
+                    "{renamed} was added in the same change: if this is a rename, a `moved` block (Terraform) or keeping the old name lets the object stay instead of being deleted and created again."
+                );
+            }
+            let what = describe(old.object);
+            out.push(Hit {
+                file: old.file,
+                line: old.object.line,
+                old_side: true,
+                shown: format!("{what} removed"),
+                matched: what,
+                extra,
+            });
+        }
+        (Compare::Added, None, Some(new)) => {
+            if opt_in(files, &new, new.object.line) || !without_ok(rule, new.object) {
+                return;
+            }
+            let what = describe(new.object);
+            out.push(Hit {
+                file: new.file,
+                line: new.object.line,
+                old_side: false,
+                shown: format!("{what} added"),
+                matched: what,
+                extra: String::new(),
+            });
+        }
+        (Compare::Replaced, Some(old), Some(new)) => {
+            for attribute in replacement::forcing(&new.object.kind) {
+                let before = attribute.select(&old.object.body);
+                let after = attribute.select(&new.object.body);
+                let text = |f: &[Found<'_>]| f.first().map(|f| value_text(f.node));
+                let (b, a) = (text(&before), text(&after));
+                if b == a {
+                    continue;
+                }
+                let line = after
+                    .first()
+                    .map(|f| f.node.line)
+                    .unwrap_or(new.object.line);
+                let shown_value = a.clone().unwrap_or_else(|| "(removed)".into());
+                out.push(Hit {
+                    file: new.file,
+                    line,
+                    old_side: false,
+                    shown: format!("{} {} = {shown_value}", new.object.name, attribute.text),
+                    matched: format!("{}.{}", new.object.name, attribute.text),
+                    extra: format!(
+                        "`{}` forces replacement of {}: it was {}.",
+                        attribute.text,
+                        new.object.kind,
+                        b.map(|b| format!("`{b}`"))
+                            .unwrap_or_else(|| "not set".into())
+                    ),
+                });
+            }
+        }
+        (Compare::Unreadable, _, _) => {}
+        _ => {}
+    }
+}
+
+/// A node's text for comparing and showing: a scalar's text, a collection's shape.
+fn value_text(node: &Node) -> String {
+    match node.as_str() {
+        Some(s) => s.to_string(),
+        None if node.is_empty() => String::new(),
+        None => format!("{:?}", strip_lines(node)),
+    }
+}
+
+/// A collection without its line numbers, so the same content on other lines compares equal.
+fn strip_lines(node: &Node) -> crate::manifest::Value {
+    use crate::manifest::Value;
+    match &node.value {
+        Value::Map(e) => Value::Map(
+            e.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Node {
+                            line: 0,
+                            value: strip_lines(v),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        Value::Seq(items) => Value::Seq(
+            items
+                .iter()
+                .map(|v| Node {
+                    line: 0,
+                    value: strip_lines(v),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn by_path<'a>(
+    rule: &DocumentMatch,
+    object: Option<&'a Object>,
+) -> HashMap<String, Vec<Found<'a>>> {
+    let mut map: HashMap<String, Vec<Found<'a>>> = HashMap::new();
+    let Some(object) = object else { return map };
+    for p in &rule.paths {
+        let Ok(p) = path::parse(p) else { continue };
+        for f in p.select(&object.body) {
+            map.entry(f.at.clone()).or_default().push(f);
+        }
+    }
+    map
+}
+
+/// Whether a concrete path (or its holder) exists in an object.
+fn holder_exists(
+    object: &Object,
+    parent: &str,
+    new_paths: &HashMap<String, Vec<Found<'_>>>,
+) -> bool {
+    if parent.is_empty() || new_paths.values().flatten().any(|f| f.parent == parent) {
+        return true;
+    }
+    // Walk the concrete parent path: keys and named items.
+    let mut node = &object.body;
+    for step in split_concrete(parent) {
+        let next = match step {
+            Step::Key(k) => node.get(&k),
+            Step::Item(name) => match &node.value {
+                crate::manifest::Value::Seq(items) => {
+                    items.iter().enumerate().find_map(|(i, it)| {
+                        let id = it
+                            .get("name")
+                            .and_then(Node::as_str)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string());
+                        (id == name).then_some(it)
+                    })
+                }
+                _ => None,
+            },
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    !node.is_empty()
+}
+
+enum Step {
+    Key(String),
+    Item(String),
+}
+
+fn split_concrete(at: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut rest = at;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']').unwrap_or(r.len());
+            steps.push(Step::Item(r[..close].to_string()));
+            rest = r.get(close + 1..).unwrap_or("");
+        } else if let Some(r) = rest.strip_prefix('"') {
+            let close = r.find('"').unwrap_or(r.len());
+            steps.push(Step::Key(r[..close].to_string()));
+            rest = r.get(close + 1..).unwrap_or("");
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            steps.push(Step::Key(rest[..end].to_string()));
+            rest = &rest[end..];
+        }
+    }
+    steps
+}
+
+fn amount_of(node: Option<&Node>, default: Option<&str>) -> Option<Amount> {
+    match node {
+        Some(n) if !n.is_empty() => n.as_str().and_then(Amount::parse),
+        _ => default.and_then(Amount::parse),
+    }
+}
+
+/// Both amounts in one unit: a share becomes a count when the object says how many replicas.
+fn same_unit(a: Amount, b: Amount, replicas: Option<f64>) -> Option<(f64, f64)> {
+    match (a, b) {
+        (Amount::Count(x), Amount::Count(y)) | (Amount::Percent(x), Amount::Percent(y)) => {
+            Some((x, y))
+        }
+        (Amount::Percent(x), Amount::Count(y)) => replicas.map(|r| ((x * r / 100.0).floor(), y)),
+        (Amount::Count(x), Amount::Percent(y)) => replicas.map(|r| (x, (y * r / 100.0).floor())),
+    }
+}
+
+fn replicas_of(object: &Object) -> Option<f64> {
+    object
+        .body
+        .at(&["spec", "replicas"])
+        .and_then(Node::as_str)
+        .and_then(|s| s.parse().ok())
+}
+
+fn value_hits(
+    rule: &DocumentMatch,
+    regex: Option<&regex::Regex>,
+    files: &[File<'_>],
+    pairs: &[Pair<'_>],
+    pair: &Pair<'_>,
+    out: &mut Vec<Hit>,
+) {
+    let old_paths = by_path(rule, pair.old.map(|l| l.object));
+    let new_paths = by_path(rule, pair.new.map(|l| l.object));
+    let default = rule.default.as_deref();
+    match &rule.compare {
+        Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added => {
+            let Some(new) = pair.new else { return };
+            for (at, found) in &new_paths {
+                for f in found {
+                    let value = value_text(f.node);
+                    let fits = |v: &str| match &rule.compare {
+                        Compare::Becomes(values) => values.iter().any(|x| x == v),
+                        Compare::BecomesMatching(_) => regex.is_some_and(|r| r.is_match(v)),
+                        _ => !v.is_empty(),
+                    };
+                    if !fits(&value) || rule.except.contains(&value) {
+                        continue;
+                    }
+                    let before = old_paths.get(at);
+                    if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
+                        continue;
+                    }
+                    if opt_in(files, &new, f.node.line) || !without_ok(rule, new.object) {
+                        continue;
+                    }
+                    if defined_in_change(rule, pairs, &value) {
+                        continue;
+                    }
+                    let was = before
+                        .and_then(|b| b.first())
+                        .map(|o| value_text(o.node))
+                        .filter(|v| !v.is_empty());
+                    out.push(value_hit(new, f, &value, was.as_deref(), false));
+                }
+            }
+        }
+        Compare::Was(values) => {
+            let (Some(_), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            for (at, found) in &old_paths {
+                let Some(o) = found.iter().find(|o| values.contains(&value_text(o.node))) else {
+                    continue;
+                };
+                let after = new_paths.get(at).and_then(|n| n.first());
+                match after {
+                    Some(n) if values.contains(&value_text(n.node)) => {}
+                    Some(n) if !n.node.is_empty() => {
+                        let v = value_text(n.node);
+                        out.push(value_hit(new, n, &v, Some(&value_text(o.node)), false));
+                    }
+                    _ => {
+                        if !holder_exists(new.object, "", &new_paths) {
+                            continue;
+                        }
+                        let old = pair.old.unwrap_or(new);
+                        out.push(value_hit(
+                            old,
+                            o,
+                            "(removed)",
+                            Some(&value_text(o.node)),
+                            true,
+                        ));
+                    }
+                }
+            }
+        }
+        Compare::Removed => {
+            let (Some(old), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            for (at, found) in &old_paths {
+                let Some(o) = found.iter().find(|o| !o.node.is_empty()) else {
+                    continue;
+                };
+                let after = new_paths.get(at);
+                if after.is_some_and(|n| n.iter().any(|n| !n.node.is_empty())) {
+                    continue;
+                }
+                // The thing that held it is gone too (a container removed): not this rule's.
+                if !holder_exists(new.object, &o.parent, &new_paths) {
+                    continue;
+                }
+                match after.and_then(|n| n.first()) {
+                    // Replaced by `{}`, `~` or `null`: shown on the new line.
+                    Some(n) => out.push(value_hit(new, n, "(emptied)", None, false)),
+                    None => out.push(value_hit(old, o, "(removed)", None, true)),
+                }
+            }
+        }
+        Compare::Rises | Compare::Falls | Compare::RisesAbove(_) | Compare::FallsBelow(_) => {
+            let (Some(old), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            let mut concrete: Vec<&String> = new_paths.keys().collect();
+            if default.is_some() {
+                concrete.extend(old_paths.keys().filter(|k| !new_paths.contains_key(*k)));
+            }
+            concrete.sort();
+            concrete.dedup();
+            let replicas = replicas_of(new.object).or_else(|| replicas_of(old.object));
+            for at in concrete {
+                let n = new_paths.get(at).and_then(|v| v.first());
+                let o = old_paths.get(at).and_then(|v| v.first());
+                let (Some(before), Some(after)) = (
+                    amount_of(o.map(|f| f.node), default),
+                    amount_of(n.map(|f| f.node), default),
+                ) else {
+                    continue;
+                };
+                let shown_after = n
+                    .map(|f| value_text(f.node))
+                    .unwrap_or_else(|| "(removed)".into());
+                if rule.except.contains(&shown_after) {
+                    continue;
+                }
+                let Some((b, a)) = same_unit(before, after, replicas) else {
+                    continue;
+                };
+                let fires = match &rule.compare {
+                    Compare::Rises => a > b,
+                    Compare::Falls => a < b,
+                    Compare::RisesAbove(bound) => {
+                        let (Some((b, bound_b)), Some((a, bound_a))) = (
+                            same_unit(before, *bound, replicas),
+                            same_unit(after, *bound, replicas),
+                        ) else {
+                            continue;
+                        };
+                        b <= bound_b && a > bound_a
+                    }
+                    Compare::FallsBelow(bound) => {
+                        let (Some((b, bound_b)), Some((a, bound_a))) = (
+                            same_unit(before, *bound, replicas),
+                            same_unit(after, *bound, replicas),
+                        ) else {
+                            continue;
+                        };
+                        b >= bound_b && a < bound_a
+                    }
+                    _ => false,
+                };
+                if !fires {
+                    continue;
+                }
+                let was = o
+                    .map(|f| value_text(f.node))
+                    .unwrap_or_else(|| format!("{} (the default)", default.unwrap_or("")));
+                match n {
+                    Some(f) => {
+                        if opt_in(files, &new, f.node.line) {
+                            continue;
+                        }
+                        out.push(value_hit(new, f, &shown_after, Some(&was), false));
+                    }
+                    None => {
+                        if let Some(o) = o {
+                            out.push(value_hit(old, o, &shown_after, Some(&was), true));
+                        }
+                    }
+                }
+            }
+        }
+        Compare::Replaced | Compare::Unreadable => {}
+    }
+}
+
+/// Whether the value names an object of one of the rule's `unless_defined` kinds on the new
+/// side of the change (a Secret defined beside the Deployment that reads it).
+fn defined_in_change(rule: &DocumentMatch, pairs: &[Pair<'_>], value: &str) -> bool {
+    !rule.unless_defined.is_empty()
+        && pairs
+            .iter()
+            .filter_map(|p| p.new)
+            .any(|n| rule.unless_defined.contains(&n.object.kind) && n.object.name == value)
+}
+
+fn value_hit(
+    at: Located<'_>,
+    found: &Found<'_>,
+    value: &str,
+    was: Option<&str>,
+    old_side: bool,
+) -> Hit {
+    let what = describe(at.object);
+    let mut extra = match was {
+        Some(w) if !w.is_empty() => format!("{what}: `{}` was `{w}`.", found.at),
+        _ => format!("{what}: `{}`.", found.at),
+    };
+    if value.contains(TEMPLATED) || at.parsed.format == crate::manifest::Format::HelmTemplate {
+        extra.push(' ');
+        extra.push_str(&reading(at.parsed));
+    }
+    Hit {
+        file: at.file,
+        line: found.node.line,
+        old_side,
+        shown: format!("{what} {}: {value}", found.at),
+        matched: value.to_string(),
+        extra,
+    }
+}
