@@ -221,6 +221,7 @@ mod tests {
             fingerprint: String::new(),
             snippet: None,
             acknowledged: None,
+            operation: None,
         }
     }
 

@@ -31,6 +31,26 @@ struct RawConfig {
     component: Vec<RawComponent>,
     #[serde(default)]
     hotspots: RawHotspots,
+    #[serde(default)]
+    database: RawDatabase,
+}
+
+/// `[database]`: the engine migrations run on, and per-path engines for a monorepo.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    engine: Option<Spanned<String>>,
+    version: Option<toml::Value>,
+    #[serde(default)]
+    path: Vec<RawDatabasePath>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabasePath {
+    paths: Vec<Spanned<String>>,
+    engine: Spanned<String>,
+    version: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -109,6 +129,8 @@ pub struct Config {
     pub severity: Vec<(NamedId, Severity)>,
     pub components: Vec<Component>,
     pub hotspots: HotspotsConfig,
+    /// `[database]`: what migration verdicts assume (detected from the repository when unset).
+    pub database: crate::migration::profile::DatabaseConfig,
 }
 
 impl Default for Config {
@@ -126,6 +148,7 @@ impl Default for Config {
             severity: Vec::new(),
             components: Vec::new(),
             hotspots: HotspotsConfig::default(),
+            database: Default::default(),
         }
     }
 }
@@ -165,6 +188,7 @@ impl Config {
                 .help("set it to the number of components one change may deploy at once"),
             );
         }
+        let database = parse_database(path, text, &raw.database, &mut errors);
         if !errors.is_empty() {
             return Err(Error::Source(errors));
         }
@@ -210,7 +234,60 @@ impl Config {
                     .include_drafts
                     .unwrap_or(defaults.hotspots.include_drafts),
             },
+            database,
         })
+    }
+}
+
+/// A version written as a number (`15`, `8.0`) or a string (`"15"`).
+fn version_text(v: &Option<toml::Value>) -> Option<String> {
+    match v.as_ref()? {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_database(
+    path: &str,
+    text: &str,
+    raw: &RawDatabase,
+    errors: &mut Vec<SourceError>,
+) -> crate::migration::profile::DatabaseConfig {
+    use crate::migration::profile::{DatabaseConfig, Engine};
+    let mut engine = |e: &Spanned<String>| {
+        let parsed = Engine::parse(e.get_ref());
+        if parsed.is_none() {
+            let known: Vec<&str> = Engine::ALL.iter().map(|e| e.as_str()).collect();
+            errors.push(
+                SourceError::new(path, text, e.span(), "unknown database engine")
+                    .label(format!("`{}` is not an engine forewarn knows", e.get_ref()))
+                    .help(format!("use one of: {}", known.join(", "))),
+            );
+        }
+        parsed
+    };
+    let default = raw.engine.as_ref().and_then(&mut engine);
+    let mut paths = Vec::new();
+    for p in &raw.path {
+        if let Some(e) = engine(&p.engine) {
+            paths.push((
+                p.paths.iter().map(|g| g.get_ref().clone()).collect(),
+                e,
+                version_text(&p.version),
+            ));
+        }
+    }
+    for p in &raw.path {
+        for glob in &p.paths {
+            check_glob(path, text, glob, errors);
+        }
+    }
+    DatabaseConfig {
+        engine: default,
+        version: version_text(&raw.version),
+        paths,
     }
 }
 

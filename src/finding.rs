@@ -93,6 +93,9 @@ pub struct Finding {
     pub snippet: Option<Snippet>,
     /// Boxed: most findings have none, and a finding is kept for every match of a change.
     pub acknowledged: Option<Box<Acknowledgement>>,
+    /// The migration operation the finding is about (`drop-column`), for operation rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<&'static str>,
 }
 
 impl Finding {

@@ -16,8 +16,10 @@ pub mod engine;
 pub mod error;
 pub mod finding;
 pub mod manifest;
+pub mod migration;
 pub mod output;
 pub mod rules;
+pub mod understand;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -581,6 +581,7 @@ fn note(analysis: &Analysis, path: &str, hit: &Hit<'_>, config: &HotspotsConfig)
         fingerprint: fingerprint(RULE_ID, Some(path), Some(&analysis.id)),
         snippet: None,
         acknowledged: None,
+        operation: None,
     }
 }
 

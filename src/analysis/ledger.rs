@@ -319,6 +319,7 @@ mod tests {
                     },
                 })
             }),
+            operation: None,
         }
     }
 

@@ -173,8 +173,13 @@ fn check_in_batches(
     args: &CheckArgs,
     started: Instant,
 ) -> Result<Report> {
-    let engine = Engine::new(&workspace.rules.rules, &workspace.config);
+    let profile = crate::migration::Profile::load(
+        &workspace.config.database,
+        &crate::diff::revision::SideReader::new(&changes.new_side),
+    );
+    let engine = Engine::new(&workspace.rules.rules, &workspace.config).with_profile(profile);
     let mut session = engine.begin(&changes.files);
+    let understander = crate::understand::Understander::open(changes, engine.profile().clone());
     let reader = git::NewFileReader::open(&changes.new_side);
     // Each batch's findings stay in their own vector until the end, and are then moved once
     // into a vector of the right size: growing one vector batch by batch copied every finding
@@ -182,7 +187,8 @@ fn check_in_batches(
     let mut batches_found: Vec<Vec<Finding>> = Vec::new();
     let mut inline_refused = Vec::new();
     let mut matched = |first: usize, files: &[ChangedFile]| {
-        let mut found = session.match_files(first, files);
+        let understood = understander.batch(files, &session.wants_understanding(first, files));
+        let mut found = session.match_files(first, files, &understood);
         attach_snippets(&mut found, files, &changes.new_side, &reader);
         ack::apply_inline(&mut found, files, &mut inline_refused);
         batches_found.push(found);

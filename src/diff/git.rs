@@ -18,7 +18,7 @@ use git2::{
     Repository, Sort, Tree,
 };
 
-use super::{ChangeSet, ChangedFile, CommitInfo, FileStatus, Lines, NewSide};
+use super::{ChangeSet, ChangedFile, CommitInfo, FileStatus, Lines, NewSide, OldSide};
 use crate::error::{Error, Result};
 
 /// Which change to read from the repository.
@@ -321,7 +321,7 @@ fn is_repo_relative(path: &str) -> bool {
 /// Reads a working-tree file without ever leaving `root`: a symlink yields its target text (what
 /// git stores for it), not the file it points to, and a path through a symlinked folder that
 /// leads outside is refused.
-fn read_worktree_file(root: &Path, path: &str) -> Option<Vec<u8>> {
+pub(super) fn read_worktree_file(root: &Path, path: &str) -> Option<Vec<u8>> {
     let full = root.join(path);
     let meta = std::fs::symlink_metadata(&full).ok()?;
     let root = root.canonicalize().ok()?;
@@ -346,11 +346,12 @@ fn read_worktree_file(root: &Path, path: &str) -> Option<Vec<u8>> {
 fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Result<Plan<'r>> {
     let workdir = workdir(repo, "the working tree")?;
     let head = head_commit(repo)?;
-    let (old_tree, commits, description) = match &head {
+    let (old_tree, commits, description, old_side) = match &head {
         None => (
             None,
             Vec::new(),
             "empty tree (no commits yet) → working tree".to_string(),
+            OldSide::Empty,
         ),
         Some(head) => {
             let (label, base) = match base {
@@ -371,7 +372,11 @@ fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Result<Plan<'r>
                 .and_then(|c| c.tree())
                 .map_err(|e| object_error(repo, &format!("merge base {merge_base}"), &e))?;
             let commits = commits_between(repo, merge_base, head.id())?;
-            (Some(tree), commits, description)
+            let old_side = OldSide::Commit {
+                repo: repo_root(repo),
+                commit: merge_base.to_string(),
+            };
+            (Some(tree), commits, description, old_side)
         }
     };
     let mut opts = diff_options();
@@ -391,6 +396,7 @@ fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Result<Plan<'r>
         files: Vec::new(),
         commits,
         new_side: NewSide::Worktree(workdir),
+        old_side,
         description,
         head_commit: head.map(|c| c.id().to_string()),
     };
@@ -420,6 +426,10 @@ fn range<'r>(repo: &'r Repository, base_rev: &str, head_rev: &str) -> Result<Pla
         new_side: NewSide::Commit {
             repo: repo_root(repo),
             commit: head.id().to_string(),
+        },
+        old_side: OldSide::Commit {
+            repo: repo_root(repo),
+            commit: merge_base.to_string(),
         },
         description: format!(
             "merge base of {base_label} and {head_rev} ({}) → {head_rev} ({})",
@@ -490,6 +500,13 @@ fn staged(repo: &Repository) -> Result<Plan<'_>> {
             files: Vec::new(),
             commits: Vec::new(),
             new_side: NewSide::Index(workdir),
+            old_side: match &head {
+                Some(c) => OldSide::Commit {
+                    repo: repo_root(repo),
+                    commit: c.id().to_string(),
+                },
+                None => OldSide::Empty,
+            },
             description,
             head_commit: head.map(|c| c.id().to_string()),
         },
@@ -524,6 +541,16 @@ fn one_commit<'r>(repo: &'r Repository, rev: &str) -> Result<Plan<'r>> {
             short(commit.id())
         ),
     };
+    let old_side = match &parent {
+        Some(_) => OldSide::Commit {
+            repo: repo_root(repo),
+            commit: commit
+                .parent_id(0)
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        },
+        None => OldSide::Empty,
+    };
     let jobs = match &parent {
         Some(old_tree) => commit_jobs(repo, rev, old_tree, &new_tree)?,
         None => commit_jobs_via_diff(repo, rev, None, &new_tree)?,
@@ -535,6 +562,7 @@ fn one_commit<'r>(repo: &'r Repository, rev: &str) -> Result<Plan<'r>> {
             repo: repo_root(repo),
             commit: commit.id().to_string(),
         },
+        old_side,
         description,
         head_commit: Some(commit.id().to_string()),
     };
@@ -2141,6 +2169,7 @@ mod tests {
             files: many,
             commits: Vec::new(),
             new_side: NewSide::DiffOnly,
+            old_side: OldSide::DiffOnly,
             description: String::new(),
             head_commit: None,
         };

@@ -7,6 +7,7 @@
 
 pub mod git;
 pub mod patch;
+pub mod revision;
 
 use serde::{Deserialize, Serialize};
 
@@ -197,6 +198,23 @@ pub enum NewSide {
     DiffOnly,
 }
 
+/// Where the old version of each file can be read: the tree the change starts from. Migrations
+/// and deploy configuration are compared old to new, and their history (a Django app's earlier
+/// migrations) is read from here.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum OldSide {
+    /// A commit of the repository at this root, by full id (the merge base, HEAD, a parent).
+    Commit {
+        repo: std::path::PathBuf,
+        commit: String,
+    },
+    /// The change starts from nothing (a root commit, a repository with no commits yet).
+    Empty,
+    /// Only the diff text is known (a patch): nothing beyond its removed lines.
+    #[default]
+    DiffOnly,
+}
+
 /// Everything one run checks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
@@ -205,6 +223,8 @@ pub struct ChangeSet {
     pub commits: Vec<CommitInfo>,
     /// Where to read the new version of files from.
     pub new_side: NewSide,
+    /// Where to read the old version of files from.
+    pub old_side: OldSide,
     /// A short human description of what was compared, e.g. `origin/main...working tree`.
     pub description: String,
     /// The commit the change ends at, when it is one (for ledger events and reports).

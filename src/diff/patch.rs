@@ -34,6 +34,7 @@ pub fn parse(source: &str, text: &[u8]) -> Result<ChangeSet> {
         files,
         commits: Vec::new(),
         new_side: NewSide::DiffOnly,
+        old_side: super::OldSide::DiffOnly,
         description: format!("patch {source}"),
         head_commit: None,
     })

@@ -5,6 +5,7 @@
 
 mod compile;
 pub mod document;
+mod operation;
 mod statement;
 
 use std::collections::{BTreeSet, HashMap};
@@ -13,9 +14,11 @@ use std::sync::{Arc, OnceLock, RwLock};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::diff::{ChangeSet, ChangedFile};
+use crate::diff::{ChangeSet, ChangedFile, FileStatus};
 use crate::finding::{Finding, fingerprint};
+use crate::migration::Profile;
 use crate::rules::Rule;
+use crate::understand::{Understander, Understood};
 
 pub use compile::{CompiledRule, GlobMatcher};
 
@@ -33,6 +36,8 @@ pub struct Engine<'r> {
     rule_dirs: GlobMatcher,
     components: Vec<(String, crate::rules::Rollout, GlobMatcher)>,
     max_components: Option<usize>,
+    /// The databases migration verdicts assume (from the config; see [`Engine::with_profile`]).
+    profile: Profile,
     /// Every rule's `paths` globs in one set; `path_rule[i]` is the rule of glob `i`.
     paths: IndexedGlobs,
     /// Rules with no `paths`: candidates for every file.
@@ -114,6 +119,10 @@ struct FileRules {
     path_only: Vec<usize>,
     lines: Vec<usize>,
     statements: Vec<usize>,
+    /// Operation rules, for a migration that was parsed.
+    operations: Vec<usize>,
+    /// `understood = false` rules, for a file whose structure could not be read.
+    unread: Vec<usize>,
 }
 
 /// What one run of the engine found.
@@ -216,8 +225,22 @@ impl<'r> Engine<'r> {
                 .map(|c| (c.name.clone(), c.rollout, GlobMatcher::new(&c.paths)))
                 .collect(),
             max_components: config.max_components_per_change,
+            profile: Profile::load(
+                &config.database,
+                &crate::diff::revision::SideReader::new(&crate::diff::NewSide::DiffOnly),
+            ),
             line_sets: Default::default(),
         }
+    }
+
+    /// The databases to assume, when detected from the repository rather than configured.
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     /// Names of the components `path` belongs to.
@@ -233,7 +256,12 @@ impl<'r> Engine<'r> {
     /// Runs every rule over a change held in memory.
     pub fn check(&self, changes: &ChangeSet) -> Outcome {
         let mut session = self.begin(&changes.files);
-        let mut findings = session.match_files(0, &changes.files);
+        let understander = Understander::open(changes, self.profile.clone());
+        let understood = understander.batch(
+            &changes.files,
+            &session.wants_understanding(0, &changes.files),
+        );
+        let mut findings = session.match_files(0, &changes.files, &understood);
         findings.extend(session.finish(&changes.files));
         sort_findings(&mut findings);
         Outcome {
@@ -276,8 +304,20 @@ impl<'r> Engine<'r> {
         candidates.dedup();
         // A renamed file counts by its new path; a deleted one by the path it had.
         let excluded = self.excludes.rules_matching(&file.path);
+        // Rules that watched the file under its old name: for them a rename is not an addition.
+        let watched_before = file
+            .old_path
+            .as_deref()
+            .map(|old| self.paths.rules_matching(old))
+            .unwrap_or_default();
         candidates.retain(|&i| {
-            excluded.binary_search(&i).is_err() && self.is_candidate(&self.rules[i], file)
+            excluded.binary_search(&i).is_err()
+                && self.is_candidate(
+                    &self.rules[i],
+                    file,
+                    watched_before.binary_search(&i).is_ok()
+                        || self.rules[i].rule.matcher.paths.is_empty(),
+                )
         });
         if self.rule_dirs.is_match(&file.path) {
             // Rule files hold example diffs: a line rule that applies to every file would match
@@ -294,10 +334,18 @@ impl<'r> Engine<'r> {
         }
     }
 
-    fn is_candidate(&self, rule: &CompiledRule, file: &ChangedFile) -> bool {
+    fn is_candidate(&self, rule: &CompiledRule, file: &ChangedFile, watched_before: bool) -> bool {
         let m = &rule.rule.matcher;
         if !m.status.is_empty() && !m.status.contains(&file.status) {
-            return false;
+            // A file moved or copied in from a path the rule does not watch is new to it: a
+            // migration moved into the migrations folder is a new migration.
+            let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied)
+                && m.status.contains(&FileStatus::Added)
+                && file.old_path.is_some()
+                && !watched_before;
+            if !moved_in {
+                return false;
+            }
         }
         if !m.rollout.is_empty()
             && !self
@@ -361,14 +409,40 @@ impl<'r> Engine<'r> {
 
     /// Which of a file's candidate rules report the file itself, match its lines, or match its
     /// statements.
-    fn file_rules(&self, fact: &FileFacts, file: &ChangedFile, silenced: &[bool]) -> FileRules {
+    fn file_rules(
+        &self,
+        fact: &FileFacts,
+        file: &ChangedFile,
+        silenced: &[bool],
+        understood: Option<&Understood>,
+    ) -> FileRules {
         let mut rules = FileRules::default();
+        let parsed = understood
+            .and_then(|u| u.migration.as_ref())
+            .is_some_and(|a| a.is_parsed());
+        let unread = understood.is_some_and(|u| u.unread_reason().is_some());
         for i in fact.candidates.iter().map(|&i| i as usize) {
             let rule = &self.rules[i];
             if silenced[i] || rule.rule.threshold.is_set() {
                 continue;
             }
             let m = &rule.rule.matcher;
+            if let Some(want) = m.understood {
+                if !want && unread {
+                    rules.unread.push(i);
+                }
+                continue;
+            }
+            if m.operations.is_set() {
+                if parsed {
+                    rules.operations.push(i);
+                    continue;
+                }
+                // Not parsed (another framework, or unreadable): the line patterns, if any.
+                if !m.has_line_patterns() {
+                    continue;
+                }
+            }
             if !m.has_line_patterns() {
                 rules.path_only.push(i);
             } else if file.binary {
@@ -384,15 +458,19 @@ impl<'r> Engine<'r> {
 
     /// Builds, on every thread, the combined regexes the files will ask for: compiling them is
     /// a large part of a run, and two threads must not build the same one.
-    fn prepare_line_sets(&self, files: &[(&FileFacts, &ChangedFile)], silenced: &[bool]) {
+    fn prepare_line_sets(
+        &self,
+        files: &[(&FileFacts, &ChangedFile, Option<&Understood>)],
+        silenced: &[bool],
+    ) {
         let mut wanted: std::collections::HashSet<LineSetKey> = Default::default();
         let is_built = |rules: &[usize], removed: bool| {
             self.line_sets[usize::from(removed)]
                 .read()
                 .is_ok_and(|m| m.get(rules).is_some_and(|slot| slot.get().is_some()))
         };
-        for &(fact, file) in files {
-            let rules = self.file_rules(fact, file, silenced);
+        for &(fact, file, understood) in files {
+            let rules = self.file_rules(fact, file, silenced, understood);
             for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
                 if lines.is_empty() {
                     continue;
@@ -422,13 +500,21 @@ impl<'r> Engine<'r> {
     }
 
     /// Every finding of the file-level rules in one file.
-    fn match_file(&self, fact: &FileFacts, file: &ChangedFile, silenced: &[bool]) -> Vec<Finding> {
+    fn match_file(
+        &self,
+        fact: &FileFacts,
+        file: &ChangedFile,
+        silenced: &[bool],
+        understood: Option<&Understood>,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         let FileRules {
             path_only,
             lines: line_rules,
             statements: statement_rules,
-        } = self.file_rules(fact, file, silenced);
+            operations,
+            unread,
+        } = self.file_rules(fact, file, silenced, understood);
         // One copy of the path, shared by the file's findings, made at the first of them.
         let shared_path = std::cell::OnceCell::new();
         let path = || {
@@ -436,6 +522,20 @@ impl<'r> Engine<'r> {
                 shared_path.get_or_init(|| Arc::from(file.path.as_str())),
             ))
         };
+        if !operations.is_empty() || !unread.is_empty() {
+            let path: Arc<str> = Arc::from(file.path.as_str());
+            let db = self.profile.for_path(&file.path);
+            if let Some(analysis) = understood.and_then(|u| u.migration.as_ref()) {
+                for &i in &operations {
+                    operation::findings(&self.rules[i], &path, analysis, &db, &mut out);
+                }
+            }
+            if let Some(reason) = understood.and_then(|u| u.unread_reason()) {
+                for &i in &unread {
+                    out.push(operation::unread(&self.rules[i], &path, &reason));
+                }
+            }
+        }
         let mut state = FileState::default();
         for &i in &path_only {
             let rule = &self.rules[i];
@@ -605,18 +705,26 @@ impl<'r> Engine<'r> {
 impl Session<'_, '_> {
     /// Pass 2 over some files of the change, in parallel: `files[k]` is file `first + k` of the
     /// list given to [`Engine::begin`], with its lines. Returns their findings, unsorted.
-    pub fn match_files(&mut self, first: usize, files: &[ChangedFile]) -> Vec<Finding> {
+    pub fn match_files(
+        &mut self,
+        first: usize,
+        files: &[ChangedFile],
+        understood: &[Option<Understood>],
+    ) -> Vec<Finding> {
         let engine = self.engine;
-        let pairs: Vec<(&FileFacts, &ChangedFile)> = files
+        let pairs: Vec<(&FileFacts, &ChangedFile, Option<&Understood>)> = files
             .iter()
             .enumerate()
-            .filter_map(|(k, file)| Some((self.facts.get(first + k)?.as_ref()?, file)))
+            .filter_map(|(k, file)| {
+                let fact = self.facts.get(first + k)?.as_ref()?;
+                Some((fact, file, understood.get(k).and_then(Option::as_ref)))
+            })
             .collect();
         engine.prepare_line_sets(&pairs, &self.silenced);
         let silenced = &self.silenced;
         let results: Vec<(usize, Vec<Finding>, Tally)> = pairs
             .par_iter()
-            .map(|&(fact, file)| {
+            .map(|&(fact, file, understood)| {
                 let tally = Tally {
                     changed_lines: file.changed_lines(),
                     handled: fact
@@ -629,7 +737,11 @@ impl Session<'_, '_> {
                         })
                         .collect(),
                 };
-                (fact.index, engine.match_file(fact, file, silenced), tally)
+                (
+                    fact.index,
+                    engine.match_file(fact, file, silenced, understood),
+                    tally,
+                )
             })
             .collect();
         let mut findings =
@@ -666,6 +778,24 @@ impl Session<'_, '_> {
             engine.check_threshold(rule, &counted, &mut findings);
         }
         findings
+    }
+
+    /// For `files[k]` (file `first + k` of the change): whether some rule that reads structure
+    /// (migration operations) can apply to it, so it is worth reading whole and parsing.
+    pub fn wants_understanding(&self, first: usize, files: &[ChangedFile]) -> Vec<bool> {
+        (0..files.len())
+            .map(|k| {
+                self.facts
+                    .get(first + k)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|fact| {
+                        fact.candidates.iter().any(|&i| {
+                            let i = i as usize;
+                            !self.silenced[i] && self.engine.rules[i].rule.matcher.is_structured()
+                        })
+                    })
+            })
+            .collect()
     }
 
     /// Files not excluded by the config.
@@ -800,6 +930,7 @@ fn finding(
         matched: shown,
         snippet: None,
         acknowledged: None,
+        operation: None,
     }
 }
 

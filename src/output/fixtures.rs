@@ -33,6 +33,7 @@ fn finding(rule_id: &str, severity: Severity, path: Option<&str>, line: Option<u
             text: "class Migration(migrations.Migration):".into(),
         }),
         acknowledged: None,
+        operation: None,
     }
 }
 

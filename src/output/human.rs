@@ -375,6 +375,7 @@ mod tests {
             fingerprint: fingerprint(rule_id, None, None),
             snippet: None,
             acknowledged: None,
+            operation: None,
         }
     }
 

@@ -400,6 +400,7 @@ mod tests {
                     .into(),
             }),
             acknowledged: None,
+            operation: None,
         }
     }
 

@@ -70,6 +70,13 @@ struct RawMatch {
     #[serde(default)]
     statements: bool,
     document: Option<Spanned<super::document::RawDocument>>,
+    #[serde(default)]
+    operations: Vec<Spanned<String>>,
+    #[serde(default)]
+    when: std::collections::BTreeMap<Spanned<String>, bool>,
+    #[serde(default)]
+    engines: Vec<Spanned<String>>,
+    understood: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,7 +249,31 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             let span = d.span();
             super::document::check(path, text, span, d.into_inner(), &mut errors)
         });
+        let operations = super::operation::parse(
+            path,
+            text,
+            &raw.matcher.operations,
+            &raw.matcher.when,
+            &raw.matcher.engines,
+            &mut errors,
+        );
+        if (!raw.matcher.when.is_empty() || !raw.matcher.engines.is_empty())
+            && raw.matcher.operations.is_empty()
+        {
+            errors.push(
+                SourceError::new(
+                    path,
+                    text,
+                    id_span.clone(),
+                    "`when` and `engines` need `operations`",
+                )
+                .label("conditions on operations, but no operations to match")
+                .help("add [rule.match] operations = [\"drop-column\"], or remove them"),
+            );
+        }
         let matcher = Match {
+            operations,
+            understood: raw.matcher.understood,
             paths: strings(raw.matcher.paths),
             exclude: strings(raw.matcher.exclude),
             status: raw.matcher.status,
@@ -356,8 +387,10 @@ fn check_placeholders(
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
         let name = &after[..close];
-        if !matches!(name, "path" | "line" | "match")
-            && !name.is_empty()
+        if !matches!(
+            name,
+            "path" | "line" | "match" | "table" | "column" | "operation" | "reason"
+        ) && !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             errors.push(
@@ -367,8 +400,8 @@ fn check_placeholders(
                     message.span(),
                     format!("unknown placeholder `{{{name}}}` in message"),
                 )
-                .label("a message may use {path}, {line} and {match}")
-                .help("remove it or use one of {path}, {line}, {match}"),
+                .label("a message may use {path}, {line}, {match}, {table}, {column}, {operation} and {reason}")
+                .help("remove it or use one of {path}, {line}, {match}, {table}, {column}, {operation}, {reason}"),
             );
         }
         rest = &after[close + 1..];

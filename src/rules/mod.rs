@@ -6,6 +6,7 @@
 pub mod builtin;
 pub mod document;
 pub mod load;
+pub mod operation;
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +81,13 @@ pub struct Match {
     /// comparison of old and new value. For a file that is not read as documents the rule's
     /// `added`/`removed` regexes, if any, apply instead.
     pub document: Option<document::DocumentMatch>,
+    /// Migration operations (`drop-column`, ...), with conditions: one rule for every framework.
+    /// For a migration that was parsed, these replace the line patterns; one the parser could
+    /// not read is matched by the line patterns instead.
+    pub operations: operation::OperationMatch,
+    /// `understood = false`: fires on files in its paths whose structure could not be read
+    /// (the note that says a migration was read as text only, and why).
+    pub understood: Option<bool>,
 }
 
 impl Match {
@@ -94,6 +102,12 @@ impl Match {
             || self.has_line_patterns()
             || !self.rollout.is_empty()
             || self.document.is_some()
+            || self.operations.is_set()
+    }
+
+    /// Whether the rule reads what a file means (operations) rather than only its lines.
+    pub fn is_structured(&self) -> bool {
+        self.operations.is_set() || self.understood.is_some()
     }
 }
 
@@ -199,6 +213,10 @@ impl Rule {
             .replace("{path}", path.unwrap_or("this change"))
             .replace("{line}", line.as_deref().unwrap_or("-"))
             .replace("{match}", matched.map(str::trim).unwrap_or(""))
+            .replace("{table}", "this table")
+            .replace("{column}", "this column")
+            .replace("{operation}", "this operation")
+            .replace("{reason}", "")
     }
 }
 

@@ -1,0 +1,318 @@
+//! Whole files of either side of a change, and the folders around them.
+//!
+//! Lines added and removed are not enough to understand a migration or a deployment: an
+//! `AlterField` is judged against the field it replaces, which lives in an earlier migration, and
+//! a Deployment's probe is judged against the probe it had. A [`SideReader`] reads whole files
+//! from one side of the change (a commit's tree, the index, or the working tree) and lists
+//! folders, without ever leaving the repository.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::{NewSide, OldSide};
+
+/// Folders a listing of the whole tree never enters: vendored code holds other projects'
+/// settings and migrations.
+const SKIPPED_FOLDERS: [&str; 5] = ["node_modules", "vendor", ".git", "target", "dist"];
+
+/// What reading one file of a side gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// The side has no such file.
+    Absent,
+    Bytes(Vec<u8>),
+    /// The side cannot be read at all (a patch has no trees), or this object could not be read:
+    /// the reason, for a message. Never taken for "no such file".
+    Unreadable(String),
+}
+
+enum Source {
+    Tree {
+        repo: Repository,
+        tree: Oid,
+    },
+    Index {
+        repo: Repository,
+        index: git2::Index,
+    },
+    Worktree(PathBuf),
+    Empty,
+    Unknown(String),
+}
+
+/// Reads whole files of one side of a change (see the module documentation).
+pub struct SideReader {
+    source: Source,
+}
+
+impl SideReader {
+    /// The side a change starts from.
+    pub fn old(side: &OldSide) -> SideReader {
+        let source = match side {
+            OldSide::Commit { repo, commit } => tree_source(repo, commit),
+            OldSide::Empty => Source::Empty,
+            OldSide::DiffOnly => {
+                Source::Unknown("a patch holds only the changed lines of the old side".into())
+            }
+        };
+        SideReader { source }
+    }
+
+    /// The side a change ends at.
+    pub fn new(side: &NewSide) -> SideReader {
+        let source = match side {
+            NewSide::Commit { repo, commit } => tree_source(repo, commit),
+            NewSide::Index(root) => match Repository::open(root).and_then(|r| {
+                let index = r.index()?;
+                Ok((r, index))
+            }) {
+                Ok((repo, index)) => Source::Index { repo, index },
+                Err(e) => Source::Unknown(format!("the index could not be read: {}", e.message())),
+            },
+            NewSide::Worktree(root) => Source::Worktree(root.clone()),
+            NewSide::DiffOnly => {
+                Source::Unknown("a patch holds only the changed lines of the new side".into())
+            }
+        };
+        SideReader { source }
+    }
+
+    /// Whether files of this side can be read at all.
+    pub fn is_known(&self) -> bool {
+        !matches!(self.source, Source::Unknown(_))
+    }
+
+    /// The whole file at `path` (repo-relative, `/`-separated).
+    pub fn read(&self, path: &str) -> Read {
+        if !is_repo_relative(path) {
+            return Read::Unreadable(format!("{path} is not a path inside the repository"));
+        }
+        match &self.source {
+            Source::Tree { repo, tree } => {
+                let entry = match repo
+                    .find_tree(*tree)
+                    .and_then(|t| t.get_path(Path::new(path)))
+                {
+                    Ok(entry) => entry,
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => return Read::Absent,
+                    Err(e) => return Read::Unreadable(e.message().to_string()),
+                };
+                if entry.kind() != Some(ObjectType::Blob) {
+                    return Read::Absent;
+                }
+                blob(repo, entry.id())
+            }
+            Source::Index { repo, index } => match index.get_path(Path::new(path), 0) {
+                // 0o160000 is a gitlink (submodule); 0o040000 a sparse-index directory.
+                Some(e) if matches!(e.mode & 0o170000, 0o160000 | 0o040000) => Read::Absent,
+                Some(e) => blob(repo, e.id),
+                None => Read::Absent,
+            },
+            Source::Worktree(root) => {
+                super::git::read_worktree_file(root, path).map_or(Read::Absent, Read::Bytes)
+            }
+            Source::Empty => Read::Absent,
+            Source::Unknown(why) => Read::Unreadable(why.clone()),
+        }
+    }
+
+    /// The files directly inside `dir` (repo-relative paths, sorted); `None` when the side
+    /// cannot be listed.
+    pub fn list(&self, dir: &str) -> Option<Vec<String>> {
+        let dir = dir.trim_end_matches('/');
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let mut out = match &self.source {
+            Source::Tree { repo, tree } => {
+                let tree = repo.find_tree(*tree).ok()?;
+                let folder = if dir.is_empty() {
+                    tree
+                } else {
+                    match tree.get_path(Path::new(dir)) {
+                        Ok(e) if e.kind() == Some(ObjectType::Tree) => {
+                            repo.find_tree(e.id()).ok()?
+                        }
+                        _ => return Some(Vec::new()),
+                    }
+                };
+                folder
+                    .iter()
+                    .filter(|e| e.kind() == Some(ObjectType::Blob))
+                    .filter_map(|e| Some(format!("{prefix}{}", e.name().ok()?)))
+                    .collect()
+            }
+            Source::Index { index, .. } => index
+                .iter()
+                .filter_map(|e| {
+                    let path = std::str::from_utf8(&e.path).ok()?;
+                    let rest = path.strip_prefix(&prefix)?;
+                    (!rest.contains('/')).then(|| path.to_string())
+                })
+                .collect(),
+            Source::Worktree(root) => {
+                if !is_repo_relative(dir) && !dir.is_empty() {
+                    return None;
+                }
+                let full = root.join(dir);
+                // Never list through a link that leads out of the repository.
+                let (root, real) = (root.canonicalize().ok()?, full.canonicalize().ok());
+                match real {
+                    Some(real) if real.starts_with(&root) => std::fs::read_dir(real)
+                        .ok()?
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .filter_map(|e| Some(format!("{prefix}{}", e.file_name().to_str()?)))
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            }
+            Source::Empty => Vec::new(),
+            Source::Unknown(_) => return None,
+        };
+        out.sort();
+        Some(out)
+    }
+
+    /// Every file of the side down to `max_depth` folders, at most `limit` of them, skipping
+    /// vendored folders: where to look for a project's settings. Iterative, so no tree is deep
+    /// enough to overflow the stack.
+    pub fn walk(&self, max_depth: usize, limit: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut folders = vec![(String::new(), 0usize)];
+        while let Some((dir, depth)) = folders.pop() {
+            if out.len() >= limit {
+                break;
+            }
+            for (name, is_dir) in self.entries(&dir) {
+                let path = if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                if is_dir {
+                    if depth < max_depth && !SKIPPED_FOLDERS.contains(&name.as_str()) {
+                        folders.push((path, depth + 1));
+                    }
+                } else if out.len() < limit {
+                    out.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// `(name, is a folder)` of each entry directly inside `dir`.
+    fn entries(&self, dir: &str) -> Vec<(String, bool)> {
+        match &self.source {
+            Source::Tree { repo, tree } => {
+                let Ok(tree) = repo.find_tree(*tree) else {
+                    return Vec::new();
+                };
+                let folder = if dir.is_empty() {
+                    tree
+                } else {
+                    match tree
+                        .get_path(Path::new(dir))
+                        .ok()
+                        .filter(|e| e.kind() == Some(ObjectType::Tree))
+                        .and_then(|e| repo.find_tree(e.id()).ok())
+                    {
+                        Some(t) => t,
+                        None => return Vec::new(),
+                    }
+                };
+                folder
+                    .iter()
+                    .filter_map(|e| {
+                        let is_dir = match e.kind() {
+                            Some(ObjectType::Tree) => true,
+                            Some(ObjectType::Blob) => false,
+                            _ => return None,
+                        };
+                        Some((e.name().ok()?.to_string(), is_dir))
+                    })
+                    .collect()
+            }
+            Source::Index { index, .. } => {
+                let prefix = if dir.is_empty() {
+                    String::new()
+                } else {
+                    format!("{dir}/")
+                };
+                let mut seen = std::collections::BTreeMap::new();
+                for e in index.iter() {
+                    let Ok(path) = std::str::from_utf8(&e.path) else {
+                        continue;
+                    };
+                    if let Some(rest) = path.strip_prefix(&prefix) {
+                        match rest.split_once('/') {
+                            Some((folder, _)) => seen.insert(folder.to_string(), true),
+                            None => seen.insert(rest.to_string(), false),
+                        };
+                    }
+                }
+                seen.into_iter().collect()
+            }
+            Source::Worktree(root) => {
+                let Ok(read) = std::fs::read_dir(root.join(dir)) else {
+                    return Vec::new();
+                };
+                read.flatten()
+                    .filter_map(|e| {
+                        // Links are not followed: a folder link could lead anywhere.
+                        let kind = e.file_type().ok()?;
+                        let name = e.file_name().to_str()?.to_string();
+                        if kind.is_dir() {
+                            Some((name, true))
+                        } else if kind.is_file() {
+                            Some((name, false))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
+            }
+            Source::Empty | Source::Unknown(_) => Vec::new(),
+        }
+    }
+}
+
+fn tree_source(repo: &Path, commit: &str) -> Source {
+    let opened = Repository::open(repo).and_then(|r| {
+        let tree = r.find_commit(Oid::from_str(commit)?)?.tree_id();
+        Ok((r, tree))
+    });
+    match opened {
+        Ok((repo, tree)) => Source::Tree { repo, tree },
+        Err(e) => Source::Unknown(format!(
+            "commit {commit} could not be read: {}",
+            e.message()
+        )),
+    }
+}
+
+fn blob(repo: &Repository, id: Oid) -> Read {
+    match repo.find_blob(id) {
+        Ok(b) => Read::Bytes(b.content().to_vec()),
+        Err(e) => Read::Unreadable(format!(
+            "object {id} could not be read ({}); in a partial clone, fetch it with `git fetch --refetch` or clone without --filter",
+            e.message()
+        )),
+    }
+}
+
+/// A relative path with no `..`.
+fn is_repo_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path).components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+}
