@@ -16,6 +16,8 @@ use crate::migration::{self, Analysis, Profile, Sides, state};
 #[derive(Debug, Clone, Default)]
 pub struct Understood {
     pub migration: Option<Analysis>,
+    /// Deploy configuration (YAML, Helm templates, Terraform) read as documents.
+    pub manifest: Option<crate::manifest::Analysis>,
 }
 
 impl Understood {
@@ -25,7 +27,9 @@ impl Understood {
             Some(Analysis::Unread { framework, reason }) => Some(format!(
                 "this {framework} migration could not be parsed ({reason}), so it was read as lines of text"
             )),
-            _ => None,
+            _ => self.manifest.as_ref().and_then(|m| m.read_as_lines()).map(|why| {
+                format!("{why}, so it was read as lines of text and line rules apply to it")
+            }),
         }
     }
 }
@@ -59,18 +63,18 @@ impl Understander {
 
     /// Understands the files of `files` for which `wanted` holds; the others get `None`.
     pub fn batch(&self, files: &[ChangedFile], wanted: &[bool]) -> Vec<Option<Understood>> {
-        let mut texts: Vec<Option<(Text, Text)>> = Vec::with_capacity(files.len());
+        let mut texts: Vec<Option<(Text, Text, bool)>> = Vec::with_capacity(files.len());
         let mut history = state::Loaded::default();
         for (file, &want) in files.iter().zip(wanted) {
             if !want {
                 texts.push(None);
                 continue;
             }
-            let (old, new) = self.sides(file);
+            let (old, new, moved_in) = self.sides(file);
             if let Text::Known(t) = &new {
                 self.load_history(&file.path, t, &mut history);
             }
-            texts.push(Some((old, new)));
+            texts.push(Some((old, new, moved_in)));
         }
         let profile = &self.profile;
         let history = &history;
@@ -78,7 +82,7 @@ impl Understander {
             .par_iter()
             .zip(texts.par_iter())
             .map(|(file, sides)| {
-                let (old, new) = sides.as_ref()?;
+                let (old, new, moved_in) = sides.as_ref()?;
                 fn pick(t: &Text) -> Option<&str> {
                     match t {
                         Text::Known(s) => Some(s.as_str()),
@@ -89,15 +93,19 @@ impl Understander {
                     Text::Unreadable(why) => Some(why.as_str()),
                     _ => None,
                 });
+                let manifest = crate::manifest::applies_to(&file.path)
+                    .then(|| crate::manifest::analyze(&file.path, &side(old), &side(new)));
                 let sides = Sides {
                     path: &file.path,
-                    old: pick(old),
+                    // Moved or copied in from outside the migration folders: a new migration.
+                    old: if *moved_in { None } else { pick(old) },
                     new: pick(new),
                     unreadable,
                 };
                 let analysis = migration::analyze(&sides, history, profile);
                 Some(Understood {
                     migration: analysis,
+                    manifest,
                 })
             })
             .collect();
@@ -115,8 +123,9 @@ impl Understander {
         out
     }
 
-    /// Both whole sides of a changed file.
-    fn sides(&self, file: &ChangedFile) -> (Text, Text) {
+    /// Both whole sides of a changed file, and whether it moved in from outside the migration
+    /// folders (its old side is then no earlier version of a migration).
+    fn sides(&self, file: &ChangedFile) -> (Text, Text, bool) {
         let whole = |lines: &crate::diff::Lines| {
             if lines.is_empty() {
                 String::new()
@@ -148,13 +157,11 @@ impl Understander {
         let old = match file.status {
             FileStatus::Added => Text::Absent,
             FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
-            // Moved or copied in from outside the migration folders: a new migration.
-            FileStatus::Renamed | FileStatus::Copied if !same_folder_kind(old_path, &file.path) => {
-                Text::Absent
-            }
             _ => read(&self.old, old_path),
         };
-        (old, new)
+        let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied)
+            && !same_folder_kind(old_path, &file.path);
+        (old, new, moved_in)
     }
 
     /// Reads what a migration's operations are judged against: a Django app's earlier
@@ -203,6 +210,14 @@ impl Understander {
                 slot.insert(text);
             }
         }
+    }
+}
+
+fn side(t: &Text) -> crate::manifest::Side<'_> {
+    match t {
+        Text::Absent => crate::manifest::Side::Absent,
+        Text::Known(s) => crate::manifest::Side::Text(s),
+        Text::Unreadable(why) => crate::manifest::Side::Unread(why),
     }
 }
 

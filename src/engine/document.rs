@@ -2,6 +2,12 @@
 //! (see `manifest::compare`), gives [`Hit`]s.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Engine, FileFacts, is_handled};
+use crate::diff::ChangedFile;
+use crate::finding::{Finding, fingerprint};
+use crate::understand::Understood;
 
 use crate::manifest::compare::{File, Gone, Located, Pair};
 use crate::manifest::path::{self, Found};
@@ -25,6 +31,91 @@ pub struct Hit {
     pub extra: String,
 }
 
+impl Engine<'_> {
+    /// The findings of every document rule over the files of one batch whose configuration was
+    /// read as documents: their objects are paired across the batch, so a workload moved from one
+    /// file to another is the same workload.
+    pub(super) fn document_findings(
+        &self,
+        files: &[(&FileFacts, &ChangedFile, Option<&Understood>)],
+        silenced: &[bool],
+    ) -> Vec<Finding> {
+        let read: Vec<(usize, File<'_>)> = files
+            .iter()
+            .enumerate()
+            .filter_map(|(k, (_, file, understood))| {
+                let analysis = (*understood)?.manifest.as_ref()?;
+                analysis.is_structured().then_some((
+                    k,
+                    File {
+                        path: &file.path,
+                        analysis,
+                    },
+                ))
+            })
+            .collect();
+        if read.is_empty() {
+            return Vec::new();
+        }
+        let mut rules: Vec<usize> = read
+            .iter()
+            .flat_map(|(k, _)| files[*k].0.candidates.iter().map(|&i| i as usize))
+            .filter(|&i| {
+                let r = &self.rules[i].rule;
+                !silenced[i] && !r.threshold.is_set() && r.matcher.document.is_some()
+            })
+            .collect();
+        rules.sort_unstable();
+        rules.dedup();
+        if rules.is_empty() {
+            return Vec::new();
+        }
+        let list: Vec<File<'_>> = read.iter().map(|(_, f)| *f).collect();
+        let pairs = crate::manifest::compare::pair(&list);
+        let mut out = Vec::new();
+        for i in rules {
+            let compiled = &self.rules[i];
+            let Some(document) = &compiled.rule.matcher.document else {
+                continue;
+            };
+            let regex = match &document.compare {
+                Compare::BecomesMatching(r) => regex::Regex::new(r).ok(),
+                _ => None,
+            };
+            for hit in hits(document, regex.as_ref(), &list, &pairs) {
+                let (k, _) = read[hit.file];
+                let (fact, file, _) = files[k];
+                if fact.candidates.binary_search(&(i as u32)).is_err() || is_handled(compiled, file) {
+                    continue;
+                }
+                out.push(finding(compiled, &file.path, &hit));
+            }
+        }
+        out
+    }
+}
+
+fn finding(compiled: &super::CompiledRule<'_>, path: &str, hit: &Hit) -> Finding {
+    let rule = compiled.rule;
+    let path: Arc<str> = Arc::from(path);
+    let mut f = super::finding(
+        compiled,
+        Some(Arc::clone(&path)),
+        Some(hit.line),
+        hit.old_side,
+        Some(&hit.shown),
+        Some(&hit.matched),
+    );
+    let mut message = rule.render_message(Some(&path), Some(hit.line), Some(&hit.matched));
+    if !hit.extra.is_empty() {
+        message.push(' ');
+        message.push_str(&hit.extra);
+    }
+    f.message = message;
+    f.fingerprint = fingerprint(&rule.id, Some(&path), Some(&hit.shown));
+    f
+}
+
 /// Every hit of one rule over the paired objects. `regex` is the compiled `becomes_matching`.
 pub fn hits(
     rule: &DocumentMatch,
@@ -33,27 +124,6 @@ pub fn hits(
     pairs: &[Pair<'_>],
 ) -> Vec<Hit> {
     let mut out = Vec::new();
-    if rule.compare == Compare::Unreadable {
-        for (i, f) in files.iter().enumerate() {
-            if let Some(why) = f.analysis.read_as_lines() {
-                use crate::manifest::SideReading::Failed;
-                let (line, old_side) = match (&f.analysis.new, &f.analysis.old) {
-                    (Failed { line: Some(l), .. }, _) => (*l, false),
-                    (_, Failed { line: Some(l), .. }) => (*l, true),
-                    _ => (1, false),
-                };
-                out.push(Hit {
-                    file: i,
-                    line,
-                    old_side,
-                    shown: format!("read as lines: {why}"),
-                    matched: why,
-                    extra: String::new(),
-                });
-            }
-        }
-        return out;
-    }
     for pair in pairs {
         let kind = pair
             .new
@@ -182,7 +252,6 @@ fn object_hits(
                 });
             }
         }
-        (Compare::Unreadable, _, _) => {}
         _ => {}
     }
 }
@@ -501,7 +570,7 @@ fn value_hits(
                 }
             }
         }
-        Compare::Replaced | Compare::Unreadable => {}
+        Compare::Replaced => {}
     }
 }
 

@@ -421,6 +421,9 @@ impl<'r> Engine<'r> {
             .and_then(|u| u.migration.as_ref())
             .is_some_and(|a| a.is_parsed());
         let unread = understood.is_some_and(|u| u.unread_reason().is_some());
+        let documents = understood
+            .and_then(|u| u.manifest.as_ref())
+            .is_some_and(|a| a.is_structured());
         for i in fact.candidates.iter().map(|&i| i as usize) {
             let rule = &self.rules[i];
             if silenced[i] || rule.rule.threshold.is_set() {
@@ -432,6 +435,12 @@ impl<'r> Engine<'r> {
                     rules.unread.push(i);
                 }
                 continue;
+            }
+            if m.document.is_some() {
+                // Read as documents: the change-wide pass (`document_findings`) matches it.
+                if documents || !m.has_line_patterns() {
+                    continue;
+                }
             }
             if m.operations.is_set() {
                 if parsed {
@@ -722,6 +731,7 @@ impl Session<'_, '_> {
             .collect();
         engine.prepare_line_sets(&pairs, &self.silenced);
         let silenced = &self.silenced;
+        let mut documents = engine.document_findings(&pairs, silenced);
         let results: Vec<(usize, Vec<Finding>, Tally)> = pairs
             .par_iter()
             .map(|&(fact, file, understood)| {
@@ -750,6 +760,7 @@ impl Session<'_, '_> {
             findings.extend(found);
             self.tallies[index] = Some(tally);
         }
+        findings.append(&mut documents);
         findings
     }
 

@@ -185,11 +185,11 @@ mod tests {
     use super::*;
     use crate::manifest::{Side, analyze};
 
-    fn text(s: &str) -> Side {
+    fn text(s: &str) -> Side<'_> {
         if s.is_empty() {
             Side::Absent
         } else {
-            Side::Text(s.to_string())
+            Side::Text(s)
         }
     }
 

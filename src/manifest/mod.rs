@@ -23,13 +23,13 @@ use std::collections::BTreeSet;
 pub use helm::{Guard, TEMPLATED};
 pub use yaml::{Node, Value};
 
-/// One side of a changed file, as the seam hands it over (stands in for `understand::Side`
-/// until that lands).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Side {
+/// One side of a changed file, as `understand` hands it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side<'a> {
     Absent,
-    Text(String),
-    Unread(String),
+    Text(&'a str),
+    /// The side exists but could not be read: why.
+    Unread(&'a str),
 }
 
 /// How a side of a file was read.
@@ -182,18 +182,18 @@ pub fn applies_to(path: &str) -> bool {
 }
 
 /// Reads both sides of a changed file as documents.
-pub fn analyze(path: &str, old: &Side, new: &Side) -> Analysis {
+pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>) -> Analysis {
     Analysis {
         old: read_side(path, old),
         new: read_side(path, new),
     }
 }
 
-fn read_side(path: &str, side: &Side) -> SideReading {
+fn read_side(path: &str, side: &Side<'_>) -> SideReading {
     let text = match side {
         Side::Absent => return SideReading::Absent,
-        Side::Unread(reason) => return SideReading::Unread(reason.clone()),
-        Side::Text(text) => text,
+        Side::Unread(reason) => return SideReading::Unread(reason.to_string()),
+        Side::Text(text) => *text,
     };
     match format_of(path) {
         Some(Format::Hcl) => hcl::read(path, text),

@@ -9,8 +9,7 @@
 //! Comparisons: `becomes` (values), `becomes_matching` (a regex), `was` (left one of these
 //! values), `removed`, `added`, `rises`/`falls` (any rise or fall), `rises_above`/`falls_below`
 //! (crosses a bound: a number or a percentage), `percent_above`, `replaced` (Terraform: an
-//! attribute that forces replacement changed), `unreadable` (the file could not be read as
-//! documents: it is read as lines, and this says why). Without `path`, `removed`/`added` are about the
+//! attribute that forces replacement changed). Without `path`, `removed`/`added` are about the
 //! object itself.
 
 use serde::{Deserialize, Serialize};
@@ -64,8 +63,6 @@ pub struct RawDocument {
     falls_below: Option<Spanned<RawScalar>>,
     percent_above: Option<Spanned<RawScalar>>,
     replaced: Option<Spanned<bool>>,
-    /// Fires on a YAML or HCL file that could not be read as documents (it is read as lines).
-    unreadable: Option<Spanned<bool>>,
     /// The value assumed when the key is absent from an object that exists (Kubernetes
     /// defaults: `maxUnavailable` is 25%).
     default: Option<Spanned<RawScalar>>,
@@ -114,7 +111,6 @@ pub enum Compare {
     RisesAbove(Amount),
     FallsBelow(Amount),
     Replaced,
-    Unreadable,
 }
 
 /// A checked `[rule.match.document]`.
@@ -231,7 +227,6 @@ pub fn check(
         (flag(&raw.rises), Compare::Rises),
         (flag(&raw.falls), Compare::Falls),
         (flag(&raw.replaced), Compare::Replaced),
-        (flag(&raw.unreadable), Compare::Unreadable),
     ] {
         match f {
             Some((true, span)) => chosen.push((compare, span)),
@@ -269,7 +264,7 @@ pub fn check(
         0 => {
             errors.push(
                 SourceError::new(file, text, table_span.clone(), "a document match needs a comparison")
-                    .label("none of becomes, becomes_matching, was, removed, added, rises, falls, rises_above, falls_below, percent_above, replaced, unreadable")
+                    .label("none of becomes, becomes_matching, was, removed, added, rises, falls, rises_above, falls_below, percent_above, replaced")
                     .help("e.g. `becomes = [\"Recreate\"]` or `removed = true`"),
             );
             None
@@ -291,7 +286,7 @@ pub fn check(
     let compare = compare?;
     let needs_path = !matches!(
         compare,
-        Compare::Removed | Compare::Added | Compare::Replaced | Compare::Unreadable
+        Compare::Removed | Compare::Added | Compare::Replaced
     );
     if needs_path && paths.is_empty() {
         errors.push(

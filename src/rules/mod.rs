@@ -107,7 +107,7 @@ impl Match {
 
     /// Whether the rule reads what a file means (operations) rather than only its lines.
     pub fn is_structured(&self) -> bool {
-        self.operations.is_set() || self.understood.is_some()
+        self.operations.is_set() || self.understood.is_some() || self.document.is_some()
     }
 }
 
