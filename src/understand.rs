@@ -27,9 +27,13 @@ impl Understood {
             Some(Analysis::Unread { framework, reason }) => Some(format!(
                 "this {framework} migration could not be parsed ({reason}), so it was read as lines of text"
             )),
-            _ => self.manifest.as_ref().and_then(|m| m.read_as_lines()).map(|why| {
-                format!("{why}, so it was read as lines of text and line rules apply to it")
-            }),
+            _ => self
+                .manifest
+                .as_ref()
+                .and_then(|m| m.read_as_lines())
+                .map(|why| {
+                    format!("{why}, so it was read as lines of text and line rules apply to it")
+                }),
         }
     }
 }

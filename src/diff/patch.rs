@@ -6,6 +6,9 @@
 //! that follow, and a missing final newline is fine. What it cannot read as a diff at all is an
 //! error that says how to produce one.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use super::{ChangeSet, ChangedFile, FileStatus, Lines, NewSide};
 use crate::error::{Error, Result};
 
@@ -15,13 +18,19 @@ use crate::error::{Error, Result};
 /// `---`/`+++` pair) is a usage error, so a wrong file is not silently read as "no change".
 pub fn parse(source: &str, text: &[u8]) -> Result<ChangeSet> {
     let lines: Vec<&[u8]> = split_lines(text);
-    let files = Parser {
+    let mut parser = Parser {
         source,
         lines: &lines,
         files: Vec::new(),
         current: None,
-    }
-    .run()?;
+        whole: Default::default(),
+    };
+    parser.run()?;
+    let Parser {
+        files,
+        whole: (old_whole, new_whole),
+        ..
+    } = parser;
     if files.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::usage(
             format!(
@@ -33,8 +42,16 @@ pub fn parse(source: &str, text: &[u8]) -> Result<ChangeSet> {
     Ok(ChangeSet {
         files,
         commits: Vec::new(),
-        new_side: NewSide::DiffOnly,
-        old_side: super::OldSide::DiffOnly,
+        new_side: if new_whole.is_empty() {
+            NewSide::DiffOnly
+        } else {
+            NewSide::Patch(Arc::new(new_whole))
+        },
+        old_side: if old_whole.is_empty() {
+            super::OldSide::DiffOnly
+        } else {
+            super::OldSide::Patch(Arc::new(old_whole))
+        },
         description: format!("patch {source}"),
         head_commit: None,
     })
@@ -100,6 +117,8 @@ struct FileBuilder {
     hunks: usize,
     added: Lines,
     removed: Lines,
+    /// Old and new text from line 1, while the file has one hunk that starts there.
+    window: Option<(String, String)>,
 }
 
 impl FileBuilder {
@@ -247,10 +266,28 @@ struct Parser<'a> {
     lines: &'a [&'a [u8]],
     files: Vec<ChangedFile>,
     current: Option<FileBuilder>,
+    /// Both sides of each file the patch shows whole (see [`super::PatchFiles`]): old, new.
+    whole: (BTreeMap<String, String>, BTreeMap<String, String>),
 }
 
 impl Parser<'_> {
-    fn run(mut self) -> Result<Vec<ChangedFile>> {
+    /// Finishes a file, keeping its text when the patch shows it whole.
+    fn push(&mut self, mut f: FileBuilder) {
+        let window = f.window.take();
+        let file = f.finish();
+        if let Some((old, new)) = window.filter(|_| !file.binary) {
+            if file.status != FileStatus::Added {
+                let old_path = file.old_path.clone().unwrap_or_else(|| file.path.clone());
+                self.whole.0.insert(old_path, old);
+            }
+            if file.status != FileStatus::Deleted {
+                self.whole.1.insert(file.path.clone(), new);
+            }
+        }
+        self.files.push(file);
+    }
+
+    fn run(&mut self) -> Result<()> {
         let mut i = 0;
         while i < self.lines.len() {
             let line = trim_cr(self.lines[i]);
@@ -300,14 +337,14 @@ impl Parser<'_> {
             i += 1;
         }
         if let Some(f) = self.current.take() {
-            self.files.push(f.finish());
+            self.push(f);
         }
-        Ok(self.files)
+        Ok(())
     }
 
     fn start(&mut self, file: FileBuilder) {
         if let Some(f) = self.current.replace(file) {
-            self.files.push(f.finish());
+            self.push(f);
         }
     }
 
@@ -376,6 +413,9 @@ impl Parser<'_> {
             .take()
             .expect("hunk() is only called inside a file");
         let mut i = at + 1;
+        // The file's only hunk, from line 1 on both sides: its lines are the file's start.
+        let mut window = (f.hunks == 0 && old_start <= 1 && new_start <= 1)
+            .then(|| (String::new(), String::new()));
         while i < self.lines.len() {
             let raw = self.lines[i];
             let Some(kind) = body_line(raw) else { break };
@@ -388,6 +428,18 @@ impl Parser<'_> {
                 }
             } else if !self.continues_after_counts(i) {
                 break;
+            }
+            if let Some((old, new)) = window.as_mut() {
+                let text = String::from_utf8_lossy(trim_cr(raw).get(1..).unwrap_or_default());
+                for (side, keep) in [
+                    (old, !matches!(kind, BodyLine::Added)),
+                    (new, !matches!(kind, BodyLine::Removed)),
+                ] {
+                    if keep && !matches!(kind, BodyLine::Marker) {
+                        side.push_str(&text);
+                        side.push('\n');
+                    }
+                }
             }
             match kind {
                 BodyLine::Context | BodyLine::Empty => {
@@ -411,6 +463,7 @@ impl Parser<'_> {
             i += 1;
         }
         f.hunks += 1;
+        f.window = window;
         self.current = Some(f);
         Ok(i)
     }

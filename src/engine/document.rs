@@ -85,7 +85,8 @@ impl Engine<'_> {
             for hit in hits(document, regex.as_ref(), &list, &pairs) {
                 let (k, _) = read[hit.file];
                 let (fact, file, _) = files[k];
-                if fact.candidates.binary_search(&(i as u32)).is_err() || is_handled(compiled, file) {
+                if fact.candidates.binary_search(&(i as u32)).is_err() || is_handled(compiled, file)
+                {
                     continue;
                 }
                 out.push(finding(compiled, &file.path, &hit));
@@ -486,8 +487,9 @@ fn value_hits(
                 if after.is_some_and(|n| n.iter().any(|n| !n.node.is_empty())) {
                     continue;
                 }
-                // The thing that held it is gone too (a container removed): not this rule's.
-                if !holder_exists(new.object, &o.parent, &new_paths) {
+                // The list item that held it is gone too (a container removed): not this rule's.
+                let item = o.parent.rfind(']').map_or("", |end| &o.parent[..=end]);
+                if !holder_exists(new.object, item, &new_paths) {
                     continue;
                 }
                 match after.and_then(|n| n.first()) {
