@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Engine, FileFacts, is_handled};
+use super::{Engine, FileFacts};
 use crate::diff::ChangedFile;
 use crate::finding::{Finding, fingerprint};
 use crate::understand::Understood;
@@ -85,8 +85,8 @@ impl Engine<'_> {
             for hit in hits(document, regex.as_ref(), &list, &pairs) {
                 let (k, _) = read[hit.file];
                 let (fact, file, _) = files[k];
-                if fact.candidates.binary_search(&(i as u32)).is_err() || is_handled(compiled, file)
-                {
+                // `unless.added` reads lines: it belongs to the rule's line fallback, not here.
+                if fact.candidates.binary_search(&(i as u32)).is_err() {
                     continue;
                 }
                 out.push(finding(compiled, &file.path, &hit));
