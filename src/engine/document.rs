@@ -433,7 +433,7 @@ fn value_hits(
                     if opt_in(files, &new, f.node.line) || !without_ok(rule, new.object) {
                         continue;
                     }
-                    if defined_in_change(rule, pairs, &value) {
+                    if defined_in_change(rule, pairs, &value) || answered_beside(rule, f) {
                         continue;
                     }
                     let was = before
@@ -584,6 +584,17 @@ fn defined_in_change(rule: &DocumentMatch, pairs: &[Pair<'_>], value: &str) -> b
             .iter()
             .filter_map(|p| p.new)
             .any(|n| rule.unless_defined.contains(&n.object.kind) && n.object.name == value)
+}
+
+/// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).
+fn answered_beside(rule: &DocumentMatch, found: &Found<'_>) -> bool {
+    rule.unless_beside.iter().any(|(key, want)| {
+        found
+            .holder
+            .get(key)
+            .and_then(Node::as_str)
+            .is_some_and(|v| v == want)
+    })
 }
 
 fn value_hit(

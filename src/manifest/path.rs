@@ -29,6 +29,8 @@ pub struct Found<'a> {
     pub node: &'a Node,
     /// The concrete path of the mapping or list that holds the value.
     pub parent: String,
+    /// That mapping or list itself (the root for a top-level value).
+    pub holder: &'a Node,
 }
 
 /// Keys compare without case, `_` or `-`.
@@ -98,7 +100,7 @@ impl KeyPath {
     /// Every value the path reaches in `root`.
     pub fn select<'a>(&self, root: &'a Node) -> Vec<Found<'a>> {
         let mut out = Vec::new();
-        walk(&self.steps, root, String::new(), String::new(), &mut out);
+        walk(&self.steps, root, root, String::new(), String::new(), &mut out);
         out.dedup_by(|a, b| a.at == b.at && std::ptr::eq(a.node, b.node));
         out
     }
@@ -140,28 +142,40 @@ fn children<'a>(node: &'a Node, at: &str) -> Vec<(String, Option<&'a str>, &'a N
     }
 }
 
-fn walk<'a>(steps: &[Step], node: &'a Node, at: String, parent: String, out: &mut Vec<Found<'a>>) {
+fn walk<'a>(
+    steps: &[Step],
+    node: &'a Node,
+    holder: &'a Node,
+    at: String,
+    parent: String,
+    out: &mut Vec<Found<'a>>,
+) {
     let Some((step, rest)) = steps.split_first() else {
-        out.push(Found { at, node, parent });
+        out.push(Found {
+            at,
+            node,
+            parent,
+            holder,
+        });
         return;
     };
     match step {
         Step::Key(want) => {
             for (child_at, key, child) in children(node, &at) {
                 if key.is_some_and(|k| normalize(k) == *want) {
-                    walk(rest, child, child_at, at.clone(), out);
+                    walk(rest, child, node, child_at, at.clone(), out);
                 }
             }
         }
         Step::Any => {
             for (child_at, _, child) in children(node, &at) {
-                walk(rest, child, child_at, at.clone(), out);
+                walk(rest, child, node, child_at, at.clone(), out);
             }
         }
         Step::AnyDepth => {
-            walk(rest, node, at.clone(), parent, out);
+            walk(rest, node, holder, at.clone(), parent, out);
             for (child_at, _, child) in children(node, &at) {
-                walk(steps, child, child_at, at.clone(), out);
+                walk(steps, child, node, child_at, at.clone(), out);
             }
         }
     }

@@ -76,6 +76,10 @@ pub struct RawDocument {
     /// beside the Deployment that reads it) does not count.
     #[serde(default)]
     unless_defined: Vec<String>,
+    /// Keys beside the value that answer the rule: `{ optional = "true" }` next to a
+    /// `secretKeyRef.name`.
+    #[serde(default)]
+    unless_beside: std::collections::BTreeMap<String, RawScalar>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -124,6 +128,7 @@ pub struct DocumentMatch {
     pub except: Vec<String>,
     pub without: Vec<String>,
     pub unless_defined: Vec<String>,
+    pub unless_beside: Vec<(String, String)>,
 }
 
 impl DocumentMatch {
@@ -307,6 +312,11 @@ pub fn check(
         except: raw.except.iter().map(RawScalar::text).collect(),
         without: raw.without.into_iter().map(Spanned::into_inner).collect(),
         unless_defined: raw.unless_defined,
+        unless_beside: raw
+            .unless_beside
+            .iter()
+            .map(|(k, v)| (k.clone(), v.text()))
+            .collect(),
     })
 }
 
@@ -324,6 +334,7 @@ mod tests {
             except: vec![],
             without: vec![],
             unless_defined: vec![],
+            unless_beside: vec![],
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));
