@@ -229,7 +229,10 @@ fn object_hits(
                 let after = attribute.select(&new.object.body);
                 let text = |f: &[Found<'_>]| f.first().map(|f| value_text(f.node));
                 let (b, a) = (text(&before), text(&after));
-                if b == a {
+                // A value computed at plan time (`${var.name}`) may be the same value under
+                // another expression: only literals (or a literal set or unset) are judged.
+                let computed = |v: &Option<String>| v.as_ref().is_some_and(|v| v.contains("${"));
+                if b == a || computed(&b) || computed(&a) || (b.is_none() && a.is_none()) {
                     continue;
                 }
                 let line = after

@@ -27,6 +27,9 @@ pub enum Gone {
     Retired,
     /// Terraform: forgotten from the state without being destroyed.
     Forgotten,
+    /// Terraform: a `moved` block takes it to an address this change does not show (into a
+    /// module).
+    Moved,
 }
 
 /// An object on either side, and where it lives.
@@ -120,6 +123,8 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             Gone::Kept
         } else if matches!(moved.get(old.object.key.as_str()), Some(None)) {
             Gone::Forgotten
+        } else if matches!(moved.get(old.object.key.as_str()), Some(Some(_))) {
+            Gone::Moved
         } else if kept_scopes.contains(&scope(files[old.file].path)) {
             Gone::Removed
         } else {

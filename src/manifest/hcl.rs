@@ -35,7 +35,11 @@ pub fn read(path: &str, text: &str) -> SideReading {
         let labels: Vec<String> = block.labels.iter().map(label).collect();
         let (kind, address) = match (block.ident.as_str(), labels.as_slice()) {
             ("resource", [ty, name]) => (ty.clone(), format!("{ty}.{name}")),
-            ("data", [ty, name]) => (format!("data.{ty}"), format!("data.{ty}.{name}")),
+            // A data source reads; removing one destroys nothing: its kind says so.
+            ("data", [_, _]) => (
+                "data".to_string(),
+                format!("data.{}.{}", labels[0], labels[1]),
+            ),
             ("module", [name]) => ("module".to_string(), format!("module.{name}")),
             ("variable", [name]) => ("variable".to_string(), format!("var.{name}")),
             ("output", [name]) => ("output".to_string(), format!("output.{name}")),
@@ -101,17 +105,29 @@ fn label(l: &BlockLabel) -> String {
 
 fn attribute_text(body: &Body, name: &str, text: &str) -> Option<String> {
     body.iter().find_map(|s| match s {
-        Structure::Attribute(a) if a.key.as_str() == name => Some(expression_text(&a.value, text)),
+        Structure::Attribute(a) if a.key.as_str() == name => {
+            let value = expression_text(&a.value, text);
+            // An address (`from = aws_db_instance.old`) is a reference: its source is the text.
+            Some(
+                match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+                    Some(inner) => inner.to_string(),
+                    None => value,
+                },
+            )
+        }
         _ => None,
     })
 }
 
-/// A string literal's value; any other expression's source text, whitespace collapsed.
+/// A literal's value (a string's text, `true`, `3`, `["a", "b"]`); any other expression as
+/// `${source}`, whitespace collapsed, so a reader (and a rule) can tell a value written here from
+/// one computed at plan time.
 fn expression_text(expr: &Expression, text: &str) -> String {
     match expr {
         Expression::String(s) => s.as_str().to_string(),
         Expression::Bool(b) => b.value().to_string(),
         Expression::Null(_) => String::new(),
+        Expression::Number(n) => n.to_string(),
         other => {
             let source = other
                 .span()
@@ -119,16 +135,51 @@ fn expression_text(expr: &Expression, text: &str) -> String {
                 .map(str::to_string)
                 .unwrap_or_else(|| other.to_string());
             let source = source.split_whitespace().collect::<Vec<_>>().join(" ");
-            // A string with interpolations reads as its text, like a literal does.
             match (
                 &other,
                 source.strip_prefix('"').and_then(|s| s.strip_suffix('"')),
             ) {
+                // A string with interpolations reads as its text: its `${...}` parts show.
                 (Expression::StringTemplate(_), Some(inner)) => inner.to_string(),
-                _ => source,
+                (Expression::Array(_) | Expression::Object(_), _) if is_literal_text(&source) => {
+                    source
+                }
+                _ => format!("${{{source}}}"),
             }
         }
     }
+}
+
+/// Whether a collection's source holds only literals: no references, calls or templates (a
+/// bare word other than true/false/null, a `(` outside strings, or `${` inside one).
+fn is_literal_text(source: &str) -> bool {
+    let mut in_string = false;
+    let mut word = String::new();
+    let mut prev = ' ';
+    for c in source.chars().chain(std::iter::once(' ')) {
+        if in_string {
+            if c == '"' && prev != '\\' {
+                in_string = false;
+            } else if c == '{' && prev == '$' {
+                return false;
+            }
+        } else if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            word.push(c);
+        } else {
+            let bare = word.starts_with(|w: char| w.is_ascii_alphabetic());
+            if bare && !matches!(word.as_str(), "true" | "false" | "null") {
+                return false;
+            }
+            word.clear();
+            match c {
+                '"' => in_string = true,
+                '(' => return false,
+                _ => {}
+            }
+        }
+        prev = c;
+    }
+    true
 }
 
 fn body_node(body: &Body, text: &str, lines: &Lines, line: u32) -> Node {
@@ -249,6 +300,21 @@ removed {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn literals_read_as_values_and_expressions_as_templates() {
+        let text = "resource \"a_b\" \"c\" {\n  n = 3\n  l = [\"x\", 1]\n  v = var.name\n  f = join(\"-\", [\"a\"])\n  r = [var.a]\n}\n";
+        let SideReading::Parsed(p) = read("main.tf", text) else {
+            panic!()
+        };
+        let body = &p.objects[0].body;
+        let get = |k: &str| body.get(k).and_then(Node::as_str).unwrap_or("").to_string();
+        assert_eq!(get("n"), "3");
+        assert_eq!(get("l"), "[\"x\", 1]");
+        assert_eq!(get("v"), "${var.name}");
+        assert_eq!(get("f"), "${join(\"-\", [\"a\"])}");
+        assert_eq!(get("r"), "${[var.a]}");
     }
 
     #[test]

@@ -100,7 +100,14 @@ impl KeyPath {
     /// Every value the path reaches in `root`.
     pub fn select<'a>(&self, root: &'a Node) -> Vec<Found<'a>> {
         let mut out = Vec::new();
-        walk(&self.steps, root, root, String::new(), String::new(), &mut out);
+        walk(
+            &self.steps,
+            root,
+            root,
+            String::new(),
+            String::new(),
+            &mut out,
+        );
         out.dedup_by(|a, b| a.at == b.at && std::ptr::eq(a.node, b.node));
         out
     }
