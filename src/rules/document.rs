@@ -132,9 +132,81 @@ pub struct DocumentMatch {
 }
 
 impl DocumentMatch {
+    /// What the rule compares, in words, one line each (for `explain` and the docs).
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let quote = |v: &[String]| {
+            v.iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut s = String::new();
+        let kinds = if self.kinds.is_empty() {
+            "any object".to_string()
+        } else {
+            format!("objects of kind {}", quote(&self.kinds))
+        };
+        let _ = writeln!(
+            s,
+            "  read as documents (YAML, Helm templates, Terraform), {kinds}, old side paired with new across the files of the change"
+        );
+        let at = if self.paths.is_empty() {
+            "the object itself".to_string()
+        } else {
+            format!("the value at {}", quote(&self.paths))
+        };
+        let how = match &self.compare {
+            Compare::Becomes(v) => format!("becomes one of {}", quote(v)),
+            Compare::BecomesMatching(r) => format!("becomes a value matching `{r}`"),
+            Compare::Was(v) => format!("was one of {} and is no longer", quote(v)),
+            Compare::Removed => "is removed (or emptied) while the object stays".to_string(),
+            Compare::Added => "is added".to_string(),
+            Compare::Rises => "rises".to_string(),
+            Compare::Falls => "falls".to_string(),
+            Compare::RisesAbove(b) => format!("rises above {}", amount_text(*b)),
+            Compare::FallsBelow(b) => format!("falls below {}", amount_text(*b)),
+            Compare::Replaced => {
+                "changes an attribute that forces Terraform to replace it (rules/data/terraform-replacement.toml)".to_string()
+            }
+        };
+        let _ = writeln!(s, "  where {at} {how}");
+        if let Some(d) = &self.default {
+            let _ = writeln!(s, "  (a missing value counts as `{d}`)");
+        }
+        if !self.except.is_empty() {
+            let _ = writeln!(s, "  except new values {}", quote(&self.except));
+        }
+        if !self.without.is_empty() {
+            let _ = writeln!(s, "  when the object has no {}", quote(&self.without));
+        }
+        if !self.unless_defined.is_empty() {
+            let _ = writeln!(
+                s,
+                "  unless the value names an object of kind {} in the change",
+                quote(&self.unless_defined)
+            );
+        }
+        for (k, v) in &self.unless_beside {
+            let _ = writeln!(s, "  unless `{k}: {v}` sits beside the value");
+        }
+        let _ = writeln!(
+            s,
+            "  (files that cannot be read as documents are matched by the line patterns instead)"
+        );
+        s
+    }
+
     /// Whether `kind` is one the rule names (`*` matches any run of characters).
     pub fn names_kind(&self, kind: &str) -> bool {
         self.kinds.is_empty() || self.kinds.iter().any(|k| wildcard(k, kind))
+    }
+}
+
+fn amount_text(a: Amount) -> String {
+    match a {
+        Amount::Count(n) => n.to_string(),
+        Amount::Percent(p) => format!("{p}%"),
     }
 }
 
