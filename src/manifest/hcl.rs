@@ -87,6 +87,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         moved,
         conditions: BTreeSet::new(),
         line_guards: Vec::new(),
+        first_branches: false,
     })
 }
 

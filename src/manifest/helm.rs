@@ -94,6 +94,17 @@ fn actions(text: &str) -> Vec<Action> {
 
 /// Reads a template: see the module docs.
 pub fn read(text: &str) -> Template {
+    read_branches(text, false)
+}
+
+/// Reads a template with its `else` branches set aside: where both branches of an `if` give
+/// the same key a value (`rules:` a list, else `[]`), rendering both is not YAML, and the first
+/// branch alone usually is.
+pub fn read_first_branches(text: &str) -> Template {
+    read_branches(text, true)
+}
+
+fn read_branches(text: &str, drop_else: bool) -> Template {
     let actions = actions(text);
     // Which lines hold nothing but actions and blanks.
     let mut line_starts = vec![0usize];
@@ -131,25 +142,44 @@ pub fn read(text: &str) -> Template {
         }
         guards.push(current.clone());
     }
-    // Second pass: write the text with actions replaced.
+    if drop_else {
+        for (line, guard) in guards.iter().enumerate() {
+            if guard.iter().any(|c| c.contains(" / ")) {
+                has_content[line] = false;
+            }
+        }
+    }
+    // Second pass: write the text with actions replaced. A line of nothing but actions is left
+    // empty (not blanks: spaces would count as indentation inside a block scalar).
     let mut at = 0;
     for a in &actions {
-        yaml.push_str(&text[at..a.start]);
+        push_plain(&mut yaml, &text[at..a.start], &has_content, &line_of, at);
         let control =
             (line_of(a.start)..=line_of(a.end.saturating_sub(1))).all(|l| !has_content[l]);
         let span = &text[a.start..a.end];
-        if control {
-            for c in span.chars() {
-                yaml.push(if c == '\n' { '\n' } else { ' ' });
-            }
-        } else {
+        if !control {
             yaml.push_str(TEMPLATED);
-            yaml.extend(span.chars().filter(|&c| c == '\n'));
         }
+        yaml.extend(span.chars().filter(|&c| c == '\n'));
         at = a.end;
     }
-    yaml.push_str(&text[at..]);
+    push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
     Template { yaml, guards }
+}
+
+/// Copies text outside actions, dropping it on lines that hold only actions and blanks.
+fn push_plain(
+    out: &mut String,
+    part: &str,
+    has_content: &[bool],
+    line_of: &dyn Fn(usize) -> usize,
+    offset: usize,
+) {
+    for (i, c) in part.char_indices() {
+        if c == '\n' || has_content[line_of(offset + i)] {
+            out.push(c);
+        }
+    }
 }
 
 fn apply(op: &Op, stack: &mut Vec<String>, current: &mut Guard) {
@@ -229,6 +259,15 @@ spec:
         assert_eq!(&*t.guard(12), &["if .Values.recreate".to_string()]);
         assert_eq!(&*t.guard(15), &["if .Values.recreate / else".to_string()]);
         assert!(t.guard(17).is_empty());
+    }
+
+    #[test]
+    fn else_branches_can_be_set_aside() {
+        let text = "rules:\n{{- if .Values.psp }}\n  - apiGroups: [extensions]\n{{- else }}\n  []\n{{- end }}\n";
+        assert!(crate::manifest::yaml::parse(&read(text).yaml).is_err());
+        let first = read_first_branches(text);
+        let docs = crate::manifest::yaml::parse(&first.yaml).unwrap();
+        assert!(docs[0].root.get("rules").is_some());
     }
 
     #[test]

@@ -11,15 +11,34 @@ use super::{Format, Object, Parsed, SideReading, folder};
 /// The kind given to a Helm chart's values file.
 pub const HELM_VALUES: &str = "HelmValues";
 
-pub fn read(path: &str, text: &str) -> SideReading {
+/// Reads one side; `first_branches` sets a template's `else` branches aside from the start (to
+/// read both sides alike when the other side needed it).
+pub fn read(path: &str, text: &str, first_branches: bool) -> SideReading {
     let templated = helm::is_templated(text);
-    let (yaml_text, template) = if templated {
-        let t = helm::read(text);
-        (t.yaml.clone(), Some(t))
+    let mut set_aside = first_branches;
+    let (parsed, template) = if templated {
+        let t = if first_branches {
+            helm::read_first_branches(text)
+        } else {
+            helm::read(text)
+        };
+        match yaml::parse(&t.yaml) {
+            Ok(d) => (Ok(d), Some(t)),
+            // Both branches of an if/else rendered at once may not be YAML; the first ones are.
+            Err(e) if !first_branches => {
+                let first = helm::read_first_branches(text);
+                set_aside = true;
+                match yaml::parse(&first.yaml) {
+                    Ok(d) => (Ok(d), Some(first)),
+                    Err(_) => (Err(e), None),
+                }
+            }
+            Err(e) => (Err(e), None),
+        }
     } else {
-        (text.to_string(), None)
+        (yaml::parse(text), None)
     };
-    let documents = match yaml::parse(&yaml_text) {
+    let documents = match parsed {
         Ok(d) => d,
         Err(e) => {
             return SideReading::Failed {
@@ -55,6 +74,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         moved: Vec::new(),
         conditions,
         line_guards: template.map(|t| t.guards).unwrap_or_default(),
+        first_branches: set_aside,
     })
 }
 
@@ -171,7 +191,7 @@ mod tests {
     use super::*;
 
     fn objects(path: &str, text: &str) -> Vec<Object> {
-        match read(path, text) {
+        match read(path, text, false) {
             SideReading::Parsed(p) => p.objects,
             other => panic!("{other:?}"),
         }
@@ -222,7 +242,7 @@ mod tests {
     fn a_template_that_stays_unreadable_says_why() {
         let text = "kind: ConfigMap\ndata:\n  a: [{{ .Values.x }}\n";
         assert!(matches!(
-            read("t/templates/cm.yaml", text),
+            read("t/templates/cm.yaml", text, false),
             SideReading::Failed { .. }
         ));
     }

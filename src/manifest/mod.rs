@@ -87,6 +87,8 @@ pub struct Parsed {
     pub conditions: BTreeSet<String>,
     /// Helm: the branches around each line (index 0 is line 1); empty for other files.
     pub line_guards: Vec<Guard>,
+    /// Helm: read with `else` branches set aside (see [`helm::read_first_branches`]).
+    pub first_branches: bool,
 }
 
 impl Parsed {
@@ -183,13 +185,22 @@ pub fn applies_to(path: &str) -> bool {
 
 /// Reads both sides of a changed file as documents.
 pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>) -> Analysis {
-    Analysis {
-        old: read_side(path, old),
-        new: read_side(path, new),
+    let mut analysis = Analysis {
+        old: read_side(path, old, false),
+        new: read_side(path, new, false),
+    };
+    // Both sides of a template are read alike: one read with its `else` branches set aside
+    // compared with one read whole would show the else branches' values as removed.
+    let aside = |r: &SideReading| r.parsed().is_some_and(|p| p.first_branches);
+    if aside(&analysis.old) && analysis.new.parsed().is_some() && !aside(&analysis.new) {
+        analysis.new = read_side(path, new, true);
+    } else if aside(&analysis.new) && analysis.old.parsed().is_some() && !aside(&analysis.old) {
+        analysis.old = read_side(path, old, true);
     }
+    analysis
 }
 
-fn read_side(path: &str, side: &Side<'_>) -> SideReading {
+fn read_side(path: &str, side: &Side<'_>, first_branches: bool) -> SideReading {
     let text = match side {
         Side::Absent => return SideReading::Absent,
         Side::Unread(reason) => return SideReading::Unread(reason.to_string()),
@@ -197,7 +208,7 @@ fn read_side(path: &str, side: &Side<'_>) -> SideReading {
     };
     match format_of(path) {
         Some(Format::Hcl) => hcl::read(path, text),
-        Some(_) => k8s::read(path, text),
+        Some(_) => k8s::read(path, text, first_branches),
         None => SideReading::Unread("not a YAML or HCL file".into()),
     }
 }
