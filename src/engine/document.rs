@@ -166,10 +166,12 @@ fn opt_in(files: &[File<'_>], new: &Located<'_>, line: u32) -> bool {
     new.parsed.opens_branch(line, old_of_file(files, new))
 }
 
+/// Whether the object has none of the rule's `without` keys (a key set to null is there:
+/// `default = null` makes a Terraform variable optional).
 fn without_ok(rule: &DocumentMatch, object: &Object) -> bool {
     rule.without.iter().all(|w| {
         path::parse(w)
-            .map(|p| p.select(&object.body).iter().all(|f| f.node.is_empty()))
+            .map(|p| p.select(&object.body).is_empty())
             .unwrap_or(true)
     })
 }
@@ -183,6 +185,18 @@ fn object_hits(
 ) {
     match (&rule.compare, pair.old, pair.new) {
         (Compare::Removed, Some(old), None) if pair.gone == Gone::Removed => {
+            // Removed together with what it protected (a budget with its workload).
+            let scope = crate::manifest::compare::scope(files[old.file].path);
+            let with = pairs.iter().any(|p| {
+                p.gone == Gone::Removed
+                    && p.old.is_some_and(|o| {
+                        rule.unless_removed_with.contains(&o.object.kind)
+                            && crate::manifest::compare::scope(files[o.file].path) == scope
+                    })
+            });
+            if with {
+                return;
+            }
             let mut extra = String::new();
             // A resource of the same type added beside it: perhaps a rename.
             if let Some(renamed) = pairs.iter().find_map(|p| match (p.old, p.new) {
@@ -431,6 +445,16 @@ fn value_hits(
                     }
                     let before = old_paths.get(at);
                     if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
+                        continue;
+                    }
+                    // Added: a value the object already had anywhere (a container renamed, a
+                    // list reordered) is not new to it.
+                    if rule.compare == Compare::Added
+                        && old_paths
+                            .values()
+                            .flatten()
+                            .any(|o| value_text(o.node) == value)
+                    {
                         continue;
                     }
                     if opt_in(files, &new, f.node.line) || !without_ok(rule, new.object) {

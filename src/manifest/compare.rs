@@ -78,6 +78,30 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             }
         }
     }
+    // Kubernetes: in the same file, the one object of a kind left on each side is the same
+    // object renamed (a name template changed). Not Terraform: there a new address is a new
+    // resource.
+    for (o, old) in olds.iter().enumerate() {
+        if old_match[o].is_some() || old.object.key.starts_with("tf:") {
+            continue;
+        }
+        let same = |l: &Located<'_>| l.file == old.file && l.object.kind == old.object.kind;
+        let old_left = olds
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| old_match[*i].is_none() && same(l))
+            .count();
+        let new_left: Vec<usize> = news
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| !new_taken[*i] && same(l))
+            .map(|(i, _)| i)
+            .collect();
+        if old_left == 1 && new_left.len() == 1 {
+            new_taken[new_left[0]] = true;
+            old_match[o] = Some(new_left[0]);
+        }
+    }
     // Anywhere in the change, where the key is unique on both sides; through `moved` blocks.
     let by_key = index(&news, |l| l.object.key.as_str());
     let old_count = index(&olds, |l| l.object.key.as_str());
@@ -149,7 +173,7 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
 }
 
 /// Where an object's neighbours live: a chart (the folder above `templates/`), else its folder.
-fn scope(path: &str) -> String {
+pub fn scope(path: &str) -> String {
     match path.split_once("/templates/") {
         Some((chart, _)) => chart.to_string(),
         None => super::folder(path).to_string(),

@@ -52,7 +52,10 @@ enum Op {
     Open(String),
     Else(String),
     End,
-    Other,
+    /// An action that writes text (`include`, `toYaml`, a value).
+    Output,
+    /// One that writes nothing (a comment, a variable assignment).
+    Silent,
 }
 
 fn op_of(inner: &str) -> Op {
@@ -63,7 +66,9 @@ fn op_of(inner: &str) -> Op {
         "if" | "with" | "range" | "define" | "block" => Op::Open(normal),
         "else" => Op::Else(normal),
         "end" => Op::End,
-        _ => Op::Other,
+        _ if body.starts_with("/*") || body.starts_with('$') && body.contains(":=") => Op::Silent,
+        _ if body.starts_with('$') && body.contains('=') && !body.contains("==") => Op::Silent,
+        _ => Op::Output,
     }
 }
 
@@ -77,7 +82,7 @@ fn actions(text: &str) -> Vec<Action> {
             out.push(Action {
                 start,
                 end: text.len(),
-                op: Op::Other,
+                op: Op::Silent,
             });
             break;
         };
@@ -164,7 +169,44 @@ fn read_branches(text: &str, drop_else: bool) -> Template {
         at = a.end;
     }
     push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
+    let injected: Vec<usize> = actions
+        .iter()
+        .filter(|a| matches!(a.op, Op::Output) && !has_content[line_of(a.start)])
+        .map(|a| line_of(a.start))
+        .collect();
+    let yaml = mark_injected_values(yaml, &injected);
     Template { yaml, guards }
+}
+
+/// A key with no value followed by a line that an action fills (`readinessProbe:` then
+/// `{{- toYaml .Values.readinessProbe | nindent 12 }}`) has a value chosen at install time, not
+/// none: it reads as [`TEMPLATED`] when no child of its own follows.
+fn mark_injected_values(yaml: String, injected: &[usize]) -> String {
+    if injected.is_empty() {
+        return yaml;
+    }
+    let mut lines: Vec<String> = yaml.split('\n').map(str::to_string).collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    for &at in injected {
+        let Some(key) = (0..at).rev().find(|&l| !lines[l].trim().is_empty()) else {
+            continue;
+        };
+        let trimmed = lines[key].trim_end();
+        if !trimmed.ends_with(':') || trimmed.trim_start().starts_with('#') {
+            continue;
+        }
+        let next = (at + 1..lines.len()).find(|&l| !lines[l].trim().is_empty());
+        let has_child = next.is_some_and(|n| {
+            indent(&lines[n]) > indent(&lines[key])
+                || lines[n].trim_start().starts_with('-')
+                    && indent(&lines[n]) == indent(&lines[key])
+        });
+        if !has_child {
+            let marked = format!("{trimmed} {TEMPLATED}");
+            lines[key] = marked;
+        }
+    }
+    lines.join("\n")
 }
 
 /// Copies text outside actions, dropping it on lines that hold only actions and blanks.
@@ -194,7 +236,7 @@ fn apply(op: &Op, stack: &mut Vec<String>, current: &mut Guard) {
         Op::End => {
             stack.pop();
         }
-        Op::Other => return,
+        Op::Output | Op::Silent => return,
     }
     *current = Arc::from(stack.clone());
 }
@@ -259,6 +301,16 @@ spec:
         assert_eq!(&*t.guard(12), &["if .Values.recreate".to_string()]);
         assert_eq!(&*t.guard(15), &["if .Values.recreate / else".to_string()]);
         assert!(t.guard(17).is_empty());
+    }
+
+    #[test]
+    fn a_value_written_by_an_action_is_templated_not_empty() {
+        let text = "spec:\n  readinessProbe:\n    {{- toYaml .Values.readinessProbe | nindent 4 }}\n  env:\n  {{- include \"env\" . | nindent 2 }}\n  - name: A\n";
+        let t = read(text);
+        let docs = crate::manifest::yaml::parse(&t.yaml).unwrap();
+        let probe = docs[0].root.at(&["spec", "readinessProbe"]).unwrap();
+        assert_eq!(probe.as_str(), Some(TEMPLATED));
+        assert!(!docs[0].root.at(&["spec", "env"]).unwrap().is_empty());
     }
 
     #[test]

@@ -80,6 +80,13 @@ pub struct RawDocument {
     /// `secretKeyRef.name`.
     #[serde(default)]
     unless_beside: std::collections::BTreeMap<String, RawScalar>,
+    /// Kinds left out even when `kinds` matches them (`null_resource` among `*_*`).
+    #[serde(default)]
+    not_kinds: Vec<String>,
+    /// Kinds: an object removed together with one of these in its folder or chart is retired
+    /// with it (a disruption budget removed with its workload).
+    #[serde(default)]
+    unless_removed_with: Vec<String>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -129,6 +136,8 @@ pub struct DocumentMatch {
     pub without: Vec<String>,
     pub unless_defined: Vec<String>,
     pub unless_beside: Vec<(String, String)>,
+    pub not_kinds: Vec<String>,
+    pub unless_removed_with: Vec<String>,
 }
 
 impl DocumentMatch {
@@ -187,6 +196,16 @@ impl DocumentMatch {
                 quote(&self.unless_defined)
             );
         }
+        if !self.not_kinds.is_empty() {
+            let _ = writeln!(s, "  but not objects of kind {}", quote(&self.not_kinds));
+        }
+        if !self.unless_removed_with.is_empty() {
+            let _ = writeln!(
+                s,
+                "  unless removed together with an object of kind {} in its folder or chart",
+                quote(&self.unless_removed_with)
+            );
+        }
         for (k, v) in &self.unless_beside {
             let _ = writeln!(s, "  unless `{k}: {v}` sits beside the value");
         }
@@ -199,7 +218,8 @@ impl DocumentMatch {
 
     /// Whether `kind` is one the rule names (`*` matches any run of characters).
     pub fn names_kind(&self, kind: &str) -> bool {
-        self.kinds.is_empty() || self.kinds.iter().any(|k| wildcard(k, kind))
+        (self.kinds.is_empty() || self.kinds.iter().any(|k| wildcard(k, kind)))
+            && !self.not_kinds.iter().any(|k| wildcard(k, kind))
     }
 }
 
@@ -389,6 +409,8 @@ pub fn check(
             .iter()
             .map(|(k, v)| (k.clone(), v.text()))
             .collect(),
+        not_kinds: raw.not_kinds,
+        unless_removed_with: raw.unless_removed_with,
     })
 }
 
@@ -407,10 +429,13 @@ mod tests {
             without: vec![],
             unless_defined: vec![],
             unless_beside: vec![],
+            not_kinds: vec!["aws_iam_*".into()],
+            unless_removed_with: vec![],
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));
         assert!(!m.names_kind("google_sql_database_instance"));
+        assert!(!m.names_kind("aws_iam_role"));
     }
 
     #[test]
