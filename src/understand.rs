@@ -30,7 +30,7 @@ impl Understood {
             _ => self
                 .manifest
                 .as_ref()
-                .and_then(|m| m.read_as_lines())
+                .and_then(|m| m.parse_failure())
                 .map(|why| {
                     format!("{why}, so it was read as lines of text and line rules apply to it")
                 }),
@@ -43,6 +43,8 @@ pub struct Understander {
     old: SideReader,
     new: SideReader,
     profile: Profile,
+    /// The change is a patch: a file it shows from line 1 may still not be all of the file.
+    from_patch: bool,
 }
 
 /// A whole side of a file, as read.
@@ -58,6 +60,8 @@ impl Understander {
             old: SideReader::old(&change.old_side),
             new: SideReader::new(&change.new_side),
             profile,
+            from_patch: matches!(change.new_side, crate::diff::NewSide::Patch(_))
+                || matches!(change.old_side, crate::diff::OldSide::Patch(_)),
         }
     }
 
@@ -82,6 +86,7 @@ impl Understander {
         }
         let profile = &self.profile;
         let history = &history;
+        let from_patch = self.from_patch;
         let mut out: Vec<Option<Understood>> = files
             .par_iter()
             .zip(texts.par_iter())
@@ -97,8 +102,15 @@ impl Understander {
                     Text::Unreadable(why) => Some(why.as_str()),
                     _ => None,
                 });
-                let manifest = crate::manifest::applies_to(&file.path)
-                    .then(|| crate::manifest::analyze(&file.path, &side(old), &side(new)));
+                let manifest = crate::manifest::applies_to(&file.path).then(|| {
+                    let mut a = crate::manifest::analyze(&file.path, &side(old), &side(new));
+                    // An added or deleted file's lines are all of it; another's may be cut.
+                    if from_patch && !matches!(file.status, FileStatus::Added | FileStatus::Deleted)
+                    {
+                        a.patch_shows_part();
+                    }
+                    a
+                });
                 let sides = Sides {
                     path: &file.path,
                     // Moved or copied in from outside the migration folders: a new migration.

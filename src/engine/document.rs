@@ -514,9 +514,21 @@ fn value_hits(
                 if after.is_some_and(|n| n.iter().any(|n| !n.node.is_empty())) {
                     continue;
                 }
-                // The list item that held it is gone too (a container removed): not this rule's.
+                // The list item that held it is gone too (a container removed), or the whole
+                // top-level section (a values section moved out to a dependency chart): not
+                // this rule's.
                 let item = o.parent.rfind(']').map_or("", |end| &o.parent[..=end]);
-                if !holder_exists(new.object, item, &new_paths) {
+                let section = split_concrete(&o.at)
+                    .first()
+                    .map(|s| match s {
+                        Step::Key(k) => k.clone(),
+                        Step::Item(_) => String::new(),
+                    })
+                    .unwrap_or_default();
+                let section_kept = section.is_empty()
+                    || o.parent.is_empty()
+                    || new.object.body.get(&section).is_some_and(|n| !n.is_empty());
+                if !section_kept || !holder_exists(new.object, item, &new_paths) {
                     continue;
                 }
                 match after.and_then(|n| n.first()) {

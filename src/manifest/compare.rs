@@ -114,7 +114,10 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             Some(Some(to)) => *to,
             _ => key,
         };
-        if old.object.templated_key && !moved.contains_key(old.object.key.as_str()) {
+        // A templated name is only known within its chart (its key holds the chart's folder), so
+        // it pairs across the chart's files only where it is unique there too; kindless
+        // documents (a values file) are known by their path alone.
+        if old.object.kind.is_empty() || old.object.kind == "HelmValues" {
             continue;
         }
         let Some(candidates) = by_key.get(key) else {

@@ -159,6 +159,29 @@ impl Analysis {
         None
     }
 
+    /// Why a side that was read did not parse, if one did not: what the read-as-lines note says.
+    /// A side that could not be read at all (a patch shows only part of it, a binary file) is
+    /// reported elsewhere (content-not-checked) or is the input's nature (a patch), not a note.
+    pub fn parse_failure(&self) -> Option<String> {
+        self.read_as_lines().filter(|_| {
+            [&self.new, &self.old]
+                .iter()
+                .any(|r| matches!(r, SideReading::Failed { .. }))
+        })
+    }
+
+    /// For a file taken whole from a patch (one hunk from line 1): a side that does not parse is
+    /// most likely cut where the hunk ends, so it counts as not shown, not as invalid.
+    pub fn patch_shows_part(&mut self) {
+        for side in [&mut self.old, &mut self.new] {
+            if let SideReading::Failed { .. } = side {
+                *side = SideReading::Unread(
+                    "the patch shows it from line 1 but it does not parse as a whole file, so it is taken as shown only in part".into(),
+                );
+            }
+        }
+    }
+
     /// Whether both sides were read as documents (or are absent).
     pub fn is_structured(&self) -> bool {
         self.read_as_lines().is_none()
