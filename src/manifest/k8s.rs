@@ -230,6 +230,20 @@ mod tests {
     }
 
     #[test]
+    fn a_new_else_if_branch_is_opt_in_and_a_new_else_is_not() {
+        let old = "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  {{- if .Values.a }}\n  x: 1\n  {{- end }}\n";
+        let new_else_if = "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  {{- if .Values.a }}\n  x: 1\n  {{- else if .Values.b }}\n  y: 2\n  {{- end }}\n";
+        let new_else = new_else_if.replace("else if .Values.b", "else");
+        let parsed = |t: &str| match read("c/templates/cm.yaml", t, false) {
+            SideReading::Parsed(p) => p,
+            other => panic!("{other:?}"),
+        };
+        let before = parsed(old);
+        assert!(parsed(new_else_if).opens_branch(7, Some(&before)));
+        assert!(!parsed(&new_else).opens_branch(7, Some(&before)));
+    }
+
+    #[test]
     fn values_files_are_one_object() {
         let found = objects(
             "charts/x/values.yaml",

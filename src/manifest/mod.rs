@@ -98,10 +98,17 @@ impl Parsed {
         let Some(guard) = self.line_guards.get((line as usize).saturating_sub(1)) else {
             return false;
         };
-        // An `else` the change added is what every install gets that did not opt in: not opt-in.
-        guard
-            .iter()
-            .any(|c| !c.contains(" / ") && !old.is_some_and(|o| o.conditions.contains(c)))
+        // A plain `else` the change added is what every install gets that did not opt in: not
+        // opt-in. An `else if` has a condition of its own, like an `if`.
+        guard.iter().any(|c| {
+            let conditional = match c.rsplit_once(" / ") {
+                None => true,
+                Some((_, branch)) => {
+                    branch.starts_with("else if") || branch.starts_with("else with")
+                }
+            };
+            conditional && !old.is_some_and(|o| o.conditions.contains(c))
+        })
     }
 }
 
