@@ -125,6 +125,17 @@ pub fn hits(
     pairs: &[Pair<'_>],
 ) -> Vec<Hit> {
     let mut out = Vec::new();
+    // Names of the objects that answer `unless_defined`, gathered once.
+    let defined: std::collections::HashSet<&str> = if rule.unless_defined.is_empty() {
+        Default::default()
+    } else {
+        pairs
+            .iter()
+            .filter_map(|p| p.new)
+            .filter(|n| rule.unless_defined.contains(&n.object.kind))
+            .map(|n| n.object.name.as_str())
+            .collect()
+    };
     for pair in pairs {
         let kind = pair
             .new
@@ -137,7 +148,7 @@ pub fn hits(
         if rule.paths.is_empty() {
             object_hits(rule, files, pairs, pair, &mut out);
         } else {
-            value_hits(rule, regex, files, pairs, pair, &mut out);
+            value_hits(rule, regex, files, &defined, pair, &mut out);
         }
     }
     out.sort_by(|a, b| (a.file, a.line, &a.shown).cmp(&(b.file, b.line, &b.shown)));
@@ -422,7 +433,7 @@ fn value_hits(
     rule: &DocumentMatch,
     regex: Option<&regex::Regex>,
     files: &[File<'_>],
-    pairs: &[Pair<'_>],
+    defined: &std::collections::HashSet<&str>,
     pair: &Pair<'_>,
     out: &mut Vec<Hit>,
 ) {
@@ -460,7 +471,7 @@ fn value_hits(
                     if opt_in(files, &new, f.node.line) || !without_ok(rule, new.object) {
                         continue;
                     }
-                    if defined_in_change(rule, pairs, &value) || answered_beside(rule, f) {
+                    if defined.contains(value.as_str()) || answered_beside(rule, f) {
                         continue;
                     }
                     let was = before
@@ -613,16 +624,6 @@ fn value_hits(
         }
         Compare::Replaced => {}
     }
-}
-
-/// Whether the value names an object of one of the rule's `unless_defined` kinds on the new
-/// side of the change (a Secret defined beside the Deployment that reads it).
-fn defined_in_change(rule: &DocumentMatch, pairs: &[Pair<'_>], value: &str) -> bool {
-    !rule.unless_defined.is_empty()
-        && pairs
-            .iter()
-            .filter_map(|p| p.new)
-            .any(|n| rule.unless_defined.contains(&n.object.kind) && n.object.name == value)
 }
 
 /// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).

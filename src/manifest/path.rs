@@ -149,6 +149,26 @@ fn children<'a>(node: &'a Node, at: &str) -> Vec<(String, Option<&'a str>, &'a N
     }
 }
 
+/// Whether `key` is `want` (already normalized) without case, `_` or `-`; no allocation.
+fn key_is(key: &str, want: &str) -> bool {
+    let mut have = key
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase);
+    let mut want = want.chars();
+    loop {
+        match (have.next(), want.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+fn is_collection(node: &Node) -> bool {
+    matches!(node.value, Value::Map(_) | Value::Seq(_))
+}
+
 fn walk<'a>(
     steps: &[Step],
     node: &'a Node,
@@ -168,9 +188,12 @@ fn walk<'a>(
     };
     match step {
         Step::Key(want) => {
-            for (child_at, key, child) in children(node, &at) {
-                if key.is_some_and(|k| normalize(k) == *want) {
-                    walk(rest, child, node, child_at, at.clone(), out);
+            // Only the matching entries get a concrete path: most keys do not match.
+            if let Value::Map(entries) = &node.value {
+                for (k, child) in entries {
+                    if key_is(k, want) {
+                        walk(rest, child, node, child_segment(&at, k), at.clone(), out);
+                    }
                 }
             }
         }
@@ -181,8 +204,38 @@ fn walk<'a>(
         }
         Step::AnyDepth => {
             walk(rest, node, holder, at.clone(), parent, out);
-            for (child_at, _, child) in children(node, &at) {
-                walk(steps, child, node, child_at, at.clone(), out);
+            // A scalar has nothing below it for the rest of the path to match.
+            if rest.is_empty() {
+                for (child_at, _, child) in children(node, &at) {
+                    walk(steps, child, node, child_at, at.clone(), out);
+                }
+                return;
+            }
+            // The rest of the path starts at a node's children, which `walk(rest, node)` above
+            // already looked at: only collections can hold more of it.
+            match &node.value {
+                Value::Map(entries) => {
+                    for (k, child) in entries {
+                        if is_collection(child) {
+                            walk(steps, child, node, child_segment(&at, k), at.clone(), out);
+                        }
+                    }
+                }
+                Value::Seq(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        if is_collection(child) {
+                            walk(
+                                steps,
+                                child,
+                                node,
+                                item_segment(&at, i, child),
+                                at.clone(),
+                                out,
+                            );
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     }
