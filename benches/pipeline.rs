@@ -601,6 +601,10 @@ fn write_rule_copies(_bin: &Path, _repo: &Path, dir: &Path, copies: usize) {
     let id_line = regex::Regex::new(r#"(?m)^id = "([^"]+)""#).unwrap();
     for entry in std::fs::read_dir(&packs).unwrap() {
         let path = entry.unwrap().path();
+        // Packs only: `rules/data/` holds tables the packs use, not rules.
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         for copy in 1..=copies {
             let renamed = id_line.replace_all(&text, |c: &regex::Captures| {

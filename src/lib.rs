@@ -16,6 +16,7 @@ pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod finding;
+pub mod manifest;
 pub mod migration;
 pub mod output;
 pub mod rules;

@@ -16,6 +16,8 @@ use crate::migration::{self, Analysis, Profile, Sides, state};
 #[derive(Debug, Clone, Default)]
 pub struct Understood {
     pub migration: Option<Analysis>,
+    /// Deploy configuration (YAML, Helm templates, Terraform) read as documents.
+    pub manifest: Option<crate::manifest::Analysis>,
 }
 
 impl Understood {
@@ -25,7 +27,13 @@ impl Understood {
             Some(Analysis::Unread { framework, reason }) => Some(format!(
                 "this {framework} migration could not be parsed ({reason}), so it was read as lines of text"
             )),
-            _ => None,
+            _ => self
+                .manifest
+                .as_ref()
+                .and_then(|m| m.parse_failure())
+                .map(|why| {
+                    format!("{why}, so it was read as lines of text and line rules apply to it")
+                }),
         }
     }
 }
@@ -38,6 +46,8 @@ pub struct Understander {
     new: std::cell::OnceCell<SideReader>,
     old_side: crate::diff::OldSide,
     new_side: crate::diff::NewSide,
+    /// The change is a patch: a file it shows from line 1 may still not be all of the file.
+    from_patch: bool,
 }
 
 /// A whole side of a file, as read.
@@ -54,6 +64,8 @@ impl Understander {
             new: std::cell::OnceCell::new(),
             old_side: change.old_side.clone(),
             new_side: change.new_side.clone(),
+            from_patch: matches!(change.new_side, crate::diff::NewSide::Patch(_))
+                || matches!(change.old_side, crate::diff::OldSide::Patch(_)),
         }
     }
 
@@ -77,7 +89,7 @@ impl Understander {
             return vec![None; files.len()];
         }
         let profile = profile();
-        let mut texts: Vec<Option<(Text, Text)>> = Vec::with_capacity(files.len());
+        let mut texts: Vec<Option<(Text, Text, bool)>> = Vec::with_capacity(files.len());
         let mut history = state::Loaded::default();
         for (file, &want) in files.iter().zip(wanted) {
             // Content that was not read as text is reported as such (content-not-checked), not
@@ -86,19 +98,20 @@ impl Understander {
                 texts.push(None);
                 continue;
             }
-            let (old, new) = self.sides(file);
+            let (old, new, moved_in) = self.sides(file);
             if let Text::Known(t) = &new {
                 self.load_history(&file.path, t, &mut history);
             }
-            texts.push(Some((old, new)));
+            texts.push(Some((old, new, moved_in)));
         }
         history.prepare(|dir| profile.for_path(&format!("{dir}/x.sql")).engine);
         let history = &history;
+        let from_patch = self.from_patch;
         let mut out: Vec<Option<Understood>> = files
             .par_iter()
             .zip(texts.par_iter())
             .map(|(file, sides)| {
-                let (old, new) = sides.as_ref()?;
+                let (old, new, moved_in) = sides.as_ref()?;
                 fn pick(t: &Text) -> Option<&str> {
                     match t {
                         Text::Known(s) => Some(s.as_str()),
@@ -119,16 +132,39 @@ impl Understander {
                     .filter(|(_, t)| !removed.contains(t.trim()))
                     .map(|(n, _)| n)
                     .collect();
+                let manifest = crate::manifest::applies_to(&file.path).then(|| {
+                    let mut a = crate::manifest::analyze(&file.path, &side(old), &side(new));
+                    // An added or deleted file's lines are all of it; another's may be cut.
+                    if from_patch && !matches!(file.status, FileStatus::Added | FileStatus::Deleted)
+                    {
+                        a.patch_shows_part();
+                    }
+                    a
+                });
+                // A patch's view of a modified file, even from line 1, may stop short of its end:
+                // a migration is parsed only when the patch holds all of it.
+                let partial =
+                    from_patch && !matches!(file.status, FileStatus::Added | FileStatus::Deleted);
                 let sides = Sides {
                     path: &file.path,
-                    old: pick(old),
-                    new: pick(new),
-                    unreadable,
+                    // Renamed or copied: a new migration to the tool that runs it.
+                    old: if *moved_in || partial {
+                        None
+                    } else {
+                        pick(old)
+                    },
+                    new: if partial { None } else { pick(new) },
+                    unreadable: if partial {
+                        Some("a patch shows only part of a modified file")
+                    } else {
+                        unreadable
+                    },
                     touched: &touched,
                 };
                 let analysis = migration::analyze(&sides, history, profile);
                 Some(Understood {
                     migration: analysis,
+                    manifest,
                 })
             })
             .collect();
@@ -146,8 +182,9 @@ impl Understander {
         out
     }
 
-    /// Both whole sides of a changed file.
-    fn sides(&self, file: &ChangedFile) -> (Text, Text) {
+    /// Both whole sides of a changed file, and whether it was renamed or copied (its old side
+    /// is then no earlier version of the migration).
+    fn sides(&self, file: &ChangedFile) -> (Text, Text, bool) {
         let whole = |lines: &crate::diff::Lines| {
             if lines.is_empty() {
                 String::new()
@@ -179,13 +216,14 @@ impl Understander {
         let old = match file.status {
             FileStatus::Added => Text::Absent,
             FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
-            // A migration renamed, moved or copied is a new one to the tool that runs it
-            // (Django, Rails, Flyway and the rest track migrations by name or version): all of
-            // its operations run again where the old name was already applied.
-            FileStatus::Renamed | FileStatus::Copied => Text::Absent,
             _ => read(self.old(), old_path),
         };
-        (old, new)
+        // A migration renamed, moved or copied is a new one to the tool that runs it (Django,
+        // Rails, Flyway and the rest track migrations by name or version): all of its
+        // operations run again where the old name was already applied. Deploy configuration
+        // keeps its real old side (a moved object is the same object).
+        let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied);
+        (old, new, moved_in)
     }
 
     /// Reads what a migration's operations are judged against: a Django app's earlier
@@ -268,4 +306,12 @@ fn text_of(bytes: &[u8]) -> String {
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn side(t: &Text) -> crate::manifest::Side<'_> {
+    match t {
+        Text::Absent => crate::manifest::Side::Absent,
+        Text::Known(s) => crate::manifest::Side::Text(s),
+        Text::Unreadable(why) => crate::manifest::Side::Unread(why),
+    }
 }

@@ -300,6 +300,9 @@ pub(crate) fn describe_match(rule: &Rule) -> String {
     if !m.removed.is_empty() {
         let _ = writeln!(s, "  a removed line matching {}", list(&m.removed));
     }
+    if let Some(document) = &m.document {
+        s.push_str(&document.describe());
+    }
     if m.statements {
         let _ = writeln!(
             s,

@@ -297,7 +297,14 @@ pub enum NewSide {
     /// Only the diff text is known (a patch): nothing beyond its added lines.
     #[default]
     DiffOnly,
+    /// A patch that shows some files whole (see [`PatchFiles`]): those are known, others not.
+    Patch(PatchFiles),
 }
+
+/// Files a patch shows whole, by path: each one's only hunk starts at line 1 on both sides, so
+/// its lines (context, added, removed) are the file from its start. Deploy configuration in a
+/// patch is read from these; a file shown only in part is read as lines.
+pub type PatchFiles = std::sync::Arc<std::collections::BTreeMap<String, String>>;
 
 /// Where the old version of each file can be read: the tree the change starts from. Migrations
 /// and deploy configuration are compared old to new, and their history (a Django app's earlier
@@ -314,6 +321,8 @@ pub enum OldSide {
     /// Only the diff text is known (a patch): nothing beyond its removed lines.
     #[default]
     DiffOnly,
+    /// A patch that shows some files whole (see [`PatchFiles`]).
+    Patch(PatchFiles),
 }
 
 /// Everything one run checks.

@@ -38,6 +38,8 @@ enum Source {
     },
     Worktree(PathBuf),
     Empty,
+    /// A patch's files shown whole; any other file is unknown, for the reason given.
+    Patch(super::PatchFiles, &'static str),
     Unknown(String),
 }
 
@@ -68,6 +70,10 @@ impl SideReader {
             OldSide::DiffOnly => {
                 Source::Unknown("a patch holds only the changed lines of the old side".into())
             }
+            OldSide::Patch(files) => Source::Patch(
+                files.clone(),
+                "the patch shows only part of the old side (a file is read whole from a patch when its one hunk starts at line 1, as `git diff -U99999` writes it)",
+            ),
         };
         SideReader { source }
     }
@@ -88,6 +94,10 @@ impl SideReader {
             NewSide::DiffOnly => {
                 Source::Unknown("a patch holds only the changed lines of the new side".into())
             }
+            NewSide::Patch(files) => Source::Patch(
+                files.clone(),
+                "the patch shows only part of the new side (a file is read whole from a patch when its one hunk starts at line 1, as `git diff -U99999` writes it)",
+            ),
         };
         SideReader { source }
     }
@@ -128,6 +138,10 @@ impl SideReader {
             }
             Source::Empty => Read::Absent,
             Source::Unknown(why) => Read::Unreadable(why.clone()),
+            Source::Patch(files, why) => match files.get(path) {
+                Some(text) => Read::Bytes(text.as_bytes().to_vec()),
+                None => Read::Unreadable(why.to_string()),
+            },
         }
     }
 
@@ -185,7 +199,8 @@ impl SideReader {
                 }
             }
             Source::Empty => Vec::new(),
-            Source::Unknown(_) => return None,
+            // A patch cannot list a folder: the files it does not show are unknown.
+            Source::Unknown(_) | Source::Patch(..) => return None,
         };
         out.sort();
         Some(out)
@@ -291,7 +306,7 @@ impl SideReader {
                     })
                     .collect()
             }
-            Source::Empty | Source::Unknown(_) => Vec::new(),
+            Source::Empty | Source::Unknown(_) | Source::Patch(..) => Vec::new(),
         }
     }
 }

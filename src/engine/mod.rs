@@ -4,6 +4,7 @@
 //! so compiling here cannot fail on user input.
 
 mod compile;
+pub mod document;
 mod operation;
 mod statement;
 
@@ -435,6 +436,9 @@ impl<'r> Engine<'r> {
             .and_then(|u| u.migration.as_ref())
             .is_some_and(|a| a.is_parsed());
         let unread = understood.is_some_and(|u| u.unread_reason().is_some());
+        let documents = understood
+            .and_then(|u| u.manifest.as_ref())
+            .is_some_and(|a| a.is_structured());
         for i in fact.candidates.iter().map(|&i| i as usize) {
             let rule = &self.rules[i];
             if silenced[i] || rule.rule.threshold.is_set() {
@@ -446,6 +450,12 @@ impl<'r> Engine<'r> {
                     rules.unread.push(i);
                 }
                 continue;
+            }
+            if m.document.is_some() {
+                // Read as documents: the change-wide pass (`document_findings`) matches it.
+                if documents || !m.has_line_patterns() {
+                    continue;
+                }
             }
             // A migration that was parsed is matched by its operations; one that was not
             // (another framework, or unreadable) by the rule's line patterns, as if it had no
@@ -734,6 +744,7 @@ impl Session<'_, '_> {
             .collect();
         engine.prepare_line_sets(&pairs, &self.silenced);
         let silenced = &self.silenced;
+        let mut documents = engine.document_findings(&pairs, silenced);
         let results: Vec<(usize, Vec<Finding>, Tally)> = pairs
             .par_iter()
             .map(|&(fact, file, understood)| {
@@ -762,6 +773,7 @@ impl Session<'_, '_> {
             findings.extend(found);
             self.tallies[index] = Some(tally);
         }
+        findings.append(&mut documents);
         findings
     }
 

@@ -73,6 +73,7 @@ struct RawMatch {
     rollout: Vec<Rollout>,
     #[serde(default)]
     statements: bool,
+    document: Option<Spanned<super::document::RawDocument>>,
     #[serde(default)]
     operations: Vec<Spanned<String>>,
     #[serde(default)]
@@ -260,6 +261,10 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
         {
             check_regex(path, text, r, !file.builtin, &mut errors);
         }
+        let document = raw.matcher.document.and_then(|d| {
+            let span = d.span();
+            super::document::check(path, text, span, d.into_inner(), &mut errors)
+        });
         let operations = super::operation::parse(
             path,
             text,
@@ -292,6 +297,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             removed: strings(raw.matcher.removed),
             rollout: raw.matcher.rollout,
             statements: raw.matcher.statements,
+            document,
         };
         let threshold = Threshold {
             files: raw.threshold.files,

@@ -4,6 +4,7 @@
 //! [`builtin`] holds the packs compiled into the binary from the project's `rules/` folder.
 
 pub mod builtin;
+pub mod document;
 pub mod load;
 pub mod operation;
 
@@ -76,6 +77,10 @@ pub struct Match {
     /// consecutive changed lines, ended by `;` (or, outside `.sql` files, by balanced brackets
     /// at the end of a line) or a blank line. A statement written over several lines is found.
     pub statements: bool,
+    /// Deploy configuration read as documents (`[rule.match.document]`): kinds, a key path and a
+    /// comparison of old and new value. For a file that is not read as documents the rule's
+    /// `added`/`removed` regexes, if any, apply instead.
+    pub document: Option<document::DocumentMatch>,
     /// Migration operations (`drop-column`, ...), with conditions: one rule for every framework.
     /// For a migration that was parsed, these replace the line patterns; one the parser could
     /// not read is matched by the line patterns instead.
@@ -96,12 +101,13 @@ impl Match {
             || !self.status.is_empty()
             || self.has_line_patterns()
             || !self.rollout.is_empty()
+            || self.document.is_some()
             || self.operations.is_set()
     }
 
     /// Whether the rule reads what a file means (operations) rather than only its lines.
     pub fn is_structured(&self) -> bool {
-        self.operations.is_set() || self.understood.is_some()
+        self.operations.is_set() || self.understood.is_some() || self.document.is_some()
     }
 }
 

@@ -35,7 +35,11 @@ fn from_output(out: Output) -> Run {
 
 /// A forewarn command with an environment free of CI variables and colour settings.
 pub fn forewarn_cmd(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forewarn"));
+    // FOREWARN_TEST_BIN runs the same tests against another build (to show a new test fails on
+    // an older binary before the change that makes it pass).
+    let bin = std::env::var_os("FOREWARN_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_forewarn").into());
+    let mut cmd = Command::new(bin);
     cmd.current_dir(dir)
         .env_remove("GITHUB_EVENT_PATH")
         .env_remove("GITHUB_BASE_REF")

@@ -50,12 +50,13 @@ pub fn parse_patch(source: &str, text: &[u8], empty: Empty) -> Result<ChangeSet>
 
 fn parse_with(source: &str, text: &[u8], strict: bool) -> Result<ChangeSet> {
     let lines: Vec<&[u8]> = split_lines(text);
-    let files = Parser {
+    let (files, (old_whole, new_whole)) = Parser {
         source,
         lines: &lines,
         files: Vec::new(),
         current: None,
         strict,
+        whole: Default::default(),
     }
     .run()?;
     if files.is_empty() && !text.iter().all(u8::is_ascii_whitespace) {
@@ -69,8 +70,16 @@ fn parse_with(source: &str, text: &[u8], strict: bool) -> Result<ChangeSet> {
     Ok(ChangeSet {
         files,
         commits: Vec::new(),
-        new_side: NewSide::DiffOnly,
-        old_side: super::OldSide::DiffOnly,
+        new_side: if new_whole.is_empty() {
+            NewSide::DiffOnly
+        } else {
+            NewSide::Patch(std::sync::Arc::new(new_whole))
+        },
+        old_side: if old_whole.is_empty() {
+            super::OldSide::DiffOnly
+        } else {
+            super::OldSide::Patch(std::sync::Arc::new(old_whole))
+        },
         description: format!("patch {source}"),
         head_commit: None,
     })

@@ -3,8 +3,9 @@
 use super::header::{header_path, hunk_ranges, unquote_path};
 use super::section::{FileBuilder, plain_binary};
 use super::trim_cr;
-use crate::diff::ChangedFile;
+use crate::diff::{ChangedFile, FileStatus};
 use crate::error::{Error, Result};
+use std::collections::BTreeMap;
 
 /// What a line inside a hunk is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,10 +37,35 @@ pub(super) struct Parser<'a> {
     pub(super) current: Option<FileBuilder>,
     /// Refuse what `git apply --check` refuses (user input), or recount (rule examples).
     pub(super) strict: bool,
+    /// Both sides of each file the patch shows from its first line in one hunk (see
+    /// [`crate::diff::PatchFiles`]): old, new.
+    pub(super) whole: (BTreeMap<String, String>, BTreeMap<String, String>),
 }
 
+/// What the parser read: the files, and the texts it saw from line 1 (old, new).
+pub(super) type Read = (
+    Vec<ChangedFile>,
+    (BTreeMap<String, String>, BTreeMap<String, String>),
+);
+
 impl Parser<'_> {
-    pub(super) fn run(mut self) -> Result<Vec<ChangedFile>> {
+    /// Finishes a file, keeping its text when the patch shows it from line 1 in one hunk.
+    fn push(&mut self, mut f: FileBuilder) {
+        let window = f.window.take();
+        let file = f.finish();
+        if let Some((old, new)) = window.filter(|_| !file.binary) {
+            if file.status != FileStatus::Added {
+                let old_path = file.old_path.clone().unwrap_or_else(|| file.path.clone());
+                self.whole.0.insert(old_path, old);
+            }
+            if file.status != FileStatus::Deleted {
+                self.whole.1.insert(file.path.clone(), new);
+            }
+        }
+        self.files.push(file);
+    }
+
+    pub(super) fn run(mut self) -> Result<Read> {
         let mut i = 0;
         while i < self.lines.len() {
             let line = trim_cr(self.lines[i]);
@@ -92,14 +118,14 @@ impl Parser<'_> {
             i += 1;
         }
         if let Some(f) = self.current.take() {
-            self.files.push(f.finish());
+            self.push(f);
         }
-        Ok(self.files)
+        Ok((self.files, self.whole))
     }
 
     pub(super) fn start(&mut self, file: FileBuilder) {
         if let Some(f) = self.current.replace(file) {
-            self.files.push(f.finish());
+            self.push(f);
         }
     }
 
@@ -168,6 +194,9 @@ impl Parser<'_> {
             .take()
             .expect("hunk() is only called inside a file");
         let mut i = at + 1;
+        // The file's only hunk, from line 1 on both sides: its lines are the file's start.
+        let mut window = (f.hunks == 0 && old_start <= 1 && new_start <= 1)
+            .then(|| (String::new(), String::new()));
         while i < self.lines.len() {
             let raw = self.lines[i];
             let counted = old_left > 0 || new_left > 0;
@@ -195,6 +224,18 @@ impl Parser<'_> {
             } else if !self.continues_after_counts(i) {
                 break;
             }
+            if let Some((old, new)) = window.as_mut() {
+                let text = String::from_utf8_lossy(trim_cr(raw).get(1..).unwrap_or_default());
+                for (side, keep) in [
+                    (old, !matches!(kind, BodyLine::Added)),
+                    (new, !matches!(kind, BodyLine::Removed)),
+                ] {
+                    if keep && !matches!(kind, BodyLine::Marker) {
+                        side.push_str(&text);
+                        side.push('\n');
+                    }
+                }
+            }
             match kind {
                 BodyLine::Context | BodyLine::Empty => {
                     old_no = old_no.saturating_add(1);
@@ -217,6 +258,7 @@ impl Parser<'_> {
             i += 1;
         }
         f.hunks += 1;
+        f.window = window;
         self.current = Some(f);
         if self.strict && i >= self.lines.len() && (old_left > 0 || new_left > 0) {
             return Err(self.corrupt(

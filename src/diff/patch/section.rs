@@ -49,6 +49,8 @@ pub(super) struct FileBuilder {
     pub(super) hunks: usize,
     pub(super) added: Lines,
     pub(super) removed: Lines,
+    /// Old and new text from line 1, while the file has one hunk that starts there.
+    pub(super) window: Option<(String, String)>,
 }
 
 impl FileBuilder {

@@ -76,7 +76,7 @@ index 83db48f..bf269f4 100644
 
 #[test]
 fn result_names_the_source() {
-    let set = parse_ok("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+    let set = parse_ok("--- a/x\n+++ b/x\n@@ -3 +3 @@\n-a\n+b\n");
     assert_eq!(set.description, "patch test.patch");
     assert_eq!(set.new_side, NewSide::DiffOnly);
     assert!(set.commits.is_empty());
@@ -630,4 +630,20 @@ fn unquote_decodes_octal_and_rejects_unterminated() {
     );
     assert_eq!(unquote(br#""abc"#), None);
     assert_eq!(unquote(br#""abc\"#), None);
+}
+
+#[test]
+fn a_file_shown_from_line_1_in_one_hunk_is_known_whole() {
+    let set = parse_ok(
+        "--- a/k.yaml\n+++ b/k.yaml\n@@ -1,3 +1,3 @@\n kind: Deployment\n-replicas: 3\n+replicas: 1\n \n--- a/p.yaml\n+++ b/p.yaml\n@@ -1 +1 @@\n-a\n+b\n@@ -9 +9 @@\n-c\n+d\n",
+    );
+    let whole = |side: &str| match (side, &set.old_side, &set.new_side) {
+        ("old", crate::diff::OldSide::Patch(files), _) => files.clone(),
+        ("new", _, NewSide::Patch(files)) => files.clone(),
+        _ => panic!("{side} side is not a patch with whole files"),
+    };
+    assert_eq!(whole("old")["k.yaml"], "kind: Deployment\nreplicas: 3\n\n");
+    assert_eq!(whole("new")["k.yaml"], "kind: Deployment\nreplicas: 1\n\n");
+    // Two hunks: only part of the file is shown.
+    assert!(!whole("new").contains_key("p.yaml"));
 }

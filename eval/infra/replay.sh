@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Replays every non-merge commit of a repository that touches deploy configuration (YAML, HCL,
+# JSON) through one forewarn binary, one JSON line per finding of the deploy-configuration rules.
+#
+#   eval/infra/replay.sh <forewarn binary> <repository> <out.jsonl>
+#
+# Nothing is written into the repository (check --commit reads objects only).
+set -euo pipefail
+bin=$(realpath "$1"); repo=$2; out=$3
+rules='^(k8s-|helm-|terraform-|deploy-config-read-as-lines|cron-schedule-changed|ci-deploy-step-changed|gitops-prune-enabled)'
+: > "$out"
+git -C "$repo" log --no-merges --format=%H -- '*.yaml' '*.yml' '*.tf' '*.json' |
+  xargs -P "${JOBS:-2}" -I{} sh -c '
+    cd "$1" && "$2" check --commit "$3" --format json --fail-on never 2>/dev/null |
+      jq -c --arg c "$3" ".findings[] | {commit: \$c, rule: .rule_id, path, line, old_side, matched, message}" ' _ "$repo" "$bin" {} |
+  jq -c --arg r "$rules" 'select(.rule | test($r))' >> "$out"
+wc -l < "$out"

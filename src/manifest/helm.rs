@@ -1,0 +1,332 @@
+//! Helm templates made readable as YAML, with the branch each line sits in.
+//!
+//! A template is not YAML until Helm renders it, but most of one is: the actions (`{{ ... }}`)
+//! are the only foreign part. A line made only of actions (`{{- if .Values.pdb.enabled }}`,
+//! `{{- include "labels" . | nindent 4 }}`) is blanked; an action inside a value (`image:
+//! "{{ .Values.image.repository }}:{{ .Values.image.tag }}"`) reads as [`TEMPLATED`]. Line
+//! numbers stay those of the file. The `if`/`with`/`range` actions around each line are kept as
+//! its guard, so a value inside a branch that the change opened is known as opt-in: it reaches
+//! only the installs that turn it on.
+
+use std::sync::Arc;
+
+/// What a templated part of a value reads as: a rule regex can tell `⟨tpl⟩:latest` (a tag
+/// written in the template) from `⟨tpl⟩` (a value chosen at install time).
+pub const TEMPLATED: &str = "⟨tpl⟩";
+
+/// The branches a line sits in, outermost first: `if .Values.pdb.enabled`, `else of if .Values.x`.
+pub type Guard = Arc<[String]>;
+
+/// A template read for its YAML.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The text with actions blanked or replaced, line for line the template's.
+    pub yaml: String,
+    /// Guard of each line (index 0 is line 1); empty outside any branch.
+    pub guards: Vec<Guard>,
+}
+
+impl Template {
+    /// The branches around 1-based `line`.
+    pub fn guard(&self, line: u32) -> Guard {
+        self.guards
+            .get((line as usize).saturating_sub(1))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+}
+
+/// Whether `text` holds template actions at all.
+pub fn is_templated(text: &str) -> bool {
+    text.contains("{{")
+}
+
+/// An action's span in the text and what it does to the branch stack.
+struct Action {
+    start: usize,
+    end: usize,
+    op: Op,
+}
+
+enum Op {
+    Open(String),
+    Else(String),
+    End,
+    /// An action that writes text (`include`, `toYaml`, a value).
+    Output,
+    /// One that writes nothing (a comment, a variable assignment).
+    Silent,
+}
+
+fn op_of(inner: &str) -> Op {
+    let body = inner.trim_start_matches('-').trim_end_matches('-').trim();
+    let word = body.split_whitespace().next().unwrap_or("");
+    let normal = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match word {
+        "if" | "with" | "range" | "define" | "block" => Op::Open(normal),
+        "else" => Op::Else(normal),
+        "end" => Op::End,
+        _ if body.starts_with("/*") || body.starts_with('$') && body.contains(":=") => Op::Silent,
+        _ if body.starts_with('$') && body.contains('=') && !body.contains("==") => Op::Silent,
+        _ => Op::Output,
+    }
+}
+
+fn actions(text: &str) -> Vec<Action> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(open) = text[at..].find("{{") {
+        let start = at + open;
+        let Some(close) = text[start + 2..].find("}}") else {
+            // An action never closed: the rest of the file is the action.
+            out.push(Action {
+                start,
+                end: text.len(),
+                op: Op::Silent,
+            });
+            break;
+        };
+        let end = start + 2 + close + 2;
+        out.push(Action {
+            start,
+            end,
+            op: op_of(&text[start + 2..end - 2]),
+        });
+        at = end;
+    }
+    out
+}
+
+/// Reads a template: see the module docs.
+pub fn read(text: &str) -> Template {
+    read_branches(text, false)
+}
+
+/// Reads a template with its `else` branches set aside: where both branches of an `if` give
+/// the same key a value (`rules:` a list, else `[]`), rendering both is not YAML, and the first
+/// branch alone usually is.
+pub fn read_first_branches(text: &str) -> Template {
+    read_branches(text, true)
+}
+
+fn read_branches(text: &str, drop_else: bool) -> Template {
+    let actions = actions(text);
+    // Which lines hold nothing but actions and blanks.
+    let mut line_starts = vec![0usize];
+    line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let line_of = |offset: usize| line_starts.partition_point(|&s| s <= offset) - 1;
+    let mut has_content = vec![false; line_starts.len()];
+    {
+        let mut i = 0;
+        for (offset, c) in text.char_indices() {
+            while i < actions.len() && actions[i].end <= offset {
+                i += 1;
+            }
+            let inside = i < actions.len() && actions[i].start <= offset;
+            if !inside && !c.is_whitespace() {
+                has_content[line_of(offset)] = true;
+            }
+        }
+    }
+    let mut yaml = String::with_capacity(text.len());
+    let mut guards: Vec<Guard> = Vec::with_capacity(line_starts.len());
+    let mut stack: Vec<String> = Vec::new();
+    let mut current: Guard = Arc::from(Vec::new());
+    let mut action = 0;
+    for (line, &start) in line_starts.iter().enumerate() {
+        let end = line_starts.get(line + 1).copied().unwrap_or(text.len());
+        // The guard of a line is the branch stack where its content starts.
+        let content_at = text[start..end]
+            .char_indices()
+            .find(|(_, c)| !c.is_whitespace())
+            .map(|(i, _)| start + i)
+            .unwrap_or(end);
+        while action < actions.len() && actions[action].start < content_at {
+            apply(&actions[action].op, &mut stack, &mut current);
+            action += 1;
+        }
+        guards.push(current.clone());
+    }
+    if drop_else {
+        for (line, guard) in guards.iter().enumerate() {
+            if guard.iter().any(|c| c.contains(" / ")) {
+                has_content[line] = false;
+            }
+        }
+    }
+    // Second pass: write the text with actions replaced. A line of nothing but actions is left
+    // empty (not blanks: spaces would count as indentation inside a block scalar).
+    let mut at = 0;
+    for a in &actions {
+        push_plain(&mut yaml, &text[at..a.start], &has_content, &line_of, at);
+        let control =
+            (line_of(a.start)..=line_of(a.end.saturating_sub(1))).all(|l| !has_content[l]);
+        let span = &text[a.start..a.end];
+        if !control {
+            yaml.push_str(TEMPLATED);
+        }
+        yaml.extend(span.chars().filter(|&c| c == '\n'));
+        at = a.end;
+    }
+    push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
+    let injected: Vec<usize> = actions
+        .iter()
+        .filter(|a| matches!(a.op, Op::Output) && !has_content[line_of(a.start)])
+        .map(|a| line_of(a.start))
+        .collect();
+    let yaml = mark_injected_values(yaml, &injected);
+    Template { yaml, guards }
+}
+
+/// A key with no value followed by a line that an action fills (`readinessProbe:` then
+/// `{{- toYaml .Values.readinessProbe | nindent 12 }}`) has a value chosen at install time, not
+/// none: it reads as [`TEMPLATED`] when no child of its own follows.
+fn mark_injected_values(yaml: String, injected: &[usize]) -> String {
+    if injected.is_empty() {
+        return yaml;
+    }
+    let mut lines: Vec<String> = yaml.split('\n').map(str::to_string).collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    for &at in injected {
+        let Some(key) = (0..at).rev().find(|&l| !lines[l].trim().is_empty()) else {
+            continue;
+        };
+        let trimmed = lines[key].trim_end();
+        if !trimmed.ends_with(':') || trimmed.trim_start().starts_with('#') {
+            continue;
+        }
+        let next = (at + 1..lines.len()).find(|&l| !lines[l].trim().is_empty());
+        let has_child = next.is_some_and(|n| {
+            indent(&lines[n]) > indent(&lines[key])
+                || lines[n].trim_start().starts_with('-')
+                    && indent(&lines[n]) == indent(&lines[key])
+        });
+        if !has_child {
+            let marked = format!("{trimmed} {TEMPLATED}");
+            lines[key] = marked;
+        }
+    }
+    lines.join("\n")
+}
+
+/// Copies text outside actions, dropping it on lines that hold only actions and blanks.
+fn push_plain(
+    out: &mut String,
+    part: &str,
+    has_content: &[bool],
+    line_of: &dyn Fn(usize) -> usize,
+    offset: usize,
+) {
+    for (i, c) in part.char_indices() {
+        if c == '\n' || has_content[line_of(offset + i)] {
+            out.push(c);
+        }
+    }
+}
+
+fn apply(op: &Op, stack: &mut Vec<String>, current: &mut Guard) {
+    match op {
+        Op::Open(cond) => stack.push(cond.clone()),
+        Op::Else(cond) => {
+            if let Some(top) = stack.last_mut() {
+                let base = top.split(" / ").next().unwrap_or("").to_string();
+                *top = format!("{base} / {cond}");
+            }
+        }
+        Op::End => {
+            stack.pop();
+        }
+        Op::Output | Op::Silent => return,
+    }
+    *current = Arc::from(stack.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "app.fullname" . }}
+  labels:
+    {{- include "app.labels" . | nindent 4 }}
+spec:
+  {{- if not .Values.autoscaling.enabled }}
+  replicas: {{ .Values.replicaCount }}
+  {{- end }}
+  {{- if .Values.recreate }}
+  strategy: {type: Recreate}
+  {{- else }}
+  strategy:
+    type: RollingUpdate
+  {{- end }}
+  template:
+    spec:
+      containers:
+        - name: app
+          image: "{{ .Values.image.repository }}:latest"
+"#;
+
+    #[test]
+    fn actions_become_blanks_or_placeholders_and_lines_stay() {
+        let t = read(DEPLOYMENT);
+        assert_eq!(t.yaml.lines().count(), DEPLOYMENT.lines().count());
+        let docs = crate::manifest::yaml::parse(&t.yaml).unwrap();
+        let root = &docs[0].root;
+        assert_eq!(
+            root.at(&["metadata", "name"]).and_then(|n| n.as_str()),
+            Some(TEMPLATED)
+        );
+        let image = root
+            .at(&["spec", "template", "spec", "containers"])
+            .unwrap();
+        let crate::manifest::yaml::Value::Seq(items) = &image.value else {
+            panic!()
+        };
+        assert_eq!(
+            items[0].get("image").and_then(|n| n.as_str()),
+            Some("⟨tpl⟩:latest")
+        );
+        assert_eq!(items[0].get("image").unwrap().line, 21);
+    }
+
+    #[test]
+    fn branches_are_tracked_with_else() {
+        let t = read(DEPLOYMENT);
+        assert_eq!(
+            &*t.guard(9),
+            &["if not .Values.autoscaling.enabled".to_string()]
+        );
+        assert_eq!(&*t.guard(12), &["if .Values.recreate".to_string()]);
+        assert_eq!(&*t.guard(15), &["if .Values.recreate / else".to_string()]);
+        assert!(t.guard(17).is_empty());
+    }
+
+    #[test]
+    fn a_value_written_by_an_action_is_templated_not_empty() {
+        let text = "spec:\n  readinessProbe:\n    {{- toYaml .Values.readinessProbe | nindent 4 }}\n  env:\n  {{- include \"env\" . | nindent 2 }}\n  - name: A\n";
+        let t = read(text);
+        let docs = crate::manifest::yaml::parse(&t.yaml).unwrap();
+        let probe = docs[0].root.at(&["spec", "readinessProbe"]).unwrap();
+        assert_eq!(probe.as_str(), Some(TEMPLATED));
+        assert!(!docs[0].root.at(&["spec", "env"]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn else_branches_can_be_set_aside() {
+        let text = "rules:\n{{- if .Values.psp }}\n  - apiGroups: [extensions]\n{{- else }}\n  []\n{{- end }}\n";
+        assert!(crate::manifest::yaml::parse(&read(text).yaml).is_err());
+        let first = read_first_branches(text);
+        let docs = crate::manifest::yaml::parse(&first.yaml).unwrap();
+        assert!(docs[0].root.get("rules").is_some());
+    }
+
+    #[test]
+    fn comments_spanning_lines_keep_line_numbers() {
+        let text = "{{/*\nA comment\n*/}}\nkind: Service\n";
+        let t = read(text);
+        let docs = crate::manifest::yaml::parse(&t.yaml).unwrap();
+        assert_eq!(docs[0].root.get("kind").unwrap().line, 4);
+    }
+}

@@ -1,0 +1,249 @@
+//! Deploy configuration read as documents, not lines.
+//!
+//! Kubernetes manifests and Helm charts (YAML, every document of a file, flow or block style)
+//! and Terraform (HCL) are parsed on both sides of a change into [`Object`]s: a workload by
+//! kind, namespace and name; a Terraform block by address. [`compare`] pairs the objects of the
+//! two sides across the files of one change (a workload moved to another file is the same
+//! workload; a resource renamed with a `moved` block is the same resource), so rules compare a
+//! value before and after instead of reading which lines were added.
+//!
+//! A file that cannot be read this way says why ([`SideReading::Failed`]), and the engine
+//! falls back to line rules for it with a note: never silent.
+
+pub mod compare;
+mod hcl;
+pub mod helm;
+mod k8s;
+pub mod path;
+pub mod replacement;
+pub mod yaml;
+
+use std::collections::BTreeSet;
+
+pub use helm::{Guard, TEMPLATED};
+pub use yaml::{Node, Value};
+
+/// One side of a changed file, as `understand` hands it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side<'a> {
+    Absent,
+    Text(&'a str),
+    /// The side exists but could not be read: why.
+    Unread(&'a str),
+}
+
+/// How a side of a file was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    /// YAML with Helm template actions blanked (see [`helm`]).
+    HelmTemplate,
+    Hcl,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::HelmTemplate => "a Helm template read as YAML",
+            Format::Hcl => "HCL",
+        }
+    }
+}
+
+/// One object of deploy configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// `Deployment`, `PodDisruptionBudget`, `HelmValues`; for Terraform the resource type
+    /// (`aws_db_instance`), `data.<type>`, `module`, `variable` or `output`.
+    pub kind: String,
+    /// As a reader names it: `web`, `aws_db_instance.main`.
+    pub name: String,
+    /// Identity across the files of a change (see [`compare`]).
+    pub key: String,
+    pub line: u32,
+    /// The Helm branches the object sits in.
+    pub guard: Guard,
+    pub body: Node,
+    /// Whether the key holds a templated part: such an object is only matched in its own file.
+    pub templated_key: bool,
+}
+
+/// A Terraform `moved` block (or `removed` with `destroy = false`: `to` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub from: String,
+    pub to: Option<String>,
+}
+
+/// One side of a file, read as documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub format: Format,
+    pub objects: Vec<Object>,
+    /// Terraform: `moved` and non-destroying `removed` blocks, as object keys.
+    pub moved: Vec<Moved>,
+    /// Helm: every branch condition the file has, to tell a branch the change opened.
+    pub conditions: BTreeSet<String>,
+    /// Helm: the branches around each line (index 0 is line 1); empty for other files.
+    pub line_guards: Vec<Guard>,
+    /// Helm: read with `else` branches set aside (see [`helm::read_first_branches`]).
+    pub first_branches: bool,
+}
+
+impl Parsed {
+    /// Whether 1-based `line` sits in a branch that `old` (the other side of the file) does not
+    /// have: an opt-in the change opened, reaching only the installs that turn it on.
+    pub fn opens_branch(&self, line: u32, old: Option<&Parsed>) -> bool {
+        let Some(guard) = self.line_guards.get((line as usize).saturating_sub(1)) else {
+            return false;
+        };
+        // A plain `else` the change added is what every install gets that did not opt in: not
+        // opt-in. An `else if` has a condition of its own, like an `if`.
+        guard.iter().any(|c| {
+            let conditional = match c.rsplit_once(" / ") {
+                None => true,
+                Some((_, branch)) => {
+                    branch.starts_with("else if") || branch.starts_with("else with")
+                }
+            };
+            conditional && !old.is_some_and(|o| o.conditions.contains(c))
+        })
+    }
+}
+
+/// What reading one side gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SideReading {
+    /// The file does not exist on this side.
+    Absent,
+    Parsed(Parsed),
+    /// The text did not parse: why, and the line.
+    Failed {
+        line: Option<u32>,
+        reason: String,
+    },
+    /// The text could not be read (binary, size limit): why.
+    Unread(String),
+}
+
+impl SideReading {
+    pub fn parsed(&self) -> Option<&Parsed> {
+        match self {
+            SideReading::Parsed(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Both sides of one changed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub old: SideReading,
+    pub new: SideReading,
+}
+
+impl Analysis {
+    /// Why the file is read as lines instead of documents, if it is: a side that exists but did
+    /// not parse.
+    pub fn read_as_lines(&self) -> Option<String> {
+        for (side, reading) in [("new", &self.new), ("old", &self.old)] {
+            match reading {
+                SideReading::Failed { line, reason } => {
+                    return Some(match line {
+                        Some(l) => {
+                            format!("the {side} version does not parse at line {l}: {reason}")
+                        }
+                        None => format!("the {side} version does not parse: {reason}"),
+                    });
+                }
+                SideReading::Unread(reason) => {
+                    return Some(format!("the {side} version was not read: {reason}"));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Why a side that was read did not parse, if one did not: what the read-as-lines note says.
+    /// A side that could not be read at all (a patch shows only part of it, a binary file) is
+    /// reported elsewhere (content-not-checked) or is the input's nature (a patch), not a note.
+    pub fn parse_failure(&self) -> Option<String> {
+        self.read_as_lines().filter(|_| {
+            [&self.new, &self.old]
+                .iter()
+                .any(|r| matches!(r, SideReading::Failed { .. }))
+        })
+    }
+
+    /// For a file taken whole from a patch (one hunk from line 1): a side that does not parse is
+    /// most likely cut where the hunk ends, so it counts as not shown, not as invalid.
+    pub fn patch_shows_part(&mut self) {
+        for side in [&mut self.old, &mut self.new] {
+            if let SideReading::Failed { .. } = side {
+                *side = SideReading::Unread(
+                    "the patch shows it from line 1 but it does not parse as a whole file, so it is taken as shown only in part".into(),
+                );
+            }
+        }
+    }
+
+    /// Whether both sides were read as documents (or are absent).
+    pub fn is_structured(&self) -> bool {
+        self.read_as_lines().is_none()
+            && (self.old.parsed().is_some() || self.new.parsed().is_some())
+    }
+}
+
+/// The kind of file, from its path: what [`analyze`] would read it as.
+pub fn format_of(path: &str) -> Option<Format> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".tf") {
+        Some(Format::Hcl)
+    } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        Some(Format::Yaml)
+    } else {
+        None
+    }
+}
+
+/// Whether [`analyze`] reads this path (the seam asks, to read only such files whole).
+pub fn applies_to(path: &str) -> bool {
+    format_of(path).is_some()
+}
+
+/// Reads both sides of a changed file as documents.
+pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>) -> Analysis {
+    let mut analysis = Analysis {
+        old: read_side(path, old, false),
+        new: read_side(path, new, false),
+    };
+    // Both sides of a template are read alike: one read with its `else` branches set aside
+    // compared with one read whole would show the else branches' values as removed.
+    let aside = |r: &SideReading| r.parsed().is_some_and(|p| p.first_branches);
+    if aside(&analysis.old) && analysis.new.parsed().is_some() && !aside(&analysis.new) {
+        analysis.new = read_side(path, new, true);
+    } else if aside(&analysis.new) && analysis.old.parsed().is_some() && !aside(&analysis.old) {
+        analysis.old = read_side(path, old, true);
+    }
+    analysis
+}
+
+fn read_side(path: &str, side: &Side<'_>, first_branches: bool) -> SideReading {
+    let text = match side {
+        Side::Absent => return SideReading::Absent,
+        Side::Unread(reason) => return SideReading::Unread(reason.to_string()),
+        Side::Text(text) => *text,
+    };
+    match format_of(path) {
+        Some(Format::Hcl) => hcl::read(path, text),
+        Some(_) => k8s::read(path, text, first_branches),
+        None => SideReading::Unread("not a YAML or HCL file".into()),
+    }
+}
+
+/// The folder of a path (`""` at the root).
+pub(crate) fn folder(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}

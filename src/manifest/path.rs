@@ -1,0 +1,288 @@
+//! Key paths: `spec.strategy.type`, `**.containers.*.image`,
+//! `metadata.annotations."helm.sh/hook"`.
+//!
+//! `*` is any one key or list item, `**` any number of levels (none included); a key with a dot
+//! in it is quoted. Keys compare without case, `_` or `-`, so a chart's own `readiness_probe`
+//! is the `readinessProbe` a rule names.
+
+use super::yaml::{Node, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Any,
+    AnyDepth,
+}
+
+/// A parsed key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPath {
+    steps: Vec<Step>,
+    pub text: String,
+}
+
+/// A value found by a path, with the concrete path that reached it: list items that are
+/// mappings with a `name` are known by it (`containers[web]`), others by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found<'a> {
+    pub at: String,
+    pub node: &'a Node,
+    /// The concrete path of the mapping or list that holds the value.
+    pub parent: String,
+    /// That mapping or list itself (the root for a top-level value).
+    pub holder: &'a Node,
+}
+
+/// Keys compare without case, `_` or `-`.
+pub fn normalize(key: &str) -> String {
+    key.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Parses a key path; the error says what is wrong, for a rule-file message.
+pub fn parse(text: &str) -> Result<KeyPath, String> {
+    let mut steps = Vec::new();
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err("the key path is empty".into());
+    }
+    loop {
+        let (segment, after) = if let Some(quoted) = rest.strip_prefix('"') {
+            let close = quoted
+                .find('"')
+                .ok_or("a quoted key is not closed: write `\"helm.sh/hook\"`")?;
+            (Step::Key(quoted[..close].to_string()), &quoted[close + 1..])
+        } else {
+            let end = rest.find('.').unwrap_or(rest.len());
+            let word = &rest[..end];
+            let step = match word {
+                "" => {
+                    return Err(
+                        "a key path has an empty segment (`..` or a leading or trailing `.`)"
+                            .into(),
+                    );
+                }
+                "*" => Step::Any,
+                "**" => Step::AnyDepth,
+                w if w.contains('*') => {
+                    return Err(format!(
+                        "`{w}`: `*` stands alone as a segment (any key), it does not match part of a key"
+                    ));
+                }
+                w if w.contains('"') => return Err(format!("`{w}`: quote the whole key")),
+                w => Step::Key(w.to_string()),
+            };
+            (step, &rest[end..])
+        };
+        steps.push(segment);
+        if after.is_empty() {
+            break;
+        }
+        rest = after
+            .strip_prefix('.')
+            .ok_or("after a quoted key comes `.` or the end of the path")?;
+    }
+    Ok(KeyPath {
+        steps: steps
+            .into_iter()
+            .map(|s| match s {
+                Step::Key(k) => Step::Key(normalize(&k)),
+                other => other,
+            })
+            .collect(),
+        text: text.to_string(),
+    })
+}
+
+impl KeyPath {
+    /// Every value the path reaches in `root`.
+    pub fn select<'a>(&self, root: &'a Node) -> Vec<Found<'a>> {
+        let mut out = Vec::new();
+        walk(
+            &self.steps,
+            root,
+            root,
+            String::new(),
+            String::new(),
+            &mut out,
+        );
+        out.dedup_by(|a, b| a.at == b.at && std::ptr::eq(a.node, b.node));
+        out
+    }
+}
+
+fn child_segment(at: &str, key: &str) -> String {
+    let key = if key.contains('.') || key.contains('[') {
+        format!("\"{key}\"")
+    } else {
+        key.to_string()
+    };
+    if at.is_empty() {
+        key
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+fn item_segment(at: &str, index: usize, item: &Node) -> String {
+    match item.get("name").and_then(Node::as_str) {
+        Some(name) => format!("{at}[{name}]"),
+        None => format!("{at}[{index}]"),
+    }
+}
+
+/// Children of a node with their concrete paths.
+fn children<'a>(node: &'a Node, at: &str) -> Vec<(String, Option<&'a str>, &'a Node)> {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| (child_segment(at, k), Some(k.as_str()), v))
+            .collect(),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (item_segment(at, i, v), None, v))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `key` is `want` (already normalized) without case, `_` or `-`; no allocation.
+fn key_is(key: &str, want: &str) -> bool {
+    let mut have = key
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase);
+    let mut want = want.chars();
+    loop {
+        match (have.next(), want.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+fn is_collection(node: &Node) -> bool {
+    matches!(node.value, Value::Map(_) | Value::Seq(_))
+}
+
+fn walk<'a>(
+    steps: &[Step],
+    node: &'a Node,
+    holder: &'a Node,
+    at: String,
+    parent: String,
+    out: &mut Vec<Found<'a>>,
+) {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(Found {
+            at,
+            node,
+            parent,
+            holder,
+        });
+        return;
+    };
+    match step {
+        Step::Key(want) => {
+            // Only the matching entries get a concrete path: most keys do not match.
+            if let Value::Map(entries) = &node.value {
+                for (k, child) in entries {
+                    if key_is(k, want) {
+                        walk(rest, child, node, child_segment(&at, k), at.clone(), out);
+                    }
+                }
+            }
+        }
+        Step::Any => {
+            for (child_at, _, child) in children(node, &at) {
+                walk(rest, child, node, child_at, at.clone(), out);
+            }
+        }
+        Step::AnyDepth => {
+            walk(rest, node, holder, at.clone(), parent, out);
+            // A scalar has nothing below it for the rest of the path to match.
+            if rest.is_empty() {
+                for (child_at, _, child) in children(node, &at) {
+                    walk(steps, child, node, child_at, at.clone(), out);
+                }
+                return;
+            }
+            // The rest of the path starts at a node's children, which `walk(rest, node)` above
+            // already looked at: only collections can hold more of it.
+            match &node.value {
+                Value::Map(entries) => {
+                    for (k, child) in entries {
+                        if is_collection(child) {
+                            walk(steps, child, node, child_segment(&at, k), at.clone(), out);
+                        }
+                    }
+                }
+                Value::Seq(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        if is_collection(child) {
+                            walk(
+                                steps,
+                                child,
+                                node,
+                                item_segment(&at, i, child),
+                                at.clone(),
+                                out,
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml;
+
+    fn root(text: &str) -> Node {
+        yaml::parse(text).unwrap().remove(0).root
+    }
+
+    #[test]
+    fn items_by_name_and_any_depth() {
+        let doc = root(
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: a:1\n        - image: b\n",
+        );
+        let found = parse("**.containers.*.image").unwrap().select(&doc);
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| (f.at.as_str(), f.node.as_str(), f.node.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("spec.template.spec.containers[web].image", Some("a:1"), 6),
+                ("spec.template.spec.containers[1].image", Some("b"), 7)
+            ]
+        );
+        assert_eq!(found[0].parent, "spec.template.spec.containers[web]");
+    }
+
+    #[test]
+    fn quoted_keys_and_chart_spellings() {
+        let doc =
+            root("metadata:\n  annotations:\n    helm.sh/hook: pre-upgrade\nreadiness_probe: {}\n");
+        let hook = parse("metadata.annotations.\"helm.sh/hook\"").unwrap();
+        assert_eq!(hook.select(&doc)[0].node.as_str(), Some("pre-upgrade"));
+        assert_eq!(parse("readinessProbe").unwrap().select(&doc).len(), 1);
+    }
+
+    #[test]
+    fn bad_paths_say_why() {
+        for bad in ["", "a..b", "a.\"b", "con*", "a.\"b\"c"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

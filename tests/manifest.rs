@@ -1,0 +1,396 @@
+//! Deploy configuration read as documents (issue 19): each test is one "must hold", on a real
+//! repository whose last commit makes the change, checked with `forewarn check --commit HEAD`.
+
+mod util;
+
+use util::Repo;
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments
+spec:
+  replicas: 6
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 25%
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/payments:4.1
+          readinessProbe:
+            httpGet: {path: /ready, port: 8080}
+";
+
+/// A repository whose first commit holds `before` and whose HEAD holds `after` (a file given
+/// as `None` is absent). Returns the rule ids of the JSON findings of HEAD.
+fn rules_fired(before: &[(&str, Option<&str>)], after: &[(&str, Option<&str>)]) -> Vec<String> {
+    let repo = Repo::new();
+    for (path, text) in before {
+        if let Some(text) = text {
+            repo.write(path, text);
+        }
+    }
+    repo.commit("before");
+    for (path, text) in after {
+        match text {
+            Some(text) => {
+                repo.write(path, text);
+            }
+            None => {
+                if repo.join(path).exists() {
+                    repo.remove(path);
+                }
+            }
+        }
+    }
+    repo.commit("after");
+    let run = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn modified(path: &str, old: &str, new: &str) -> Vec<String> {
+    rules_fired(&[(path, Some(old))], &[(path, Some(new))])
+}
+
+fn fires(found: &[String], rule: &str) -> bool {
+    found.iter().any(|r| r == rule)
+}
+
+// ---- false alarms of the line rules, by class
+
+#[test]
+fn a_workload_moved_to_another_file_keeps_its_probe() {
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: payments\nspec:\n  ports: [{port: 80}]\n";
+    let found = rules_fired(
+        &[("k8s/all.yaml", Some(&format!("{service}---\n{DEPLOYMENT}")))],
+        &[
+            ("k8s/all.yaml", Some(service)),
+            ("k8s/payments/deployment.yaml", Some(DEPLOYMENT)),
+        ],
+    );
+    assert!(!fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+}
+
+#[test]
+fn a_deleted_app_does_not_remove_a_probe_or_a_lifecycle_guard() {
+    let found = rules_fired(
+        &[("k8s/payments/deployment.yaml", Some(DEPLOYMENT))],
+        &[("k8s/payments/deployment.yaml", None)],
+    );
+    assert!(!fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+    let db = "resource \"aws_db_instance\" \"payments\" {\n  engine = \"postgres\"\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n";
+    let found = rules_fired(
+        &[("infra/db/main.tf", Some(db))],
+        &[("infra/db/main.tf", None)],
+    );
+    assert!(
+        !fires(&found, "terraform-prevent-destroy-removed"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn crd_schemas_are_not_workloads() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: apps.example.com\nspec:\n  versions:\n    - name: v1\n      schema:\n        openAPIV3Schema:\n          properties:\n            readinessProbe: {type: object}\n            strategy:\n              properties:\n                type: {type: string}\n";
+    let trimmed = crd.replace("            readinessProbe: {type: object}\n", "");
+    let found = modified("crds/apps.yaml", crd, &trimmed);
+    assert!(!fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+}
+
+#[test]
+fn recreate_inside_a_configmap_text_is_not_a_strategy() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  deploy.yaml: |\n    strategy:\n      type: RollingUpdate\n";
+    let found = modified(
+        "k8s/notes.yaml",
+        cm,
+        &cm.replace("RollingUpdate", "Recreate"),
+    );
+    assert!(!fires(&found, "k8s-recreate-strategy"), "{found:?}");
+}
+
+#[test]
+fn a_secret_defined_in_the_same_file_answers_its_reference() {
+    let with_ref = DEPLOYMENT.replace(
+        "          readinessProbe:",
+        "          env:\n            - name: KEY\n              valueFrom:\n                secretKeyRef: {name: gateway, key: api-key}\n          readinessProbe:",
+    );
+    let with_secret = format!(
+        "{with_ref}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: gateway\nstringData:\n  api-key: x\n"
+    );
+    let found = modified("k8s/payments/app.yaml", DEPLOYMENT, &with_secret);
+    assert!(!fires(&found, "k8s-new-secret-reference"), "{found:?}");
+    // Without the Secret, and in flow style, it is found.
+    let found = modified("k8s/payments/app.yaml", DEPLOYMENT, &with_ref);
+    assert!(fires(&found, "k8s-new-secret-reference"), "{found:?}");
+}
+
+#[test]
+fn a_new_helm_branch_is_opt_in() {
+    let old = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"app.fullname\" . }}\nspec:\n  strategy:\n    type: RollingUpdate\n";
+    let new = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"app.fullname\" . }}\nspec:\n  {{- if .Values.singleWriter }}\n  strategy:\n    type: Recreate\n  {{- else }}\n  strategy:\n    type: RollingUpdate\n  {{- end }}\n";
+    let found = modified("charts/app/templates/deployment.yaml", old, new);
+    assert!(!fires(&found, "k8s-recreate-strategy"), "{found:?}");
+    // The same value outside any branch reaches every install.
+    let found = modified(
+        "charts/app/templates/deployment.yaml",
+        old,
+        &old.replace("RollingUpdate", "Recreate"),
+    );
+    assert!(fires(&found, "k8s-recreate-strategy"), "{found:?}");
+}
+
+#[test]
+fn a_hook_annotation_on_a_service_account_or_in_a_comment_is_not_a_hook() {
+    let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: migrate\n  annotations:\n    \"helm.sh/hook\": pre-upgrade\n";
+    let comment = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  # \"helm.sh/hook\": pre-upgrade\n";
+    let found = rules_fired(
+        &[],
+        &[
+            ("charts/app/templates/sa.yaml", Some(sa)),
+            ("charts/app/templates/job.yaml", Some(comment)),
+        ],
+    );
+    assert!(!fires(&found, "helm-pre-upgrade-hook"), "{found:?}");
+}
+
+#[test]
+fn a_variable_default_on_an_unchanged_line_counts() {
+    let old = "variable \"region\" {\n  default = \"eu-west-1\"\n}\n";
+    // Renamed: only the `variable` line changes; its default stays on an unchanged line.
+    let new = "variable \"aws_region\" {\n  default = \"eu-west-1\"\n}\n";
+    let found = modified("infra/live/variables.tf", old, new);
+    assert!(
+        !fires(&found, "terraform-variable-without-default"),
+        "{found:?}"
+    );
+    let found = modified(
+        "infra/live/variables.tf",
+        old,
+        &format!("{old}\nvariable \"token\" {{\n  type = string\n}}\n"),
+    );
+    assert!(
+        fires(&found, "terraform-variable-without-default"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn path_mistakes_are_fixed() {
+    let recreate = DEPLOYMENT.replace("type: RollingUpdate", "type: Recreate");
+    let found = modified(
+        "charts/app/.fixtures/deployment.yaml",
+        DEPLOYMENT,
+        &recreate,
+    );
+    assert!(!fires(&found, "k8s-recreate-strategy"), "{found:?}");
+    let workflow = "on:\n  workflow_dispatch:\n";
+    let scheduled = "on:\n  workflow_dispatch:\n  schedule:\n    - cron: '30 5 * * 1'\n";
+    let found = modified(".github/workflows/stale.yml", workflow, scheduled);
+    assert!(!fires(&found, "cron-schedule-changed"), "{found:?}");
+    let plan = "# Upgrading\n\n```\n-/+ resource \"aws_eks_cluster\" \"this\" {\n```\n";
+    let found = rules_fired(&[], &[("docs/UPGRADE-20.0.md", Some(plan))]);
+    assert!(
+        !fires(&found, "terraform-plan-destroys-resource"),
+        "{found:?}"
+    );
+    let ci = "jobs:\n  test:\n    steps:\n      - run: echo\n";
+    let kind = "jobs:\n  test:\n    steps:\n      - uses: helm/kind-action@v1\n      - run: helm install app ./charts/app --wait\n";
+    let found = modified(".github/workflows/test.yml", ci, kind);
+    assert!(!fires(&found, "ci-deploy-step-changed"), "{found:?}");
+}
+
+// ---- misses of the line rules, by class
+
+#[test]
+fn flow_style_emptied_probes_volumes_and_templated_latest_are_found() {
+    let flow = DEPLOYMENT.replace(
+        "  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 25%\n",
+        "  strategy: {type: Recreate}\n",
+    );
+    assert!(fires(
+        &modified("k8s/d.yaml", DEPLOYMENT, &flow),
+        "k8s-recreate-strategy"
+    ));
+    for empty in ["{}", "~", "null"] {
+        let emptied = DEPLOYMENT.replace(
+            "          readinessProbe:\n            httpGet: {path: /ready, port: 8080}\n",
+            &format!("          readinessProbe: {empty}\n"),
+        );
+        let found = modified("k8s/d.yaml", DEPLOYMENT, &emptied);
+        assert!(
+            fires(&found, "k8s-readiness-probe-removed"),
+            "{empty}: {found:?}"
+        );
+    }
+    let volume = DEPLOYMENT.replace(
+        "      containers:\n",
+        "      volumes:\n        - {name: tls, secret: {secretName: payments-tls}}\n      containers:\n",
+    );
+    assert!(fires(
+        &modified("k8s/d.yaml", DEPLOYMENT, &volume),
+        "k8s-new-secret-reference"
+    ));
+    let tpl = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n";
+    let found = modified(
+        "charts/app/templates/deployment.yaml",
+        tpl,
+        &tpl.replace(":{{ .Values.image.tag }}", ":latest"),
+    );
+    assert!(fires(&found, "k8s-image-latest-or-untagged"), "{found:?}");
+}
+
+#[test]
+fn numbers_are_compared_before_and_after() {
+    let d =
+        |from: &str, to: &str| modified("k8s/d.yaml", DEPLOYMENT, &DEPLOYMENT.replace(from, to));
+    assert!(fires(
+        &d("replicas: 6", "replicas: 1"),
+        "k8s-replicas-lowered-to-one"
+    ));
+    assert!(fires(
+        &d("replicas: 6", "replicas: 0"),
+        "k8s-replicas-lowered-to-one"
+    ));
+    assert!(!fires(
+        &d("replicas: 6", "replicas: 3"),
+        "k8s-replicas-lowered-to-one"
+    ));
+    assert!(fires(
+        &d("maxUnavailable: 25%", "maxUnavailable: 50%"),
+        "k8s-max-unavailable-raised"
+    ));
+    assert!(!fires(
+        &d("maxUnavailable: 25%", "maxUnavailable: 10%"),
+        "k8s-max-unavailable-raised"
+    ));
+    assert!(fires(
+        &d(
+            "maxUnavailable: 25%",
+            "maxUnavailable: 1\n      maxSurge: 0"
+        ),
+        "k8s-max-surge-zero"
+    ));
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: payments\nspec:\n  minAvailable: 4\n";
+    assert!(fires(
+        &modified("k8s/pdb.yaml", pdb, &pdb.replace("4", "1")),
+        "k8s-pdb-loosened"
+    ));
+    let both = format!("{DEPLOYMENT}---\n{pdb}");
+    assert!(fires(
+        &modified("k8s/app.yaml", &both, DEPLOYMENT),
+        "k8s-pdb-removed"
+    ));
+}
+
+#[test]
+fn terraform_destroys_and_replacements_are_found() {
+    let db = "resource \"aws_db_instance\" \"payments\" {\n  identifier = \"payments\"\n}\n\nresource \"aws_db_parameter_group\" \"pg\" {\n  family = \"postgres15\"\n}\n";
+    let renamed = db.replace(
+        "\"aws_db_instance\" \"payments\"",
+        "\"aws_db_instance\" \"main\"",
+    );
+    assert!(fires(
+        &modified("infra/main.tf", db, &renamed),
+        "terraform-resource-destroyed"
+    ));
+    let with_moved = format!(
+        "{renamed}\nmoved {{\n  from = aws_db_instance.payments\n  to   = aws_db_instance.main\n}}\n"
+    );
+    assert!(!fires(
+        &modified("infra/main.tf", db, &with_moved),
+        "terraform-resource-destroyed"
+    ));
+    let deleted = "resource \"aws_db_parameter_group\" \"pg\" {\n  family = \"postgres15\"\n}\n";
+    assert!(fires(
+        &modified("infra/main.tf", db, deleted),
+        "terraform-resource-destroyed"
+    ));
+    let replaced = db.replace("identifier = \"payments\"", "identifier = \"payments-v2\"");
+    assert!(fires(
+        &modified("infra/main.tf", db, &replaced),
+        "terraform-resource-replaced"
+    ));
+}
+
+#[test]
+fn a_chart_s_own_names_are_the_same_knobs() {
+    let values = "replicaCount: 3\nreadiness_probe:\n  httpGet: {path: /ready, port: http}\n";
+    let found = modified("charts/app/values.yaml", values, "replicaCount: 1\n");
+    assert!(fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+    assert!(fires(&found, "k8s-replicas-lowered-to-one"), "{found:?}");
+}
+
+// ---- never silent
+
+#[test]
+fn a_file_that_does_not_parse_is_read_as_lines_with_a_note() {
+    let broken = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  strategy:\n    type: Recreate\n  bad: [unclosed\n";
+    let found = rules_fired(&[], &[("k8s/broken.yaml", Some(broken))]);
+    assert!(fires(&found, "deploy-config-read-as-lines"), "{found:?}");
+    // The line rule still runs.
+    assert!(fires(&found, "k8s-recreate-strategy"), "{found:?}");
+}
+
+#[test]
+fn a_finding_says_where_its_value_came_from() {
+    let repo = Repo::new();
+    repo.write("k8s/d.yaml", DEPLOYMENT);
+    repo.commit("before");
+    repo.write(
+        "k8s/d.yaml",
+        DEPLOYMENT.replace("replicas: 6", "replicas: 1"),
+    );
+    repo.commit("after");
+    let run = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "k8s-replicas-lowered-to-one")
+        .expect("finding");
+    assert_eq!(f["line"], 6);
+    let message = f["message"].as_str().unwrap();
+    assert!(message.contains("`spec.replicas` was `6`"), "{message}");
+}
+
+#[test]
+fn a_bad_document_rule_is_an_error_at_its_line() {
+    let repo = Repo::new();
+    repo.write(
+        ".forewarn/rules/team.toml",
+        "[[rule]]\nid = \"team-x\"\ntitle = \"t\"\nseverity = \"warning\"\ncategory = \"rollout\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = [\"**/*.yaml\"]\n[rule.match.document]\npath = \"spec..replicas\"\nbecomes = [\"1\"]\nremoved = true\n",
+    );
+    let run = repo.forewarn(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert!(text.contains("team.toml:11"), "{text}");
+    assert!(text.contains("invalid key path"), "{text}");
+    assert!(text.contains("one comparison"), "{text}");
+}
