@@ -69,11 +69,11 @@ impl Understander {
         }
     }
 
-    fn old(&self) -> &SideReader {
+    fn old_reader(&self) -> &SideReader {
         self.old.get_or_init(|| SideReader::old(&self.old_side))
     }
 
-    fn new(&self) -> &SideReader {
+    fn new_reader(&self) -> &SideReader {
         self.new.get_or_init(|| SideReader::new(&self.new_side))
     }
 
@@ -203,7 +203,7 @@ impl Understander {
             FileStatus::Deleted => Text::Absent,
             // An added file's lines are the whole file.
             FileStatus::Added if !file.binary => Text::Known(whole(&file.added)),
-            _ => match read(self.new(), &file.path) {
+            _ => match read(self.new_reader(), &file.path) {
                 Text::Unreadable(_)
                     if file.removed.is_empty() && file.status == FileStatus::Added =>
                 {
@@ -216,7 +216,7 @@ impl Understander {
         let old = match file.status {
             FileStatus::Added => Text::Absent,
             FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
-            _ => read(self.old(), old_path),
+            _ => read(self.old_reader(), old_path),
         };
         // A migration renamed, moved or copied is a new one to the tool that runs it (Django,
         // Rails, Flyway and the rest track migrations by name or version): all of its
@@ -243,10 +243,10 @@ impl Understander {
         }
         if wants_django && !history.folders.contains_key(dir) {
             // The new side holds the earlier migrations of this change too.
-            let side = if self.new().is_known() {
-                self.new()
+            let side = if self.new_reader().is_known() {
+                self.new_reader()
             } else {
-                self.old()
+                self.old_reader()
             };
             let files = side.list(dir).map(|names| {
                 names
@@ -263,10 +263,10 @@ impl Understander {
             history.folders.insert(dir.to_string(), files);
         }
         if wants_sql && !history.folders.contains_key(dir) {
-            let side = if self.new().is_known() {
-                self.new()
+            let side = if self.new_reader().is_known() {
+                self.new_reader()
             } else {
-                self.old()
+                self.old_reader()
             };
             let files = side.list(dir).map(|names| {
                 names
@@ -288,7 +288,7 @@ impl Understander {
             let schema = format!("{root}db/schema.rb");
             if let std::collections::hash_map::Entry::Vacant(slot) = history.old_files.entry(schema)
             {
-                let text = match self.old().read(slot.key()) {
+                let text = match self.old_reader().read(slot.key()) {
                     Read::Bytes(b) => Some(text_of(&b)),
                     _ => None,
                 };
