@@ -10,20 +10,7 @@ const DJANGO_HEAD: &str =
 
 /// `(rule id, line, operation)` of every finding of `forewarn check --commit HEAD`.
 fn findings(repo: &Repo) -> Vec<(String, Option<u64>, Option<String>, String)> {
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    doc["findings"]
-        .as_array()
-        .unwrap()
+    repo.head_findings()
         .iter()
         .map(|f| {
             (

@@ -9,20 +9,7 @@ const DJANGO_HEAD: &str =
 
 /// `(rule, severity, message)` of each finding of `check --commit HEAD`.
 fn findings(repo: &Repo) -> Vec<(String, String, String, String)> {
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    doc["findings"]
-        .as_array()
-        .unwrap()
+    repo.head_findings()
         .iter()
         .map(|f| {
             (

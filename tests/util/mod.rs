@@ -144,6 +144,22 @@ impl Repo {
     pub fn forewarn(&self, args: &[&str]) -> Run {
         run_in(self.path(), args)
     }
+
+    /// The findings of `check --commit HEAD` (JSON, no gate), asserting it ran.
+    pub fn head_findings(&self) -> Vec<serde_json::Value> {
+        let run = self.forewarn(&[
+            "check",
+            "--commit",
+            "HEAD",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        doc["findings"].as_array().expect("findings").clone()
+    }
 }
 
 pub const MIGRATION: &str = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    operations = []\n";
