@@ -548,9 +548,12 @@ fn source_body(i: usize, lines: usize) -> String {
 /// How many rules the built-in packs hold.
 fn count_builtin_rules() -> usize {
     let packs = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    // Packs are the `.toml` files of rules/ itself; rules/data/ holds tables the packs read.
     std::fs::read_dir(&packs)
         .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
         .map(|text| text.matches("\n[[rule]]").count() + usize::from(text.starts_with("[[rule]]")))
         .sum()
 }

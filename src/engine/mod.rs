@@ -5,7 +5,9 @@
 
 mod compile;
 pub mod document;
+mod found;
 mod operation;
+mod session;
 mod statement;
 
 use std::collections::{BTreeSet, HashMap};
@@ -19,6 +21,8 @@ use crate::finding::{Finding, fingerprint};
 use crate::migration::Profile;
 use crate::rules::Rule;
 use crate::understand::{Understander, Understood};
+
+use found::{FileState, Found, first_pattern_per_rule, is_handled};
 
 pub use compile::{CompiledRule, GlobMatcher};
 
@@ -724,110 +728,6 @@ impl<'r> Engine<'r> {
     }
 }
 
-impl Session<'_, '_> {
-    /// Pass 2 over some files of the change, in parallel: `files[k]` is file `first + k` of the
-    /// list given to [`Engine::begin`], with its lines. Returns their findings, unsorted.
-    pub fn match_files(
-        &mut self,
-        first: usize,
-        files: &[ChangedFile],
-        understood: &[Option<Understood>],
-    ) -> Vec<Finding> {
-        let engine = self.engine;
-        let pairs: Vec<(&FileFacts, &ChangedFile, Option<&Understood>)> = files
-            .iter()
-            .enumerate()
-            .filter_map(|(k, file)| {
-                let fact = self.facts.get(first + k)?.as_ref()?;
-                Some((fact, file, understood.get(k).and_then(Option::as_ref)))
-            })
-            .collect();
-        engine.prepare_line_sets(&pairs, &self.silenced);
-        let silenced = &self.silenced;
-        let mut documents = engine.document_findings(&pairs, silenced);
-        let results: Vec<(usize, Vec<Finding>, Tally)> = pairs
-            .par_iter()
-            .map(|&(fact, file, understood)| {
-                let tally = Tally {
-                    changed_lines: file.changed_lines(),
-                    handled: fact
-                        .candidates
-                        .iter()
-                        .map(|&i| i as usize)
-                        .filter(|&i| {
-                            let rule = &engine.rules[i];
-                            !silenced[i] && rule.rule.threshold.is_set() && is_handled(rule, file)
-                        })
-                        .collect(),
-                };
-                (
-                    fact.index,
-                    engine.match_file(fact, file, silenced, understood),
-                    tally,
-                )
-            })
-            .collect();
-        let mut findings =
-            Vec::with_capacity(results.iter().map(|(_, found, _)| found.len()).sum());
-        for (index, found, tally) in results {
-            findings.extend(found);
-            self.tallies[index] = Some(tally);
-        }
-        findings.append(&mut documents);
-        findings
-    }
-
-    /// The change-wide rules (thresholds), once every file has been matched; a file never
-    /// matched counts with no lines. `files` is the list given to [`Engine::begin`] (its lines
-    /// are not needed).
-    pub fn finish(&self, files: &[ChangedFile]) -> Vec<Finding> {
-        let engine = self.engine;
-        let mut findings = Vec::new();
-        let none = Tally::default();
-        for (i, rule) in engine.rules.iter().enumerate() {
-            if self.silenced[i] || !rule.rule.threshold.is_set() {
-                continue;
-            }
-            let counted: Vec<(&str, usize)> = self
-                .facts
-                .iter()
-                .flatten()
-                .filter(|f| f.candidates.binary_search(&(i as u32)).is_ok())
-                .filter_map(|f| {
-                    let tally = self.tallies[f.index].as_ref().unwrap_or(&none);
-                    (!tally.handled.contains(&i))
-                        .then_some((files[f.index].path.as_str(), tally.changed_lines))
-                })
-                .collect();
-            engine.check_threshold(rule, &counted, &mut findings);
-        }
-        findings
-    }
-
-    /// For `files[k]` (file `first + k` of the change): whether some rule that reads structure
-    /// (migration operations) can apply to it, so it is worth reading whole and parsing.
-    pub fn wants_understanding(&self, first: usize, files: &[ChangedFile]) -> Vec<bool> {
-        (0..files.len())
-            .map(|k| {
-                self.facts
-                    .get(first + k)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|fact| {
-                        fact.candidates.iter().any(|&i| {
-                            let i = i as usize;
-                            !self.silenced[i] && self.engine.rules[i].rule.matcher.is_structured()
-                        })
-                    })
-            })
-            .collect()
-    }
-
-    /// Files not excluded by the config.
-    pub fn files_checked(&self) -> usize {
-        self.files_checked
-    }
-}
-
 /// Findings in report order: by path (change-wide ones last), line, rule.
 pub fn sort_findings(findings: &mut [Finding]) {
     // Stable, on every thread: a change can have a hundred thousand findings.
@@ -839,92 +739,6 @@ pub fn sort_findings(findings: &mut [Finding]) {
             &b.rule_id,
         ))
     });
-}
-
-/// Whether `unless.added` says the file handled what the rule asks about.
-fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
-    !rule.rule.unless.added.is_empty()
-        && file
-            .added
-            .iter()
-            .any(|(_, text)| rule.unless_added.is_match(text))
-}
-
-/// Each matched rule with its first matching pattern, ascending by rule, from the patterns a
-/// set matched: `(rule, the pattern's index in the rule's list, its index in the set)`.
-fn first_pattern_per_rule(
-    set: &LineSet,
-    matches: regex::SetMatches,
-    out: &mut Vec<(usize, usize, usize)>,
-) {
-    out.clear();
-    for p in matches.into_iter() {
-        out.extend(set.rule_of[p].iter().map(|&(rule, at)| (rule, at, p)));
-    }
-    out.sort_unstable();
-    out.dedup_by_key(|&mut (rule, _, _)| rule);
-}
-
-/// What matching one file remembers across its lines and statements.
-#[derive(Default)]
-struct FileState {
-    /// Whether the file answers `unless.added`, by the rules' shared list of patterns.
-    handled: HashMap<usize, bool>,
-    found: FoundOnce,
-}
-
-impl FileState {
-    /// [`is_handled`], asked once per list of patterns (rules may share one).
-    fn is_handled(&mut self, rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
-        *self
-            .handled
-            .entry(rule.unless_added.id())
-            .or_insert_with(|| is_handled(rule, file))
-    }
-}
-
-/// Where each pattern of a combined set matched one text, found once: rules that share a
-/// pattern (a team's renamed copy of a pack) share the answer.
-#[derive(Default)]
-struct FoundOnce {
-    by_pattern: Vec<(usize, Option<(usize, usize)>)>,
-}
-
-impl FoundOnce {
-    fn clear(&mut self) {
-        self.by_pattern.clear();
-    }
-
-    /// The match of `rule`'s pattern `at` (the set's pattern `pattern`) in `text`.
-    fn find<'t>(
-        &mut self,
-        rule: &CompiledRule<'_>,
-        removed: bool,
-        at: usize,
-        pattern: usize,
-        text: &'t str,
-    ) -> Option<Found<'t>> {
-        let span = match self.by_pattern.iter().find(|(p, _)| *p == pattern) {
-            Some(&(_, span)) => span,
-            None => {
-                let matcher = if removed { &rule.removed } else { &rule.added };
-                let span = matcher.find_with(at, text).map(|m| (m.start(), m.end()));
-                self.by_pattern.push((pattern, span));
-                span
-            }
-        };
-        let (start, end) = span?;
-        Some(Found {
-            start,
-            text: &text[start..end],
-        })
-    }
-}
-
-/// What a pattern matched, and where.
-struct Found<'t> {
-    start: usize,
-    text: &'t str,
 }
 
 fn finding(

@@ -1,0 +1,93 @@
+//! What matching one file remembers: which rules its added lines answer, and where each
+//! pattern of a combined set matched a line, found once for every rule that shares it.
+
+use std::collections::HashMap;
+
+use super::{CompiledRule, LineSet};
+use crate::diff::ChangedFile;
+
+/// Whether `unless.added` says the file handled what the rule asks about.
+pub(super) fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
+    !rule.rule.unless.added.is_empty()
+        && file
+            .added
+            .iter()
+            .any(|(_, text)| rule.unless_added.is_match(text))
+}
+
+/// Each matched rule with its first matching pattern, ascending by rule, from the patterns a
+/// set matched: `(rule, the pattern's index in the rule's list, its index in the set)`.
+pub(super) fn first_pattern_per_rule(
+    set: &LineSet,
+    matches: regex::SetMatches,
+    out: &mut Vec<(usize, usize, usize)>,
+) {
+    out.clear();
+    for p in matches.into_iter() {
+        out.extend(set.rule_of[p].iter().map(|&(rule, at)| (rule, at, p)));
+    }
+    out.sort_unstable();
+    out.dedup_by_key(|&mut (rule, _, _)| rule);
+}
+
+/// What matching one file remembers across its lines and statements.
+#[derive(Default)]
+pub(super) struct FileState {
+    /// Whether the file answers `unless.added`, by the rules' shared list of patterns.
+    handled: HashMap<usize, bool>,
+    pub(super) found: FoundOnce,
+}
+
+impl FileState {
+    /// [`is_handled`], asked once per list of patterns (rules may share one).
+    pub(super) fn is_handled(&mut self, rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
+        *self
+            .handled
+            .entry(rule.unless_added.id())
+            .or_insert_with(|| is_handled(rule, file))
+    }
+}
+
+/// Where each pattern of a combined set matched one text, found once: rules that share a
+/// pattern (a team's renamed copy of a pack) share the answer.
+#[derive(Default)]
+pub(super) struct FoundOnce {
+    by_pattern: Vec<(usize, Option<(usize, usize)>)>,
+}
+
+impl FoundOnce {
+    pub(super) fn clear(&mut self) {
+        self.by_pattern.clear();
+    }
+
+    /// The match of `rule`'s pattern `at` (the set's pattern `pattern`) in `text`.
+    pub(super) fn find<'t>(
+        &mut self,
+        rule: &CompiledRule<'_>,
+        removed: bool,
+        at: usize,
+        pattern: usize,
+        text: &'t str,
+    ) -> Option<Found<'t>> {
+        let span = match self.by_pattern.iter().find(|(p, _)| *p == pattern) {
+            Some(&(_, span)) => span,
+            None => {
+                let matcher = if removed { &rule.removed } else { &rule.added };
+                let span = matcher.find_with(at, text).map(|m| (m.start(), m.end()));
+                self.by_pattern.push((pattern, span));
+                span
+            }
+        };
+        let (start, end) = span?;
+        Some(Found {
+            start,
+            text: &text[start..end],
+        })
+    }
+}
+
+/// What a pattern matched, and where.
+pub(super) struct Found<'t> {
+    pub(super) start: usize,
+    pub(super) text: &'t str,
+}
