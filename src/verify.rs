@@ -48,9 +48,13 @@ pub struct Verify {
     pub look_in: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Regex templates; `{table}`, `{column}` and `{model}` are the operation's, escaped.
+    /// Regex templates; `{table}`, `{column}` and `{model}` are the operation's, `{name}` is
+    /// what `name_from` takes from the matched line, each escaped.
     #[serde(default)]
     pub patterns: Vec<String>,
+    /// A regex whose first group takes a name from the finding's matched line (an environment
+    /// variable, a setting): `{name}` in `patterns`.
+    pub name_from: Option<String>,
     /// Regex templates whose hit means the running code already stopped reading it (Rails
     /// `ignored_columns`): the `stopped` outcome, before `found` and `missing`.
     #[serde(default)]
@@ -92,8 +96,17 @@ pub fn check(v: &Verify) -> Vec<String> {
             problems.push(format!("invalid glob `{g}` in [rule.verify]: {}", e.kind()));
         }
     }
+    if let Some(n) = &v.name_from {
+        match regex::Regex::new(n) {
+            Ok(re) if re.captures_len() < 2 => problems.push(format!(
+                "[rule.verify] name_from `{n}` has no group to take the name from"
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(format!("invalid name_from `{n}` in [rule.verify]: {e}")),
+        }
+    }
     for p in v.patterns.iter().chain(&v.stopped_by) {
-        let sample = fill(p, "t", "c", "M");
+        let sample = fill(p, "t", "c", "M").replace("{name}", "N");
         if let Err(e) = regex::Regex::new(&sample) {
             problems.push(format!("invalid pattern `{p}` in [rule.verify]: {e}"));
         }
@@ -207,7 +220,22 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
             continue;
         };
         let table = f.subject.as_ref().map_or("", |s| s.0.as_str()).to_string();
-        let column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
+        let mut column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
+        // A name taken from the matched line stands where a column would.
+        let named = v.name_from.as_deref().and_then(|re| {
+            let re = regex::Regex::new(re).ok()?;
+            let caps = re.captures(f.matched.as_deref()?)?;
+            Some(caps.get(1)?.as_str().to_string())
+        });
+        if v.name_from.is_some() {
+            match named {
+                Some(n) => column = n,
+                None => {
+                    keep.push(f);
+                    continue;
+                }
+            }
+        }
         let key = (
             format!("{}\u{0}{}", f.rule_id, v.look_in.join(",")),
             format!("{table}\u{0}{column}"),
@@ -281,10 +309,13 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
     let compile = |list: &[String]| -> Vec<regex::Regex> {
         list.iter()
             .filter(|p| {
-                (!p.contains("{column}") || !column.is_empty())
+                (!p.contains("{column}") && !p.contains("{name}") || !column.is_empty())
                     && (!p.contains("{table}") || !table.is_empty())
             })
-            .filter_map(|p| regex::Regex::new(&fill(p, table, column, &model)).ok())
+            .filter_map(|p| {
+                let p = fill(p, table, column, &model).replace("{name}", &regex::escape(column));
+                regex::Regex::new(&p).ok()
+            })
             .collect()
     };
     let (patterns, stopped_by) = (compile(&v.patterns), compile(&v.stopped_by));

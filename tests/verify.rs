@@ -156,3 +156,46 @@ fn a_patch_cannot_be_checked_and_says_so() {
         run.stdout
     );
 }
+
+#[test]
+fn a_new_required_variable_set_where_deploys_set_it_drops_to_a_note() {
+    let repo = Repo::new();
+    repo.write(
+        "app/settings.py",
+        "import os\n\nGATEWAY_URL = os.environ[\"GATEWAY_URL\"]\n",
+    );
+    repo.commit("a required variable, set nowhere");
+    let found = findings(&repo);
+    let env = of(&found, "python-env-var-without-default");
+    assert_eq!(env.len(), 1, "{found:?}");
+    assert!(
+        env[0].1.contains("was not found where deploys set it"),
+        "{}",
+        env[0].1
+    );
+    assert_eq!(env[0].0, "warning");
+    // The variable is set where deploys set it, in a change of its own.
+    repo.write(".env.example", "GATEWAY_URL=https://gateway.example\n");
+    repo.commit("set it for deploys");
+    repo.write(
+        "app/settings.py",
+        "import os\n\nGATEWAY_URL = os.environ[\"GATEWAY_URL\"]\nGATEWAY_HOST = os.environ[\"GATEWAY_URL\"]\nGATEWAY_KEY = os.environ[\"GATEWAY_KEY\"]\n",
+    );
+    repo.commit("read it again, and a second variable set nowhere");
+    let env = of(&findings(&repo), "python-env-var-without-default");
+    assert_eq!(env.len(), 2, "{env:?}");
+    let set = env
+        .iter()
+        .find(|e| e.0 == "note")
+        .expect("the set variable drops to a note");
+    assert!(set.1.contains(".env.example:1"), "{}", set.1);
+    let unset = env
+        .iter()
+        .find(|e| e.0 == "warning")
+        .expect("the other stays a warning");
+    assert!(
+        unset.1.contains("was not found where deploys set it"),
+        "{}",
+        unset.1
+    );
+}
