@@ -171,7 +171,7 @@ impl Tree {
 
     fn files(&mut self) -> &[String] {
         if self.files.is_none() {
-            self.files = Some(if self.reader.is_known() {
+            self.files = Some(if self.reader.is_complete() {
                 self.reader.walk(32, MAX_FILES)
             } else {
                 Vec::new()
@@ -328,7 +328,8 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
         if !v.sides.iter().any(|s| s == name) {
             continue;
         }
-        if !tree.reader.is_known() {
+        // A patch shows only some files: searching it cannot show that nothing reads a name.
+        if !tree.reader.is_complete() {
             continue;
         }
         sides_searched.push(if name == "old" {

@@ -199,3 +199,38 @@ fn a_new_required_variable_set_where_deploys_set_it_drops_to_a_note() {
         unset.1
     );
 }
+
+#[test]
+fn a_patch_showing_some_files_whole_does_not_prove_nothing_reads_a_column() {
+    // The patch shows models.py from its first line, without the field: the rest of the
+    // repository is unknown, so the drop is not taken as the safe two-step.
+    let repo = Repo::new();
+    let diff = "diff --git a/shop/models.py b/shop/models.py\n--- a/shop/models.py\n+++ b/shop/models.py\n@@ -1,3 +1,3 @@\n from django.db import models\n-class Order(models.Model):\n+class Order(models.Model):  # trimmed\n     pass\ndiff --git a/shop/migrations/0002_drop_note.py b/shop/migrations/0002_drop_note.py\nnew file mode 100644\n--- /dev/null\n+++ b/shop/migrations/0002_drop_note.py\n@@ -0,0 +1,4 @@\n+from django.db import migrations, models\n+\n+class Migration(migrations.Migration):\n+    operations = [migrations.RemoveField(model_name='order', name='note')]\n";
+    repo.write("change.patch", diff);
+    let run = repo.forewarn(&[
+        "check",
+        "--patch",
+        "change.patch",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let drops: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "migration-drops-column")
+        .collect();
+    assert_eq!(drops.len(), 1, "{}", run.stdout);
+    assert!(
+        drops[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be checked"),
+        "{}",
+        run.stdout
+    );
+}

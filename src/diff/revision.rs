@@ -102,6 +102,12 @@ impl SideReader {
         SideReader { source }
     }
 
+    /// Whether every file of this side can be read: not a patch, which shows some files whole
+    /// and leaves the rest unknown (a search of it that finds nothing proves nothing).
+    pub fn is_complete(&self) -> bool {
+        !matches!(self.source, Source::Unknown(_) | Source::Patch(..))
+    }
+
     /// Whether files of this side can be read at all.
     pub fn is_known(&self) -> bool {
         !matches!(self.source, Source::Unknown(_))
