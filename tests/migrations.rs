@@ -318,3 +318,30 @@ fn an_operation_keeps_its_fingerprint_when_its_line_moves() {
     assert!(fp(&first).is_some());
     assert_eq!(fp(&first), fp(&second));
 }
+
+#[test]
+fn migration_paths_are_read_as_people_write_them() {
+    let repo = Repo::new();
+    // An upper-case extension, a folder whose name starts with "test", a Flyway subfolder.
+    repo.write("db/migration/V2__drop.SQL", "DROP TABLE sessions;\n");
+    repo.write(
+        "testimonials/migrations/0002_drop.py",
+        format!("{DJANGO_HEAD}    operations = [migrations.DeleteModel(name='Quote')]\n"),
+    );
+    repo.write("db/migration/2024/V3__drop.sql", "DROP TABLE tokens;\n");
+    repo.commit("drops");
+    let found = findings(&repo);
+    let drops: Vec<&str> = found
+        .iter()
+        .filter(|f| f.0 == "migration-drops-table")
+        .map(|f| f.0.as_str())
+        .collect();
+    assert_eq!(drops.len(), 3, "{found:?}");
+    // A real test folder is still left out.
+    repo.write(
+        "tests/migrations/0003_drop.py",
+        format!("{DJANGO_HEAD}    operations = [migrations.DeleteModel(name='Fixture')]\n"),
+    );
+    repo.commit("a test migration");
+    assert!(fired(&repo, "migration-drops-table").is_empty());
+}

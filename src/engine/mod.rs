@@ -77,17 +77,24 @@ struct IndexedGlobs {
 }
 
 impl IndexedGlobs {
-    fn new<'a>(lists: impl Iterator<Item = (usize, &'a [String])>) -> IndexedGlobs {
+    /// `(rule, globs, any case)`: a built-in rule's globs match paths in any case (`V2__x.SQL`
+    /// is a migration too); a team's globs keep git's case, as in .gitignore.
+    fn new<'a>(lists: impl Iterator<Item = (usize, &'a [String], bool)>) -> IndexedGlobs {
         let mut builder = globset::GlobSetBuilder::new();
-        let mut index: HashMap<&'a str, usize> = HashMap::new();
+        let mut index: HashMap<(&'a str, bool), usize> = HashMap::new();
         let mut rules_of: Vec<Vec<usize>> = Vec::new();
-        for (rule, globs) in lists {
+        for (rule, globs, any_case) in lists {
             for g in globs {
-                if let Some(&at) = index.get(g.as_str()) {
+                if let Some(&at) = index.get(&(g.as_str(), any_case)) {
                     rules_of[at].push(rule);
-                } else if let Ok(glob) = crate::rules::load::build_glob(g) {
+                } else if let Ok(glob) = globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .case_insensitive(any_case)
+                    .build()
+                {
                     builder.add(glob);
-                    index.insert(g, rules_of.len());
+                    index.insert((g, any_case), rules_of.len());
                     rules_of.push(vec![rule]);
                 }
             }
@@ -194,7 +201,7 @@ impl<'r> Engine<'r> {
                 rules
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| (i, r.matcher.paths.as_slice())),
+                    .map(|(i, r)| (i, r.matcher.paths.as_slice(), r.origin.builtin)),
             ),
             unpathed: (0..rules.len())
                 .filter(|&i| rules[i].matcher.paths.is_empty())
@@ -209,13 +216,13 @@ impl<'r> Engine<'r> {
                 rules
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| (i, r.matcher.exclude.as_slice())),
+                    .map(|(i, r)| (i, r.matcher.exclude.as_slice(), r.origin.builtin)),
             ),
             unless_changed: IndexedGlobs::new(
                 rules
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| (i, r.unless.changed.as_slice())),
+                    .map(|(i, r)| (i, r.unless.changed.as_slice(), false)),
             ),
             rules: compiled,
             // The ledger is forewarn's own record of what it caught: never part of a change.
