@@ -14,13 +14,24 @@ pub struct Source<'t> {
 /// Parses Python. A tree with syntax errors is refused, with the first error's line: a
 /// migration half understood would be read wrong, so the line rules read it instead.
 pub fn parse(text: &str) -> Result<Source<'_>, String> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .map_err(|e| format!("the Python grammar could not be loaded: {e}"))?;
-    let tree = parser
-        .parse(text, None)
-        .ok_or_else(|| "the Python parser gave up".to_string())?;
+    thread_local! {
+        // One parser a thread, its grammar loaded once: thousands of migrations share it.
+        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+    }
+    let tree = PARSER.with(|cell| -> Result<Tree, String> {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .map_err(|e| format!("the Python grammar could not be loaded: {e}"))?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut().expect("set above");
+        parser
+            .parse(text, None)
+            .ok_or_else(|| "the Python parser gave up".to_string())
+    })?;
     if tree.root_node().has_error() {
         let line = first_error_line(tree.root_node());
         return Err(format!("Python syntax error near line {line}"));

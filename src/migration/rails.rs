@@ -607,11 +607,24 @@ pub fn schema_types(text: &str) -> HashMap<(String, String), String> {
 
 /// Parses a Rails migration into operations.
 pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -> Parsed {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_ruby::LANGUAGE.into())
-        .map_err(|e| format!("the Ruby grammar could not be loaded: {e}"))?;
-    let tree = parser.parse(text, None).ok_or("the Ruby parser gave up")?;
+    thread_local! {
+        // One parser a thread, its grammar loaded once: thousands of migrations share it.
+        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+    }
+    let tree = PARSER.with(|cell| -> Result<Tree, String> {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_ruby::LANGUAGE.into())
+                .map_err(|e| format!("the Ruby grammar could not be loaded: {e}"))?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut().expect("set above");
+        parser
+            .parse(text, None)
+            .ok_or_else(|| "the Ruby parser gave up".to_string())
+    })?;
     if tree.root_node().has_error() {
         return Err("Ruby syntax error".into());
     }
