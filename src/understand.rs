@@ -203,14 +203,7 @@ impl Understander {
             FileStatus::Deleted => Text::Absent,
             // An added file's lines are the whole file.
             FileStatus::Added if !file.binary => Text::Known(whole(&file.added)),
-            _ => match read(self.new_reader(), &file.path) {
-                Text::Unreadable(_)
-                    if file.removed.is_empty() && file.status == FileStatus::Added =>
-                {
-                    Text::Known(whole(&file.added))
-                }
-                t => t,
-            },
+            _ => read(self.new_reader(), &file.path),
         };
         let old_path = file.old_path.as_deref().unwrap_or(&file.path);
         let old = match file.status {

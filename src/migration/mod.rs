@@ -393,9 +393,6 @@ pub fn analyze(
                 .to_string();
             operations.push(op);
         }
-    } else if sides.new.is_some() && sides.old.is_none() && sides.unreadable.is_some() {
-        // A modified file whose old side could not be read: whether its syntax changed is
-        // unknown, and that is said rather than assumed.
     }
     keep_defaults_set_later(&mut operations);
     for op in &mut operations {

@@ -14,24 +14,7 @@ pub struct Source<'t> {
 /// Parses Python. A tree with syntax errors is refused, with the first error's line: a
 /// migration half understood would be read wrong, so the line rules read it instead.
 pub fn parse(text: &str) -> Result<Source<'_>, String> {
-    thread_local! {
-        // One parser a thread, its grammar loaded once: thousands of migrations share it.
-        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
-    }
-    let tree = PARSER.with(|cell| -> Result<Tree, String> {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_python::LANGUAGE.into())
-                .map_err(|e| format!("the Python grammar could not be loaded: {e}"))?;
-            *slot = Some(parser);
-        }
-        let parser = slot.as_mut().expect("set above");
-        parser
-            .parse(text, None)
-            .ok_or_else(|| "the Python parser gave up".to_string())
-    })?;
+    let tree = parse_with(&tree_sitter_python::LANGUAGE.into(), "Python", text)?;
     if tree.root_node().has_error() {
         let line = first_error_line(tree.root_node());
         return Err(format!("Python syntax error near line {line}"));
@@ -77,6 +60,37 @@ pub fn first_line(src: &Source<'_>, node: Node<'_>) -> String {
         .unwrap_or("")
         .trim()
         .to_string()
+}
+
+/// Parses `text` with a tree-sitter grammar, on one parser a thread per grammar: thousands of
+/// migrations share it, and the grammar is loaded once. `name` names the grammar (one parser
+/// per name) in messages.
+pub fn parse_with(
+    language: &tree_sitter::Language,
+    name: &str,
+    text: &str,
+) -> Result<Tree, String> {
+    thread_local! {
+        static PARSERS: std::cell::RefCell<Vec<(String, Parser)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let at = match parsers.iter().position(|(n, _)| n == name) {
+            Some(at) => at,
+            None => {
+                let mut parser = Parser::new();
+                parser
+                    .set_language(language)
+                    .map_err(|e| format!("the {name} grammar could not be loaded: {e}"))?;
+                parsers.push((name.to_string(), parser));
+                parsers.len() - 1
+            }
+        };
+        parsers[at]
+            .1
+            .parse(text, None)
+            .ok_or_else(|| format!("the {name} parser gave up"))
+    })
 }
 
 /// A call, taken apart.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
 
 use super::state::History;
 use super::{OpKind, Operation, Parsed, Phase, Profile, sql, types};
@@ -547,8 +547,8 @@ impl Walker<'_, '_> {
         let to = ty.map(|t| types::rails_db_type(&t, opt(src, c, "limit").as_deref()));
         let not_null = opt(src, c, "null").is_some_and(|n| n == "false");
         let default = opt(src, c, "default");
-        let generated = opt(src, c, "stored").is_some_and(|s| s == "true")
-            || c.options.contains_key("as") && opt(src, c, "stored").is_some_and(|s| s == "true");
+        // A generated column stored on disk (`as: ..., stored: true`) is computed for every row.
+        let generated = opt(src, c, "stored").is_some_and(|s| s == "true");
         let volatile = to.as_deref().is_some_and(types::is_volatile_type)
             || generated
             || default.as_deref().is_some_and(|d| {
@@ -607,24 +607,7 @@ pub fn schema_types(text: &str) -> HashMap<(String, String), String> {
 
 /// Parses a Rails migration into operations.
 pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -> Parsed {
-    thread_local! {
-        // One parser a thread, its grammar loaded once: thousands of migrations share it.
-        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
-    }
-    let tree = PARSER.with(|cell| -> Result<Tree, String> {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_ruby::LANGUAGE.into())
-                .map_err(|e| format!("the Ruby grammar could not be loaded: {e}"))?;
-            *slot = Some(parser);
-        }
-        let parser = slot.as_mut().expect("set above");
-        parser
-            .parse(text, None)
-            .ok_or_else(|| "the Ruby parser gave up".to_string())
-    })?;
+    let tree = super::python::parse_with(&tree_sitter_ruby::LANGUAGE.into(), "Ruby", text)?;
     if tree.root_node().has_error() {
         return Err("Ruby syntax error".into());
     }

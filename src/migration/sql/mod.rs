@@ -172,7 +172,7 @@ pub fn parse_file(
         .iter()
         .any(|o| o.kind == Some(OpKind::ChangeColumnType) && o.from_type.is_none())
     {
-        judge_type_changes(path, tool, db.engine, history, &mut ops);
+        judge_type_changes(path, db.engine, history, &mut ops);
     }
     Ok(ops)
 }
@@ -181,7 +181,6 @@ pub fn parse_file(
 /// type changes of the earlier migrations of the same folder, then of this file above it.
 fn judge_type_changes(
     path: &str,
-    tool: SqlTool,
     engine: Engine,
     history: &dyn super::state::History,
     ops: &mut [Operation],
@@ -190,7 +189,6 @@ fn judge_type_changes(
     let earlier = history.sql_columns(dir);
     // Changes made above in this file, over the folder's history.
     let mut here = super::state::ColumnTypes::default();
-    let _ = tool;
     for op in ops.iter_mut() {
         if op.kind == Some(OpKind::ChangeColumnType) && op.from_type.is_none() {
             let from = column_key(&op.table, &op.column).and_then(|k| {
