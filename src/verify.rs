@@ -197,10 +197,25 @@ impl Tree {
 
 /// Applies every rule's `[rule.verify]` to its findings, searching the change's trees.
 pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
-    let by_id: HashMap<&str, &[Verify]> = rules
+    // Each block's paths and name pattern compiled once, not once per finding.
+    type Block<'v> = (crate::engine::GlobMatcher, Option<regex::Regex>, &'v Verify);
+    let by_id: HashMap<&str, Vec<Block<'_>>> = rules
         .iter()
         .filter(|r| !r.verify.is_empty())
-        .map(|r| (r.id.as_str(), r.verify.as_slice()))
+        .map(|r| {
+            let blocks = r
+                .verify
+                .iter()
+                .map(|v| {
+                    let name = v
+                        .name_from
+                        .as_deref()
+                        .and_then(|n| regex::Regex::new(n).ok());
+                    (crate::engine::GlobMatcher::new(&v.paths), name, v)
+                })
+                .collect();
+            (r.id.as_str(), blocks)
+        })
         .collect();
     if by_id.is_empty() || !findings.iter().any(|f| by_id.contains_key(&*f.rule_id)) {
         return;
@@ -211,10 +226,10 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     let mut keep = Vec::with_capacity(findings.len());
     for mut f in findings.drain(..) {
         let path = f.path.as_deref().unwrap_or("");
-        let Some(v) = by_id.get(&*f.rule_id).and_then(|blocks| {
-            blocks.iter().find(|b| {
-                b.paths.is_empty() || crate::engine::GlobMatcher::new(&b.paths).is_match(path)
-            })
+        let Some((_, name_from, v)) = by_id.get(&*f.rule_id).and_then(|blocks| {
+            blocks
+                .iter()
+                .find(|(paths, _, b)| b.paths.is_empty() || paths.is_match(path))
         }) else {
             keep.push(f);
             continue;
@@ -222,8 +237,7 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
         let table = f.subject.as_ref().map_or("", |s| s.0.as_str()).to_string();
         let mut column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
         // A name taken from the matched line stands where a column would.
-        let named = v.name_from.as_deref().and_then(|re| {
-            let re = regex::Regex::new(re).ok()?;
+        let named = name_from.as_ref().and_then(|re| {
             let caps = re.captures(f.matched.as_deref()?)?;
             Some(caps.get(1)?.as_str().to_string())
         });
@@ -323,6 +337,9 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
     let exclude = crate::engine::GlobMatcher::new(&v.exclude);
     let mut answer = Answer::default();
     let mut searched_files = 0;
+    // Files that could not be read (too large, binary, missing objects): a search that skipped
+    // them cannot prove nothing reads a name.
+    let mut unread: Vec<String> = Vec::new();
     let mut sides_searched = Vec::new();
     for (name, tree) in [("old", &mut *old), ("new", &mut *new)] {
         if !v.sides.iter().any(|s| s == name) {
@@ -349,6 +366,7 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
         }
         for path in files {
             let Some(text) = tree.text(&path) else {
+                unread.push(path);
                 continue;
             };
             for (i, line) in text.lines().enumerate() {
@@ -376,5 +394,14 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
         sides_searched.join(" and "),
         v.look_in.join(", ")
     );
+    if answer.hits.is_empty() && answer.stopped.is_empty() && !unread.is_empty() {
+        answer.unsearchable = true;
+        answer.searched = format!(
+            "{} of the files searched could not be read as text ({}{})",
+            unread.len(),
+            unread[..unread.len().min(SHOWN)].join(", "),
+            if unread.len() > SHOWN { ", ..." } else { "" }
+        );
+    }
     answer
 }

@@ -234,3 +234,23 @@ fn a_patch_showing_some_files_whole_does_not_prove_nothing_reads_a_column() {
         run.stdout
     );
 }
+
+#[test]
+fn a_file_that_cannot_be_read_keeps_the_question_open() {
+    let repo = Repo::new();
+    // The running model cannot be read as text: nothing proves it stopped reading the field.
+    repo.write(
+        "shop/models.py",
+        b"class Order:\n    note = 1\0\n".as_slice(),
+    );
+    repo.commit("model");
+    repo.write("shop/migrations/0002_drop_note.py", drop_note());
+    repo.commit("drop note");
+    let drops = of(&findings(&repo), "migration-drops-column");
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert!(
+        drops[0].1.contains("could not be read as text"),
+        "{}",
+        drops[0].1
+    );
+}
