@@ -219,6 +219,27 @@ impl Understander {
         (old, new, moved_in)
     }
 
+    /// The migrations of folder `dir` that `keep` names, `(file name, text)`, from the new side
+    /// (it holds the change's own earlier migrations too). `None` when the folder, or any file
+    /// of it, cannot be read: a history with a gap would be replayed wrong, so it is unknown.
+    fn read_folder(&self, dir: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<(String, String)>> {
+        let side = if self.new_reader().is_known() {
+            self.new_reader()
+        } else {
+            self.old_reader()
+        };
+        side.list(dir)?
+            .into_iter()
+            .filter(|p| keep(p))
+            .map(|p| match side.read(&p) {
+                Read::Bytes(b) => {
+                    Some((p.rsplit('/').next().unwrap_or(&p).to_string(), text_of(&b)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Reads what a migration's operations are judged against: a Django app's earlier
     /// migrations (when it alters fields), a Rails app's schema dump (when it changes columns).
     fn load_history(&self, path: &str, text: &str, history: &mut state::Loaded) {
@@ -234,45 +255,14 @@ impl Understander {
         if wants_django || wants_sql {
             history.wanted.insert((dir.to_string(), name.to_string()));
         }
-        if wants_django && !history.folders.contains_key(dir) {
-            // The new side holds the earlier migrations of this change too.
-            let side = if self.new_reader().is_known() {
-                self.new_reader()
-            } else {
-                self.old_reader()
-            };
-            let files = side.list(dir).map(|names| {
-                names
-                    .into_iter()
-                    .filter(|p| p.ends_with(".py"))
-                    .filter_map(|p| match side.read(&p) {
-                        Read::Bytes(b) => {
-                            Some((p.rsplit('/').next().unwrap_or(&p).to_string(), text_of(&b)))
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            });
-            history.folders.insert(dir.to_string(), files);
-        }
-        if wants_sql && !history.folders.contains_key(dir) {
-            let side = if self.new_reader().is_known() {
-                self.new_reader()
-            } else {
-                self.old_reader()
-            };
-            let files = side.list(dir).map(|names| {
-                names
-                    .into_iter()
-                    .filter(|p| p.to_ascii_lowercase().ends_with(".sql"))
-                    .filter(|p| !crate::migration::detect::is_down_file(p))
-                    .filter_map(|p| match side.read(&p) {
-                        Read::Bytes(b) => {
-                            Some((p.rsplit('/').next().unwrap_or(&p).to_string(), text_of(&b)))
-                        }
-                        _ => None,
-                    })
-                    .collect()
+        if (wants_django || wants_sql) && !history.folders.contains_key(dir) {
+            let files = self.read_folder(dir, |p| {
+                let p = p.to_ascii_lowercase();
+                if wants_django {
+                    p.ends_with(".py")
+                } else {
+                    p.ends_with(".sql") && !crate::migration::detect::is_down_file(&p)
+                }
             });
             history.folders.insert(dir.to_string(), files);
         }
