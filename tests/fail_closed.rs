@@ -1312,3 +1312,119 @@ fn a_dangling_ledger_link_says_so() {
         assert!(run.stderr.contains(".forewarn/ledger"), "{run:?}");
     }
 }
+
+// --- a symbolic link inside the repository is read as the file it names -------------------------
+
+/// The rule ids of a JSON run's findings at `path`.
+fn rules_at(run: &util::Run, path: &str) -> Vec<String> {
+    json(run)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == path)
+        .map(|f| f["rule_id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_into_a_migrations_folder_is_checked_by_its_targets_content() {
+    let repo = Repo::new();
+    repo.write("shared/drop_users.sql", "DROP TABLE users;\n")
+        .write("shared/notes.sql", "select 1;\n");
+    repo.commit("shared sql");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    std::fs::create_dir_all(repo.join("db/migrate")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../shared/drop_users.sql",
+        repo.join("db/migrate/002_drop.sql"),
+    )
+    .unwrap();
+    // A link to a folder names no file: reported, not passed.
+    std::os::unix::fs::symlink("../../shared", repo.join("db/migrate/003_dir.sql")).unwrap();
+    let assert_read_through = |run: &util::Run, how: &str| {
+        let rules = rules_at(run, "db/migrate/002_drop.sql");
+        assert!(
+            rules.iter().any(|r| r == "migration-drops-table"),
+            "{how}: the target's DROP TABLE is found: {rules:?} {run:?}"
+        );
+        let folder = not_checked(run);
+        assert!(
+            folder.iter().any(|(p, s, m)| p == "db/migrate/003_dir.sql"
+                && s == "error"
+                && m.contains("`../../shared`")),
+            "{how}: {folder:?}"
+        );
+    };
+    let run = check_json(&repo, &["--base", "main"]);
+    assert_read_through(&run, "working tree");
+    repo.git(&["add", "-A"]);
+    let run = check_json(&repo, &["--staged"]);
+    assert_read_through(&run, "staged");
+    repo.commit("links");
+    let run = check_json(&repo, &["--base", "main", "--head", "HEAD"]);
+    assert_read_through(&run, "range");
+    // Retargeting the link to a harmless file is a change of the target's content.
+    std::fs::remove_file(repo.join("db/migrate/002_drop.sql")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../shared/notes.sql",
+        repo.join("db/migrate/002_drop.sql"),
+    )
+    .unwrap();
+    repo.commit("retarget");
+    let run = check_json(&repo, &["--commit", "HEAD"]);
+    let rules = rules_at(&run, "db/migrate/002_drop.sql");
+    assert!(
+        !rules.iter().any(|r| r == "migration-drops-table"),
+        "the new target drops nothing: {rules:?}"
+    );
+    // A patch holds the link's target path, not the file: reported.
+    let patch = "diff --git a/db/migrate/009.sql b/db/migrate/009.sql\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/db/migrate/009.sql\n@@ -0,0 +1 @@\n+../../shared/drop_users.sql\n\\ No newline at end of file\n";
+    let run = check_patch(patch, &["--format", "json"]);
+    assert_not_checked(&run, "db/migrate/009.sql", "error", "not the file it names");
+}
+
+// --- a sparse checkout still sees committed changes outside its cone --------------------------
+
+#[test]
+fn default_check_in_a_sparse_checkout_sees_committed_changes_outside_the_cone() {
+    let repo = Repo::new();
+    repo.write("app/main.py", "print(1)\n")
+        .write("db/migrate/001.sql", "CREATE TABLE users (id int);\n");
+    repo.commit("init");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("db/migrate/002.sql", "DROP TABLE users;\n")
+        .write(
+            "db/migrate/001.sql",
+            "CREATE TABLE users (id int);\nALTER TABLE users DROP COLUMN name;\n",
+        );
+    repo.commit("drop users");
+    repo.git(&["sparse-checkout", "set", "app"]);
+    assert!(
+        !repo.join("db/migrate/002.sql").exists(),
+        "the migration is outside the cone"
+    );
+    let run = check_json(&repo, &["--base", "main"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let found: Vec<serde_json::Value> = json(&run)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "migration-drops-table")
+        .cloned()
+        .collect();
+    assert_eq!(found.len(), 1, "{run:?}");
+    assert_eq!(found[0]["path"], "db/migrate/002.sql");
+    assert_eq!(found[0]["operation"], "drop-table", "{run:?}");
+    // A modified file is read whole from the index and understood as operations, not only as
+    // lines of text.
+    let report = json(&run);
+    let operations: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "db/migrate/001.sql")
+        .filter_map(|f| f["operation"].as_str())
+        .collect();
+    assert!(operations.contains(&"drop-column"), "{run:?}");
+}

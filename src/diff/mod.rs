@@ -196,6 +196,9 @@ pub enum Unread {
     TooLarge { size: u64, limit: u64 },
     /// A symbolic link whose target is outside the repository.
     SymlinkOutside(String),
+    /// A symbolic link inside the repository whose target could not be read at this revision
+    /// (no such file, a folder, a loop of links): the target as written, and why.
+    SymlinkUnresolved { target: String, why: String },
 }
 
 impl std::fmt::Display for Unread {
@@ -225,6 +228,10 @@ impl std::fmt::Display for Unread {
                 f,
                 "it is a symbolic link to `{target}`, outside the repository"
             ),
+            Unread::SymlinkUnresolved { target, why } => write!(
+                f,
+                "it is a symbolic link to `{target}`, whose content could not be read: {why}"
+            ),
         }
     }
 }
@@ -238,24 +245,28 @@ pub fn is_lfs_pointer(content: &[u8]) -> bool {
 /// Whether a symbolic link at repository path `link` to `target` points outside the
 /// repository: an absolute target, or one whose `..` climb above the root.
 pub fn leaves_repository(link: &str, target: &str) -> bool {
+    resolve_link(link, target).is_none()
+}
+
+/// The repo-relative path a symbolic link at `link` to `target` names, `None` when it leads
+/// outside the repository (an absolute target, or `..` that climb above the root); the root
+/// itself is the empty path.
+pub fn resolve_link(link: &str, target: &str) -> Option<String> {
     if target.starts_with('/') || target.starts_with('\\') || target.get(1..3) == Some(":\\") {
-        return true;
+        return None;
     }
-    // Depth of the link's folder, then each part of the target from there.
-    let mut depth = link.matches('/').count() as i64;
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
     for part in target.split(['/', '\\']) {
         match part {
             "" | "." => {}
             ".." => {
-                depth -= 1;
-                if depth < 0 {
-                    return true;
-                }
+                parts.pop()?;
             }
-            _ => depth += 1,
+            _ => parts.push(part),
         }
     }
-    false
+    Some(parts.join("/"))
 }
 
 /// Whether added lines are a whole Git LFS pointer file (its first line is line 1).

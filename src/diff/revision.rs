@@ -36,7 +36,9 @@ enum Source {
         repo: Repository,
         index: git2::Index,
     },
-    Worktree(PathBuf),
+    /// The working tree, and (opened when first needed) the index, which holds the files a
+    /// sparse checkout leaves out of it.
+    Worktree(PathBuf, SparseIndex),
     Empty,
     /// A patch's files shown whole; any other file is unknown, for the reason given.
     Patch(super::PatchFiles, &'static str),
@@ -90,7 +92,7 @@ impl SideReader {
                 Ok((repo, index)) => Source::Index { repo, index },
                 Err(e) => Source::Unknown(format!("the index could not be read: {}", e.message())),
             },
-            NewSide::Worktree(root) => Source::Worktree(root.clone()),
+            NewSide::Worktree(root) => Source::Worktree(root.clone(), std::cell::OnceCell::new()),
             NewSide::DiffOnly => {
                 Source::Unknown("a patch holds only the changed lines of the new side".into())
             }
@@ -113,34 +115,70 @@ impl SideReader {
         !matches!(self.source, Source::Unknown(_))
     }
 
-    /// The whole file at `path` (repo-relative, `/`-separated).
+    /// The whole file at `path` (repo-relative, `/`-separated). A symbolic link is read as the
+    /// file it names when that is inside the repository (as the tools that run the file would
+    /// read it); a link out of the repository, or a loop of links, is unreadable.
     pub fn read(&self, path: &str) -> Read {
-        if !is_repo_relative(path) {
-            return Read::Unreadable(format!("{path} is not a path inside the repository"));
+        let mut path = path.to_string();
+        for _ in 0..LINK_HOPS {
+            match self.read_entry(&path) {
+                Entry::File(read) => return read,
+                Entry::Link(target) => {
+                    let target = String::from_utf8_lossy(&target).into_owned();
+                    match crate::diff::resolve_link(&path, &target) {
+                        Some(next) if !next.is_empty() => path = next,
+                        _ => {
+                            return Read::Unreadable(format!(
+                                "{path} is a symbolic link to `{target}`, outside the repository"
+                            ));
+                        }
+                    }
+                }
+            }
         }
-        match &self.source {
+        Read::Unreadable(format!(
+            "{path} is reached through more than {LINK_HOPS} symbolic links (a loop?)"
+        ))
+    }
+
+    /// One entry at `path`, a link not followed.
+    fn read_entry(&self, path: &str) -> Entry {
+        if !is_repo_relative(path) {
+            return Entry::File(Read::Unreadable(format!(
+                "{path} is not a path inside the repository"
+            )));
+        }
+        let file = match &self.source {
             Source::Tree { repo, tree } => {
                 let entry = match repo
                     .find_tree(*tree)
                     .and_then(|t| t.get_path(Path::new(path)))
                 {
                     Ok(entry) => entry,
-                    Err(e) if e.code() == git2::ErrorCode::NotFound => return Read::Absent,
-                    Err(e) => return Read::Unreadable(e.message().to_string()),
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                        return Entry::File(Read::Absent);
+                    }
+                    Err(e) => return Entry::File(Read::Unreadable(e.message().to_string())),
                 };
                 if entry.kind() != Some(ObjectType::Blob) {
-                    return Read::Absent;
+                    return Entry::File(Read::Absent);
                 }
-                blob(repo, entry.id())
+                let read = blob(repo, entry.id());
+                return link_or_file(entry.filemode() & 0o170000 == 0o120000, read);
             }
             Source::Index { repo, index } => match index.get_path(Path::new(path), 0) {
                 // 0o160000 is a gitlink (submodule); 0o040000 a sparse-index directory.
                 Some(e) if matches!(e.mode & 0o170000, 0o160000 | 0o040000) => Read::Absent,
-                Some(e) => blob(repo, e.id),
+                Some(e) => return link_or_file(e.mode & 0o170000 == 0o120000, blob(repo, e.id)),
                 None => Read::Absent,
             },
-            Source::Worktree(root) => {
-                super::git::read_worktree_file(root, path).map_or(Read::Absent, Read::Bytes)
+            Source::Worktree(root, index) => {
+                let Ok(meta) = std::fs::symlink_metadata(root.join(path)) else {
+                    return skipped_worktree_file(root, index, path);
+                };
+                let read =
+                    super::git::read_worktree_file(root, path).map_or(Read::Absent, Read::Bytes);
+                return link_or_file(meta.file_type().is_symlink(), read);
             }
             Source::Empty => Read::Absent,
             Source::Unknown(why) => Read::Unreadable(why.clone()),
@@ -148,7 +186,8 @@ impl SideReader {
                 Some(text) => Read::Bytes(text.as_bytes().to_vec()),
                 None => Read::Unreadable(why.to_string()),
             },
-        }
+        };
+        Entry::File(file)
     }
 
     /// The files directly inside `dir` (repo-relative paths, sorted); `None` when the side
@@ -187,28 +226,36 @@ impl SideReader {
                     (!rest.contains('/')).then(|| path.to_string())
                 })
                 .collect(),
-            Source::Worktree(root) => {
+            Source::Worktree(root, index) => {
                 if !is_repo_relative(dir) && !dir.is_empty() {
                     return None;
                 }
                 let full = root.join(dir);
                 // Never list through a link that leads out of the repository.
-                let (root, real) = (root.canonicalize().ok()?, full.canonicalize().ok());
-                match real {
-                    Some(real) if real.starts_with(&root) => std::fs::read_dir(real)
+                let (real_root, real) = (root.canonicalize().ok()?, full.canonicalize().ok());
+                let mut files: Vec<String> = match real {
+                    Some(real) if real.starts_with(&real_root) => std::fs::read_dir(real)
                         .ok()?
                         .flatten()
                         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
                         .filter_map(|e| Some(format!("{prefix}{}", e.file_name().to_str()?)))
                         .collect(),
                     _ => Vec::new(),
-                }
+                };
+                files.extend(
+                    skipped_entries(root, index, dir)
+                        .into_iter()
+                        .filter(|(_, is_dir)| !is_dir)
+                        .map(|(name, _)| format!("{prefix}{name}")),
+                );
+                files
             }
             Source::Empty => Vec::new(),
             // A patch cannot list a folder: the files it does not show are unknown.
             Source::Unknown(_) | Source::Patch(..) => return None,
         };
         out.sort();
+        out.dedup();
         Some(out)
     }
 
@@ -293,27 +340,107 @@ impl SideReader {
                 }
                 seen.into_iter().collect()
             }
-            Source::Worktree(root) => {
+            Source::Worktree(root, index) => {
+                let mut found = skipped_entries(root, index, dir);
                 let Ok(read) = std::fs::read_dir(root.join(dir)) else {
-                    return Vec::new();
+                    return found;
                 };
-                read.flatten()
-                    .filter_map(|e| {
-                        // Links are not followed: a folder link could lead anywhere.
-                        let kind = e.file_type().ok()?;
-                        let name = e.file_name().to_str()?.to_string();
-                        if kind.is_dir() {
-                            Some((name, true))
-                        } else if kind.is_file() {
-                            Some((name, false))
-                        } else {
-                            None
-                        }
-                    })
-                    .collect()
+                found.extend(read.flatten().filter_map(|e| {
+                    // Links are not followed: a folder link could lead anywhere.
+                    let kind = e.file_type().ok()?;
+                    let name = e.file_name().to_str()?.to_string();
+                    if kind.is_dir() {
+                        Some((name, true))
+                    } else if kind.is_file() {
+                        Some((name, false))
+                    } else {
+                        None
+                    }
+                }));
+                found.sort();
+                found.dedup();
+                found
             }
             Source::Empty | Source::Unknown(_) | Source::Patch(..) => Vec::new(),
         }
+    }
+}
+
+type SparseIndex = std::cell::OnceCell<Option<(Repository, git2::Index)>>;
+
+/// `GIT_INDEX_ENTRY_SKIP_WORKTREE`, in an index entry's extended flags: a file a sparse
+/// checkout leaves out of the working tree.
+const SKIP_WORKTREE: u16 = 1 << 14;
+
+/// The repository and index of a working tree, opened once, when first needed.
+fn sparse_index<'a>(root: &Path, index: &'a SparseIndex) -> Option<&'a (Repository, git2::Index)> {
+    index
+        .get_or_init(|| {
+            let repo = Repository::open(root).ok()?;
+            let index = repo.index().ok()?;
+            Some((repo, index))
+        })
+        .as_ref()
+}
+
+/// A file absent from the working tree: the index's version when a sparse checkout left it
+/// out, otherwise absent.
+fn skipped_worktree_file(root: &Path, index: &SparseIndex, path: &str) -> Entry {
+    match sparse_index(root, index)
+        .and_then(|(repo, index)| Some((repo, index.get_path(Path::new(path), 0)?)))
+    {
+        Some((repo, e))
+            if e.flags_extended & SKIP_WORKTREE != 0 && e.mode & 0o170000 != 0o160000 =>
+        {
+            link_or_file(e.mode & 0o170000 == 0o120000, blob(repo, e.id))
+        }
+        _ => Entry::File(Read::Absent),
+    }
+}
+
+/// `(name, is a folder)` of the entries directly inside `dir` that a sparse checkout left out
+/// of the working tree.
+fn skipped_entries(root: &Path, index: &SparseIndex, dir: &str) -> Vec<(String, bool)> {
+    let Some((_, index)) = sparse_index(root, index) else {
+        return Vec::new();
+    };
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut seen = std::collections::BTreeMap::new();
+    for e in index
+        .iter()
+        .filter(|e| e.flags_extended & SKIP_WORKTREE != 0)
+    {
+        let Some(rest) = std::str::from_utf8(&e.path)
+            .ok()
+            .and_then(|p| p.strip_prefix(&prefix))
+        else {
+            continue;
+        };
+        match rest.split_once('/') {
+            Some((folder, _)) => seen.insert(folder.to_string(), true),
+            None => seen.insert(rest.to_string(), false),
+        };
+    }
+    seen.into_iter().collect()
+}
+
+/// Links followed, at most, from one path to the file it names.
+const LINK_HOPS: usize = 8;
+
+/// One entry of a side: a file's content (or why there is none), or a link's target.
+enum Entry {
+    File(Read),
+    Link(Vec<u8>),
+}
+
+fn link_or_file(link: bool, read: Read) -> Entry {
+    match read {
+        Read::Bytes(target) if link => Entry::Link(target),
+        read => Entry::File(read),
     }
 }
 

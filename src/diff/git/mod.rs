@@ -14,14 +14,15 @@
 //! own object database), `base` resolves revisions, merge bases and shallow clones; `worktree`,
 //! `index`, `range` and `commit` plan one input each (`commit` with the tree comparison backtest
 //! uses); `jobs` decides how each file is read, `read` reads them in batches (on every thread
-//! when it can), `content` decides what is read as text (attributes, LFS, UTF-16), and
-//! `new_file` reads whole new versions of files.
+//! when it can), `content` decides what is read as text (attributes, LFS, UTF-16), `links`
+//! reads a symbolic link as the file it names, and `new_file` reads whole new versions of files.
 
 mod base;
 mod commit;
 mod content;
 mod index;
 mod jobs;
+mod links;
 mod new_file;
 mod open;
 mod range;
@@ -150,7 +151,7 @@ impl<'r> PlannedChange<'r> {
             .attributes
             .get_or_init(|| attributes_may_set_diff(self.repo));
         let parallel = self.diff.is_none() && worth_threads(self.jobs.len().saturating_sub(start));
-        read_jobs_from(
+        let (mut files, end) = read_jobs_from(
             self.repo,
             self.diff.as_ref(),
             (&self.skeleton.files, &self.jobs),
@@ -158,7 +159,13 @@ impl<'r> PlannedChange<'r> {
             budget,
             parallel,
             (Some(attributes), self.attributes_from.as_ref()),
-        )
+        )?;
+        if self.jobs[start..end].iter().any(|j| j.link) {
+            let links = self.jobs[start..end].iter().map(|j| j.link);
+            links::read_through(self.repo, &self.skeleton, &mut files, links, attributes)
+                .map_err(|e| open::diff_error(self.repo, "a symbolic link's target", &e))?;
+        }
+        Ok((files, end))
     }
 
     /// Every file read at once.

@@ -7,7 +7,8 @@ use git2::Repository;
 
 use super::Plan;
 use super::base::{commits_between, default_base, head_commit, merge_base, resolve_base};
-use super::jobs::{NewBlobs, diff_options, find_renames, plan_delta};
+use super::index::current_index;
+use super::jobs::{Jobs, NewBlobs, diff_options, find_renames, plan_delta};
 use super::open::{diff_error, object_error, repo_root, short, workdir};
 use crate::diff::{ChangeSet, NewSide, OldSide};
 use crate::error::Result;
@@ -43,6 +44,20 @@ pub(in crate::diff) fn read_worktree_file(root: &Path, path: &str) -> Option<Vec
         return None;
     }
     std::fs::read(parent.join(full.file_name()?)).ok()
+}
+
+/// Paths the index marks skip-worktree (left out of a sparse checkout).
+fn skip_worktree_paths(repo: &Repository) -> std::collections::HashSet<Vec<u8>> {
+    /// `GIT_INDEX_ENTRY_SKIP_WORKTREE`, in an entry's extended flags.
+    const SKIP_WORKTREE: u16 = 1 << 14;
+    let Ok(index) = current_index(repo) else {
+        return std::collections::HashSet::new();
+    };
+    index
+        .iter()
+        .filter(|e| e.flags_extended & SKIP_WORKTREE != 0)
+        .map(|e| e.path)
+        .collect()
 }
 
 pub(super) fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Result<Plan<'r>> {
@@ -89,11 +104,39 @@ pub(super) fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Resu
         .diff_tree_to_workdir_with_index(old_tree.as_ref(), Some(&mut opts))
         .map_err(|e| diff_error(repo, "the working tree", &e))?;
     find_renames(repo, &mut diff, true)?;
-    let jobs = diff
+    // A sparse checkout leaves files out of the working tree on purpose (git marks them
+    // skip-worktree in the index): their committed and staged versions are read from the index,
+    // not taken for deleted or unchanged.
+    let skipped = skip_worktree_paths(repo);
+    let mut jobs: Jobs = diff
         .deltas()
         .enumerate()
+        .filter(|(_, delta)| {
+            skipped.is_empty()
+                || ![delta.old_file(), delta.new_file()]
+                    .iter()
+                    .any(|f| f.path_bytes().is_some_and(|p| skipped.contains(p)))
+        })
         .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Worktree))
         .collect();
+    if !skipped.is_empty() {
+        let index = current_index(repo).map_err(|e| diff_error(repo, "the index", &e))?;
+        let mut opts = diff_options();
+        opts.disable_pathspec_match(true);
+        for path in &skipped {
+            opts.pathspec(super::content::path_of(path));
+        }
+        let stored = repo
+            .diff_tree_to_index(old_tree.as_ref(), Some(&index), Some(&mut opts))
+            .map_err(|e| diff_error(repo, "the sparse checkout's index", &e))?;
+        for (file, job) in stored
+            .deltas()
+            .enumerate()
+            .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Stored))
+        {
+            jobs.push(file, job);
+        }
+    }
     let change = ChangeSet {
         files: Vec::new(),
         commits,

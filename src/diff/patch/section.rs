@@ -172,6 +172,13 @@ impl FileBuilder {
         {
             file.binary = true;
             file.unread = Some(Unread::SymlinkOutside(target.to_string()));
+        } else if let Some(target) = self.added.get(1).filter(|_| self.link) {
+            // A patch holds the link's target path, not the file it names.
+            file.binary = true;
+            file.unread = Some(Unread::SymlinkUnresolved {
+                target: target.to_string(),
+                why: "a patch holds the link, not the file it names".into(),
+            });
         } else if is_lfs_pointer_lines(&self.added) {
             file.binary = true;
             file.unread = Some(Unread::LfsPointer);

@@ -139,10 +139,12 @@ fn mode_only_changes_and_symlinks() {
     assert_eq!(file(&set, "edit.sh").status, FileStatus::Modified);
     let link = file(&set, "link");
     assert_eq!(link.status, FileStatus::Added);
-    assert_eq!(lines(&link.added), [(1, "run.sh")]);
+    // A link inside the repository is read as the file it names.
+    assert_eq!(lines(&link.added), [(1, "echo hi")]);
     let typechange = file(&set, "became_link");
     assert_eq!(typechange.status, FileStatus::Modified);
-    assert_eq!(lines(&typechange.added), [(1, "edit.sh")]);
+    assert_eq!(lines(&typechange.added), [(1, "echo b")]);
+    assert_eq!(lines(&typechange.removed), [(1, "text")]);
     s.commit("modes");
     let set = s.changes(&Input::Commit("HEAD".into())).unwrap();
     assert_eq!(file(&set, "run.sh").status, FileStatus::Mode);
