@@ -3,14 +3,33 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::error::{Error, Result, SourceError};
-use crate::rules::{Rollout, Severity};
+use crate::severity::Severity;
 use crate::toml_span::{check_glob, toml_error};
 
 pub const FILE_NAME: &str = "forewarn.toml";
+
+/// How a component reaches its hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rollout {
+    /// Canary or waves: a change reaches a few hosts first.
+    Staged,
+    /// Every host at once.
+    Global,
+}
+
+impl Rollout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rollout::Staged => "staged",
+            Rollout::Global => "global",
+        }
+    }
+}
 
 /// Default number of components one change may touch before it counts as all-at-once.
 pub const DEFAULT_MAX_COMPONENTS: usize = 3;

@@ -5,26 +5,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::rules::Severity;
-
-/// Lines of the new version of a file around a finding, for display and inline acknowledgements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Snippet {
-    /// Line number of the first line of `text`.
-    pub line_start: u32,
-    /// Whole lines joined with `\n`, no trailing newline. Shared by the findings on one line.
-    pub text: Arc<str>,
-}
-
-impl Snippet {
-    /// `(line number, text)` for each line of the snippet.
-    pub fn lines(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
-        self.text
-            .split('\n')
-            .enumerate()
-            .map(|(i, l)| (self.line_start + i as u32, l))
-    }
-}
+pub use crate::diff::snippet::Snippet;
+use crate::severity::Severity;
 
 /// Where an acknowledgement came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

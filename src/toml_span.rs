@@ -5,6 +5,7 @@
 use toml::Spanned;
 
 use crate::error::SourceError;
+use crate::glob::build_glob;
 
 /// Turns a TOML parse or shape error into a located error.
 pub fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> SourceError {
@@ -12,14 +13,6 @@ pub fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> SourceError {
     let message = e.message().trim().to_string();
     let first = message.lines().next().unwrap_or("invalid TOML").to_string();
     SourceError::new(path, text, span, first).label(message)
-}
-
-/// Builds a glob the way the contract (docs/contract.md) promises: `/` is a literal separator, as in .gitignore.
-pub fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
-    globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .backslash_escape(true)
-        .build()
 }
 
 /// Checks one glob, pushing a located error if it does not compile.

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::diff::revision::{Read, SideReader};
 use crate::diff::{ChangeSet, ChangedFile, FileStatus};
-use crate::migration::{self, Analysis, Profile, Sides, state};
+use crate::migration::{self, Analysis, Profile, Sides, history};
 
 /// What understanding one file gave.
 #[derive(Debug, Clone, Default)]
@@ -90,7 +90,7 @@ impl Understander {
         }
         let profile = profile();
         let mut texts: Vec<Option<(Text, Text, bool)>> = Vec::with_capacity(files.len());
-        let mut history = state::Loaded::default();
+        let mut history = history::Loaded::default();
         for (file, &want) in files.iter().zip(wanted) {
             // Content that was not read as text is reported as such (content-not-checked), not
             // parsed as if it were.
@@ -242,7 +242,7 @@ impl Understander {
 
     /// Reads what a migration's operations are judged against: a Django app's earlier
     /// migrations (when it alters fields), a Rails app's schema dump (when it changes columns).
-    fn load_history(&self, path: &str, text: &str, history: &mut state::Loaded) {
+    fn load_history(&self, path: &str, text: &str, history: &mut history::Loaded) {
         let Some((dir, name)) = path.rsplit_once('/') else {
             return;
         };

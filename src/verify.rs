@@ -24,11 +24,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::diff::ChangeSet;
 use crate::diff::revision::{Read, SideReader};
 use crate::finding::Finding;
+use crate::rules::verify::{Verify, fill};
 use crate::rules::{Rule, Severity};
 
 /// Files searched at most, per side: a bound on the cost of one answer.
@@ -37,111 +36,6 @@ const MAX_FILES: usize = 50_000;
 const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Places named in a message.
 const SHOWN: usize = 3;
-
-/// A rule's `[rule.verify]`, checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Verify {
-    /// Findings on these paths are checked by this block; empty: every finding of the rule.
-    #[serde(default)]
-    pub paths: Vec<String>,
-    pub look_in: Vec<String>,
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    /// Regex templates; `{table}`, `{column}` and `{model}` are the operation's, `{name}` is
-    /// what `name_from` takes from the matched line, each escaped.
-    #[serde(default)]
-    pub patterns: Vec<String>,
-    /// A regex whose first group takes a name from the finding's matched line (an environment
-    /// variable, a setting): `{name}` in `patterns`.
-    pub name_from: Option<String>,
-    /// Regex templates whose hit means the running code already stopped reading it (Rails
-    /// `ignored_columns`): the `stopped` outcome, before `found` and `missing`.
-    #[serde(default)]
-    pub stopped_by: Vec<String>,
-    /// Which trees to search: `old` (the code that runs during the deploy) and `new`.
-    #[serde(default = "both_sides")]
-    pub sides: Vec<String>,
-    #[serde(default)]
-    pub found: Outcome,
-    #[serde(default)]
-    pub missing: Outcome,
-    #[serde(default)]
-    pub stopped: Outcome,
-}
-
-fn both_sides() -> Vec<String> {
-    vec!["old".into(), "new".into()]
-}
-
-/// What one outcome of the search makes of a finding.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Outcome {
-    /// `error`, `warning`, `note`, or `quiet` (the finding is dropped: the answer is verified).
-    pub severity: Option<String>,
-    /// Appended to the finding's message; `{where}` names the first places found,
-    /// `{searched}` says what was searched.
-    #[serde(default)]
-    pub message: String,
-    /// Replaces the finding's question.
-    pub ask: Option<String>,
-}
-
-/// Checks a `[rule.verify]` for load errors: returns every problem as text.
-pub fn check(v: &Verify) -> Vec<String> {
-    let mut problems = Vec::new();
-    for g in v.look_in.iter().chain(&v.exclude).chain(&v.paths) {
-        if let Err(e) = crate::rules::load::build_glob(g) {
-            problems.push(format!("invalid glob `{g}` in [rule.verify]: {}", e.kind()));
-        }
-    }
-    if let Some(n) = &v.name_from {
-        match regex::Regex::new(n) {
-            Ok(re) if re.captures_len() < 2 => problems.push(format!(
-                "[rule.verify] name_from `{n}` has no group to take the name from"
-            )),
-            Ok(_) => {}
-            Err(e) => problems.push(format!("invalid name_from `{n}` in [rule.verify]: {e}")),
-        }
-    }
-    for p in v.patterns.iter().chain(&v.stopped_by) {
-        let sample = fill(p, "t", "c", "M").replace("{name}", "N");
-        if let Err(e) = regex::Regex::new(&sample) {
-            problems.push(format!("invalid pattern `{p}` in [rule.verify]: {e}"));
-        }
-    }
-    for side in &v.sides {
-        if side != "old" && side != "new" {
-            problems.push(format!(
-                "[rule.verify] sides: `{side}` is not \"old\" or \"new\""
-            ));
-        }
-    }
-    for o in [&v.found, &v.missing, &v.stopped] {
-        if let Some(s) = &o.severity {
-            if !matches!(s.as_str(), "error" | "warning" | "note" | "quiet") {
-                problems.push(format!(
-                    "[rule.verify] severity `{s}` is not error, warning, note or quiet"
-                ));
-            }
-        }
-    }
-    if (v.patterns.is_empty() && v.stopped_by.is_empty()) || v.look_in.is_empty() {
-        problems.push("[rule.verify] needs `look_in` globs and `patterns` or `stopped_by`".into());
-    }
-    problems
-}
-
-fn fill(template: &str, table: &str, column: &str, model: &str) -> String {
-    // A relation's column is its field's name with `_id`: `assignment_id` is `assignment`.
-    let field = column.strip_suffix("_id").unwrap_or(column);
-    template
-        .replace("{field}", &regex::escape(field))
-        .replace("{table}", &regex::escape(table))
-        .replace("{column}", &regex::escape(column))
-        .replace("{model}", &regex::escape(model))
-}
 
 /// The model name a Django table is named after (`shop_order` → `Order`), for patterns.
 fn model_of(table: &str) -> String {
@@ -188,6 +82,8 @@ impl Tree {
             Read::Bytes(b) if (b.len() as u64) < MAX_FILE_BYTES && !b.contains(&0) => {
                 Some(Arc::from(String::from_utf8_lossy(&b).as_ref()))
             }
+            // A link to nothing: there is no content to search.
+            Read::Absent => Some(Arc::from("")),
             _ => None,
         };
         self.texts.insert(path.to_string(), text.clone());
@@ -198,7 +94,7 @@ impl Tree {
 /// Applies every rule's `[rule.verify]` to its findings, searching the change's trees.
 pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     // Each block's paths and name pattern compiled once, not once per finding.
-    type Block<'v> = (crate::engine::GlobMatcher, Option<regex::Regex>, &'v Verify);
+    type Block<'v> = (crate::glob::GlobMatcher, Option<regex::Regex>, &'v Verify);
     let by_id: HashMap<&str, Vec<Block<'_>>> = rules
         .iter()
         .filter(|r| !r.verify.is_empty())
@@ -211,7 +107,7 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
                         .name_from
                         .as_deref()
                         .and_then(|n| regex::Regex::new(n).ok());
-                    (crate::engine::GlobMatcher::new(&v.paths), name, v)
+                    (crate::glob::GlobMatcher::new(&v.paths), name, v)
                 })
                 .collect();
             (r.id.as_str(), blocks)
@@ -333,8 +229,8 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
             .collect()
     };
     let (patterns, stopped_by) = (compile(&v.patterns), compile(&v.stopped_by));
-    let look_in = crate::engine::GlobMatcher::new(&v.look_in);
-    let exclude = crate::engine::GlobMatcher::new(&v.exclude);
+    let look_in = crate::glob::GlobMatcher::new(&v.look_in);
+    let exclude = crate::glob::GlobMatcher::new(&v.exclude);
     let mut answer = Answer::default();
     let mut searched_files = 0;
     // Files that could not be read (too large, binary, missing objects): a search that skipped

@@ -16,8 +16,8 @@ use super::links::{Resolved, resolve_culprit};
 use super::record::{Analysis, Status, parse_file};
 use crate::config::HotspotsConfig;
 use crate::diff::ChangeSet;
-use crate::engine::GlobMatcher;
 use crate::finding::{Finding, fingerprint};
+use crate::glob::GlobMatcher;
 use crate::rules::load::RuleFile;
 
 /// The rule id hotspot notes carry; acknowledge them with `Forewarn-Ack: incident-hotspot: ...`.
@@ -50,6 +50,29 @@ pub fn load_lenient(files: &[RuleFile]) -> (Vec<Analysis>, Vec<String>) {
         }
     }
     (records, warnings)
+}
+
+/// Notes for changed files that an incident's culprit commits touched: what `check` adds when
+/// `[hotspots]` is on. Records that do not load and culprits that do not resolve become
+/// warnings, never failures.
+pub fn findings_for_change(
+    analysis_files: &[RuleFile],
+    repo: Option<&Repository>,
+    config: &crate::config::Config,
+    changes: &ChangeSet,
+    warnings: &mut Vec<String>,
+) -> Vec<Finding> {
+    let (records, load_warnings) = load_lenient(analysis_files);
+    warnings.extend(load_warnings);
+    let spots = Hotspots::build(
+        repo,
+        &records,
+        config.hotspots.include_drafts,
+        changes.head_commit.as_deref(),
+    );
+    warnings.extend(spots.warnings.iter().cloned());
+    let excluded = GlobMatcher::new(&config.exclude);
+    spots.findings(changes, &config.hotspots, |path| excluded.is_match(path))
 }
 
 /// One culprit commit that changed a hotspot path.

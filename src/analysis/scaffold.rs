@@ -11,7 +11,7 @@ use super::links::one_line;
 use super::record::{Analysis, AnalysisFinding, Question};
 use super::template::basic_string;
 use crate::error::{Error, Result};
-use crate::toml_span::build_glob;
+use crate::glob::build_glob;
 
 /// Files of a culprit diff kept in the `fire` example.
 const MAX_FILES: usize = 6;

@@ -1,6 +1,5 @@
 //! `forewarn check`: read a change, run the rules, apply acknowledgements, draw, gate.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,15 +7,13 @@ use std::time::Instant;
 use super::{Context, Outcome};
 use crate::ack;
 use crate::cli::CheckArgs;
-use crate::diff::{ChangeSet, ChangedFile, FileStatus, NewSide, git, patch};
+use crate::diff::snippet::{Snippet, Snippets};
+use crate::diff::{ChangeSet, ChangedFile, git, patch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::finding::{Finding, Snippet};
+use crate::finding::Finding;
 use crate::output::{self, Report};
 use crate::workspace::Workspace;
-
-/// Lines shown before and after a matched line.
-const CONTEXT_LINES: u32 = 2;
 
 /// Bytes of changed lines read and matched at a time: a stored change of any size is checked
 /// in batches of about this much text, so memory does not grow with the size of the change.
@@ -194,7 +191,10 @@ fn check_in_batches(
         let wanted = session.wants_understanding(first, files);
         let understood = understander.batch(files, &wanted, || engine.profile());
         let mut found = session.match_files(first, files, &understood);
-        attach_snippets(&mut found, files, &changes.new_side, &reader);
+        attach_snippets(
+            &mut found,
+            &mut Snippets::new(files, &changes.new_side, &reader),
+        );
         ack::apply_inline(&mut found, files, &mut inline_refused);
         batches_found.push(found);
     };
@@ -219,7 +219,13 @@ fn check_in_batches(
 
     let mut warnings = workspace.rules.warnings.clone();
     if workspace.config.hotspots.enabled && !workspace.analysis_files.is_empty() {
-        findings.extend(hotspot_findings(workspace, changes, &mut warnings));
+        findings.extend(crate::analysis::hotspots::findings_for_change(
+            &workspace.analysis_files,
+            workspace.repo.as_ref(),
+            &workspace.config,
+            changes,
+            &mut warnings,
+        ));
     }
     let mut collected = ack::from_commits(&changes.commits);
     if let Some(event) = std::env::var_os("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
@@ -244,76 +250,9 @@ fn check_in_batches(
     })
 }
 
-/// Notes for changed files that an incident's culprit commits touched (see
-/// [`crate::analysis::hotspots`]); records that do not load and culprits that do not resolve
-/// become warnings, never failures.
-fn hotspot_findings(
-    workspace: &Workspace,
-    changes: &ChangeSet,
-    warnings: &mut Vec<String>,
-) -> Vec<Finding> {
-    use crate::analysis::hotspots::{self, Hotspots};
-    let config = &workspace.config.hotspots;
-    let (records, load_warnings) = hotspots::load_lenient(&workspace.analysis_files);
-    warnings.extend(load_warnings);
-    let spots = Hotspots::build(
-        workspace.repo.as_ref(),
-        &records,
-        config.include_drafts,
-        changes.head_commit.as_deref(),
-    );
-    warnings.extend(spots.warnings.iter().cloned());
-    let excluded = crate::engine::GlobMatcher::new(&workspace.config.exclude);
-    spots.findings(changes, config, |path| excluded.is_match(path))
-}
-
-/// A file's text and where each of its lines starts.
-struct NewText {
-    text: String,
-    /// Byte offset of the start of each line, plus one past the end.
-    starts: Vec<usize>,
-}
-
-impl NewText {
-    fn new(bytes: &[u8]) -> NewText {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        if starts.last() != Some(&text.len()) {
-            starts.push(text.len());
-        }
-        NewText { text, starts }
-    }
-
-    fn line_count(&self) -> usize {
-        self.starts.len() - 1
-    }
-
-    /// Lines `first..=last` (1-based), joined with `\n`, without `\r`.
-    fn lines(&self, first: u32, last: u32) -> String {
-        (first..=last)
-            .map(|n| {
-                let (s, e) = (self.starts[n as usize - 1], self.starts[n as usize]);
-                self.text[s..e]
-                    .trim_end_matches('\n')
-                    .trim_end_matches('\r')
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// Reads a few lines around each line finding of `files` from the new version of its file
-/// (once per file).
-fn attach_snippets(
-    findings: &mut [Finding],
-    files: &[ChangedFile],
-    new_side: &NewSide,
-    reader: &git::NewFileReader,
-) {
-    let by_path: HashMap<&str, &ChangedFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
-    let mut texts: HashMap<String, Option<NewText>> = HashMap::new();
-    // The findings of several rules on one line are next to each other: they share a snippet.
+/// Gives each line finding of `files` the lines around it (each file read once). The findings
+/// of several rules on one line are next to each other: they share a snippet.
+fn attach_snippets(findings: &mut [Finding], snippets: &mut Snippets<'_>) {
     let mut last: Option<(Arc<str>, u32, Option<Snippet>)> = None;
     for f in findings.iter_mut() {
         let (Some(path), Some(line)) = (f.path.as_ref(), f.line) else {
@@ -329,73 +268,9 @@ fn attach_snippets(
             f.snippet = snippet.clone();
             continue;
         }
-        let path_shared = Arc::clone(path);
-        let path: &str = path;
-        f.snippet = snippet_at(
-            path,
-            line,
-            by_path.get(path).copied(),
-            new_side,
-            reader,
-            &mut texts,
-        );
-        last = Some((path_shared, line, f.snippet.clone()));
+        f.snippet = snippets.at(path, line);
+        last = Some((Arc::clone(path), line, f.snippet.clone()));
     }
-}
-
-/// Lines around `line` of the new version of `path`, read through `reader` (each file once,
-/// kept in `texts`), or from the diff when the file cannot be read.
-fn snippet_at(
-    path: &str,
-    line: u32,
-    changed: Option<&ChangedFile>,
-    new_side: &NewSide,
-    reader: &git::NewFileReader,
-    texts: &mut HashMap<String, Option<NewText>>,
-) -> Option<Snippet> {
-    // Every line of an added file is in the diff already: no need to read it again.
-    if let Some(file) = changed.filter(|c| c.status == FileStatus::Added && !c.binary) {
-        return diff_only_snippet(file, line);
-    }
-    let text = texts.entry(path.to_string()).or_insert_with(|| {
-        if *new_side == NewSide::DiffOnly {
-            return None;
-        }
-        reader.read(path).map(|bytes| NewText::new(&bytes))
-    });
-    match text {
-        Some(text) if (line as usize) <= text.line_count() && line > 0 => {
-            let first = line.saturating_sub(CONTEXT_LINES).max(1);
-            let last = (line + CONTEXT_LINES).min(text.line_count() as u32);
-            Some(Snippet {
-                line_start: first,
-                text: text.lines(first, last).into(),
-            })
-        }
-        _ => changed.and_then(|file| diff_only_snippet(file, line)),
-    }
-}
-
-/// Without the new file, the added lines next to the match are the best context there is.
-fn diff_only_snippet(file: &ChangedFile, line: u32) -> Option<Snippet> {
-    let mut first = line;
-    while first > 1 && line - first < CONTEXT_LINES && file.added.get(first - 1).is_some() {
-        first -= 1;
-    }
-    let mut text = Vec::new();
-    let mut n = first;
-    while n <= line + CONTEXT_LINES {
-        match file.added.get(n) {
-            Some(t) => text.push(t.to_string()),
-            None if n <= line => return None,
-            None => break,
-        }
-        n += 1;
-    }
-    Some(Snippet {
-        line_start: first,
-        text: text.join("\n").into(),
-    })
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ impl RevisionAttributes {
         }
         at.extend_from_slice(b".gitattributes");
         let tree = repo.find_tree(self.tree)?;
-        let lines = match tree.get_path(&super::git::path_of(&at)) {
+        let lines = match tree.get_path(&crate::diff::paths::path_of(&at)) {
             Ok(entry) => match entry.to_object(repo)?.into_blob() {
                 Ok(blob) => parse(&String::from_utf8_lossy(blob.content())),
                 Err(_) => Vec::new(),

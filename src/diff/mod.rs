@@ -8,7 +8,9 @@
 mod attributes;
 pub mod git;
 pub mod patch;
+pub mod paths;
 pub mod revision;
+pub mod snippet;
 
 use serde::{Deserialize, Serialize};
 

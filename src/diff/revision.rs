@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::paths::is_repo_relative;
 use super::{NewSide, OldSide};
 
 /// Folders a listing of the whole tree never enters: vendored code holds other projects'
@@ -177,7 +178,7 @@ impl SideReader {
                     return skipped_worktree_file(root, index, path);
                 };
                 let read =
-                    super::git::read_worktree_file(root, path).map_or(Read::Absent, Read::Bytes);
+                    super::paths::read_worktree_file(root, path).map_or(Read::Absent, Read::Bytes);
                 return link_or_file(meta.file_type().is_symlink(), read);
             }
             Source::Empty => Read::Absent,
@@ -466,15 +467,4 @@ fn blob(repo: &Repository, id: Oid) -> Read {
             e.message()
         )),
     }
-}
-
-/// A relative path with no `..`.
-fn is_repo_relative(path: &str) -> bool {
-    !path.is_empty()
-        && Path::new(path).components().all(|c| {
-            matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        })
 }

@@ -3,36 +3,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use globset::GlobSet;
-
 use regex::{Regex, RegexSet};
 
 use crate::rules::Rule;
-use crate::rules::load::build_glob;
-
-/// A list of globs compiled into one set. An empty list matches nothing.
-#[derive(Debug, Clone)]
-pub struct GlobMatcher(Option<GlobSet>);
-
-impl GlobMatcher {
-    pub fn new(patterns: &[String]) -> GlobMatcher {
-        if patterns.is_empty() {
-            return GlobMatcher(None);
-        }
-        let mut builder = globset::GlobSetBuilder::new();
-        for p in patterns {
-            // The loader has already rejected bad globs; one that slips through matches nothing.
-            if let Ok(glob) = build_glob(p) {
-                builder.add(glob);
-            }
-        }
-        GlobMatcher(builder.build().ok())
-    }
-
-    pub fn is_match(&self, path: &str) -> bool {
-        self.0.as_ref().is_some_and(|set| set.is_match(path))
-    }
-}
 
 /// A list of regexes: a RegexSet answers "any?", the single regexes give the matched text.
 ///

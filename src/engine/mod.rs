@@ -24,12 +24,10 @@ use crate::understand::{Understander, Understood};
 
 use found::{FileState, Found, first_pattern_per_rule, is_handled};
 
-pub use compile::{CompiledRule, GlobMatcher};
+pub use crate::glob::GlobMatcher;
+pub use compile::CompiledRule;
 
-/// The compiled size a combined set of rules' patterns may reach: a team with hundreds of
-/// rules needs more than the regex crate's default (10 MiB); the loader checks the largest set
-/// the engine can build against the same limit, so no set fails to compile at match time.
-pub const SET_SIZE_LIMIT: usize = 64 << 20;
+pub use crate::rules::load::SET_SIZE_LIMIT;
 
 /// Rules compiled for matching, with the config's exclusions and components.
 ///

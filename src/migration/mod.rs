@@ -14,6 +14,7 @@ pub mod alembic;
 pub mod detect;
 pub mod django;
 pub mod edit;
+pub mod history;
 pub mod profile;
 pub mod python;
 pub mod rails;

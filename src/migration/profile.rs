@@ -106,7 +106,7 @@ pub struct Profile {
     pub default: Database,
     /// `(globs, database)`: the first whose globs match a path wins.
     #[serde(skip)]
-    pub by_path: Vec<(crate::engine::GlobMatcher, Database)>,
+    pub by_path: Vec<(crate::glob::GlobMatcher, Database)>,
 }
 
 impl Default for Profile {
@@ -167,7 +167,7 @@ impl Profile {
             .iter()
             .map(|(globs, engine, version)| {
                 (
-                    crate::engine::GlobMatcher::new(globs),
+                    crate::glob::GlobMatcher::new(globs),
                     Database {
                         engine: *engine,
                         version: version.clone(),

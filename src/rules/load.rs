@@ -11,7 +11,13 @@ use crate::config::Config;
 use crate::diff::FileStatus;
 use crate::error::{Error, Result, SourceError};
 // Kept here too: the engine and the analysis scaffold name them by this path.
-pub use crate::toml_span::{build_glob, check_glob, toml_error};
+pub use crate::glob::build_glob;
+pub use crate::toml_span::{check_glob, toml_error};
+
+/// The compiled size a combined set of rules' patterns may reach: a team with hundreds of
+/// rules needs more than the regex crate's default (10 MiB); the loader checks the largest set
+/// the engine can build against the same limit, so no set fails to compile at match time.
+pub const SET_SIZE_LIMIT: usize = 64 << 20;
 
 /// A rule file's text and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +57,7 @@ struct RawRule {
     #[serde(default)]
     threshold: RawThreshold,
     #[serde(default)]
-    verify: Vec<Spanned<crate::verify::Verify>>,
+    verify: Vec<Spanned<super::verify::Verify>>,
     #[serde(default)]
     example: Vec<Spanned<RawExample>>,
 }
@@ -350,7 +356,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
                 .into_iter()
                 .map(|v| {
                     let span = v.span();
-                    for problem in crate::verify::check(v.get_ref()) {
+                    for problem in super::verify::check(v.get_ref()) {
                         errors.push(SourceError::new(path, text, span.clone(), problem).help(
                             "see `forewarn explain <id>` of a shipped rule with [rule.verify]",
                         ));
@@ -509,7 +515,7 @@ pub fn load(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
 /// Compiles `patterns` into one set the way the engine does for a file's candidate rules.
 fn combined_set(patterns: &[&str]) -> std::result::Result<regex::RegexSet, regex::Error> {
     regex::RegexSetBuilder::new(patterns)
-        .size_limit(crate::engine::SET_SIZE_LIMIT)
+        .size_limit(SET_SIZE_LIMIT)
         .dfa_size_limit(64 << 20)
         .build()
 }

@@ -7,57 +7,13 @@ pub mod builtin;
 pub mod document;
 pub mod load;
 pub mod operation;
+pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::Rollout;
 use crate::diff::FileStatus;
-
-/// How loud a finding is. Ordered: `note < warning < error`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Note,
-    #[default]
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Note => "note",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How a component reaches its hosts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rollout {
-    /// Canary or waves: a change reaches a few hosts first.
-    Staged,
-    /// Every host at once.
-    Global,
-}
-
-impl Rollout {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rollout::Staged => "staged",
-            Rollout::Global => "global",
-        }
-    }
-}
+pub use crate::severity::Severity;
 
 /// What makes a rule fire.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -197,7 +153,7 @@ pub struct Rule {
     pub unless: Unless,
     pub threshold: Threshold,
     /// `[rule.verify]`: how to check the answer in the repository ([`crate::verify`]).
-    pub verify: Vec<crate::verify::Verify>,
+    pub verify: Vec<verify::Verify>,
     pub examples: Vec<Example>,
     pub origin: Origin,
 }

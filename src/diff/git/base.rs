@@ -4,7 +4,7 @@
 
 use git2::{Commit, ErrorCode, Oid, Repository, Sort, Tree};
 
-use super::open::{object_error, repo_root, short};
+use super::open::{SHALLOW_HELP, object_error, repo_root, short};
 use crate::diff::CommitInfo;
 use crate::error::{Error, Result};
 
@@ -17,8 +17,6 @@ pub(super) const DEFAULT_BASES: [&str; 5] = [
     "origin/main",
     "origin/master",
 ];
-
-pub(super) const SHALLOW_HELP: &str = "fetch the full history: in GitHub Actions set `fetch-depth: 0` on actions/checkout; elsewhere run `git fetch --unshallow`";
 
 /// HEAD's commit, or `None` when HEAD is unborn (no commits yet).
 pub(super) fn head_commit(repo: &Repository) -> Result<Option<Commit<'_>>> {

@@ -3,9 +3,10 @@
 
 use git2::{FileMode, Oid, Repository, Tree};
 
-use super::base::{SHALLOW_HELP, commit_info, is_shallow_boundary, resolve_commit, tree_of};
+use super::base::{commit_info, is_shallow_boundary, resolve_commit, tree_of};
 use super::content::attributes_may_set_diff;
 use super::jobs::{Job, Jobs, Read, diff_options, find_renames, stored_jobs};
+use super::open::SHALLOW_HELP;
 use super::open::{diff_error, init, object_error, repo_root, short};
 use super::{Plan, PlannedChange};
 use crate::diff::{ChangeSet, ChangedFile, FileStatus, NewSide, OldSide, Unread};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{DiffOptions, Oid, Patch, Repository};
 
+use crate::diff::paths::path_of;
 use crate::diff::{ChangedFile, Lines, Unread, attributes};
 
 /// Decides, as diff would, whether a whole file read from its blob is binary: its `diff`
@@ -314,15 +315,4 @@ pub(super) fn attributes_may_set_diff(repo: &Repository) -> bool {
                 .is_ok_and(|b| mentions(b.content()))
                 || workdir.is_some_and(|w| read(&w.join(path_of(&entry.path)))))
     })
-}
-
-#[cfg(unix)]
-pub(in crate::diff) fn path_of(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-pub(in crate::diff) fn path_of(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }

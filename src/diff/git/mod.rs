@@ -36,10 +36,8 @@ use git2::{Diff, Oid, Repository};
 pub use base::fetch_command;
 pub use commit::CommitReader;
 pub(crate) use content::decode_utf16;
-pub(super) use content::path_of;
 pub use new_file::{NewFileReader, read_new_file};
 pub use open::{discover, find, open_for_thread};
-pub(super) use worktree::read_worktree_file;
 
 use super::{ChangeSet, ChangedFile};
 use crate::error::{Error, Result};

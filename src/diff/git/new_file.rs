@@ -7,8 +7,8 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::index::current_index;
 use super::open::init;
-use super::worktree::{is_repo_relative, read_worktree_file};
 use crate::diff::NewSide;
+use crate::diff::paths::{is_repo_relative, read_worktree_file};
 
 /// The bytes of the new version of `path`, read from where `new_side` says. `None` when there
 /// is no such file (deleted, a directory, a submodule, outside the repository, unreadable).

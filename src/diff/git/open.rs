@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
 
-use super::base::SHALLOW_HELP;
 use crate::error::{Error, Result};
+
+pub(super) const SHALLOW_HELP: &str = "fetch the full history: in GitHub Actions set `fetch-depth: 0` on actions/checkout; elsewhere run `git fetch --unshallow`";
 
 /// Opens the repository containing `start`.
 pub fn discover(start: &Path) -> Result<git2::Repository> {

@@ -6,7 +6,7 @@ use git2::{Diff, DiffOptions, Oid, Patch, Repository};
 use super::content::{BinaryCheck, attributes_may_set_diff, push_patch};
 use super::jobs::{Job, Read, diff_options};
 use super::open::diff_error;
-use super::worktree::read_worktree_file;
+use crate::diff::paths::read_worktree_file;
 use crate::diff::{ChangedFile, FileStatus, Lines, Unread};
 use crate::error::Result;
 

@@ -1,8 +1,6 @@
 //! The working tree: the merge base with the base branch against every staged, unstaged and
 //! untracked file, and reading a working-tree file without leaving the repository.
 
-use std::path::{Component, Path};
-
 use git2::Repository;
 
 use super::Plan;
@@ -12,39 +10,6 @@ use super::jobs::{Jobs, NewBlobs, diff_options, find_renames, plan_delta};
 use super::open::{diff_error, object_error, repo_root, short, workdir};
 use crate::diff::{ChangeSet, NewSide, OldSide};
 use crate::error::Result;
-
-/// A relative path with no `..`: the only kind a diff can name.
-pub(super) fn is_repo_relative(path: &str) -> bool {
-    !path.is_empty()
-        && Path::new(path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-}
-
-/// Reads a working-tree file without ever leaving `root`: a symlink yields its target text (what
-/// git stores for it), not the file it points to, and a path through a symlinked folder that
-/// leads outside is refused.
-pub(in crate::diff) fn read_worktree_file(root: &Path, path: &str) -> Option<Vec<u8>> {
-    let full = root.join(path);
-    let meta = std::fs::symlink_metadata(&full).ok()?;
-    let root = root.canonicalize().ok()?;
-    let parent = full.parent()?.canonicalize().ok()?;
-    if !parent.starts_with(&root) {
-        return None;
-    }
-    if meta.file_type().is_symlink() {
-        return Some(
-            std::fs::read_link(&full)
-                .ok()?
-                .into_os_string()
-                .into_encoded_bytes(),
-        );
-    }
-    if !meta.is_file() {
-        return None;
-    }
-    std::fs::read(parent.join(full.file_name()?)).ok()
-}
 
 /// Paths the index marks skip-worktree (left out of a sparse checkout).
 fn skip_worktree_paths(repo: &Repository) -> std::collections::HashSet<Vec<u8>> {
@@ -124,7 +89,7 @@ pub(super) fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Resu
         let mut opts = diff_options();
         opts.disable_pathspec_match(true);
         for path in &skipped {
-            opts.pathspec(super::content::path_of(path));
+            opts.pathspec(crate::diff::paths::path_of(path));
         }
         let stored = repo
             .diff_tree_to_index(old_tree.as_ref(), Some(&index), Some(&mut opts))

@@ -1,5 +1,6 @@
 use super::*;
-use crate::migration::state::{Loaded, NoHistory};
+use crate::migration::history::Loaded;
+use crate::migration::state::NoHistory;
 
 fn parse_with(path: &str, text: &str, history: &dyn History) -> Vec<Operation> {
     parse(path, text, history, &Profile::default()).unwrap()
