@@ -192,7 +192,10 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
                 &outcome
                     .message
                     .replace("{where}", &place)
-                    .replace("{searched}", &answer.searched),
+                    .replace("{searched}", &answer.searched)
+                    .replace("{table}", &table)
+                    .replace("{column}", &column)
+                    .replace("{name}", &column),
             );
         }
         if let Some(ask) = &outcome.ask {

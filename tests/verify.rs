@@ -254,3 +254,95 @@ fn a_file_that_cannot_be_read_keeps_the_question_open() {
         drops[0].1
     );
 }
+
+/// A team rule that checks its answer: a new variable read with `getenv`, found in `.env.example`.
+fn env_rule(examples: &str) -> String {
+    format!(
+        r#"
+[[rule]]
+id = "team-new-env"
+title = "A new environment variable"
+severity = "warning"
+category = "config"
+message = "{{path}} reads a new variable."
+ask = "Is it set where deploys set it?"
+[rule.match]
+paths = ["**/*.py"]
+added = ['getenv\(']
+[[rule.verify]]
+name_from = 'getenv\("([A-Z_]+)"'
+look_in = [".env.example"]
+patterns = ['\b{{name}}\b']
+sides = ["new"]
+[rule.verify.found]
+severity = "note"
+message = "Set in {{where}}."
+[rule.verify.missing]
+message = "{{name}} is not in {{searched}}."
+{examples}
+"#
+    )
+}
+
+const ENV_DIFF: &str = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n import os\n+URL = os.getenv(\"GATEWAY_URL\")\n";
+
+fn env_example(name: &str, severity: &str, message: &str, env_file: &str) -> String {
+    format!(
+        "[[rule.example]]\nname = \"{name}\"\nexpect = \"fire\"\nseverity = \"{severity}\"\nmessage = \"{message}\"\ndiff = '''\n{ENV_DIFF}'''\n[rule.example.tree]\n\".env.example\" = \"{env_file}\"\n"
+    )
+}
+
+#[test]
+fn examples_with_a_tree_run_the_check_and_pin_its_outcome() {
+    let repo = Repo::new();
+    let examples = [
+        env_example("set in .env.example", "note", "Set in .env.example:1", "GATEWAY_URL=\\n"),
+        env_example("set nowhere", "warning", "GATEWAY_URL is not in", "OTHER=1\\n"),
+        "[[rule.example]]\nname = \"no getenv\"\nexpect = \"pass\"\ndiff = '''\ndiff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n import os\n+URL = 1\n'''\n".to_string(),
+    ]
+    .concat();
+    repo.write(".forewarn/rules/team.toml", env_rule(&examples));
+    let run = repo.forewarn(&["test", "team-new-env"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("3 passed, 0 failed"), "{run:?}");
+    let explain = repo.forewarn(&["explain", "team-new-env"]);
+    assert!(
+        explain
+            .stdout
+            .contains("\"set in .env.example\" fires as note, saying \"Set in .env.example:1\""),
+        "{explain:?}"
+    );
+    // The tree decides: with the variable missing from it, the example expecting a note fails.
+    let wrong = [
+        env_example("claims it is set", "note", "Set in", "OTHER=1\\n"),
+        env_example("set nowhere", "warning", "not in", "OTHER=1\\n"),
+    ]
+    .concat();
+    repo.write(".forewarn/rules/team.toml", env_rule(&wrong));
+    let run = repo.forewarn(&["test", "team-new-env"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("expected every finding to be note, but one is warning"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_rule_that_checks_its_answer_without_examples_of_both_outcomes_is_named() {
+    let repo = Repo::new();
+    let examples = [
+        env_example("set nowhere", "warning", "not in", "OTHER=1\\n"),
+        "[[rule.example]]\nname = \"no getenv\"\nexpect = \"pass\"\ndiff = '''\ndiff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1,2 @@\n import os\n+URL = 1\n'''\n".to_string(),
+    ]
+    .concat();
+    repo.write(".forewarn/rules/team.toml", env_rule(&examples));
+    let run = repo.forewarn(&["test", "team-new-env"]);
+    assert!(
+        run.stderr.contains("team-new-env")
+            && run
+                .stderr
+                .contains("no two examples with a `tree` that end differently"),
+        "{run:?}"
+    );
+}

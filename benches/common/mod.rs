@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The release binary: `FOREWARN_BIN` when set (to compare two builds), else built here.
 pub fn build_release_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("FOREWARN_BIN").filter(|b| !b.is_empty()) {
+        return PathBuf::from(bin);
+    }
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--locked", "--bin", "forewarn"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

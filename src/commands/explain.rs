@@ -102,6 +102,29 @@ pub fn explain(rule: &Rule) -> String {
     if !rule.verify.is_empty() {
         let _ = writeln!(s, "\nHow the answer is checked in the repository");
         s.push_str(&describe_verify(rule));
+        let checked: Vec<String> = rule
+            .examples
+            .iter()
+            .filter(|e| e.tree.is_some())
+            .map(|e| match (e.expect, e.severity, &e.message) {
+                (Expect::Fire, sev, message) => format!(
+                    "\"{}\" fires{}{}",
+                    e.name,
+                    sev.map(|s| format!(" as {s}")).unwrap_or_default(),
+                    message
+                        .as_ref()
+                        .map(|m| format!(", saying \"{m}\""))
+                        .unwrap_or_default()
+                ),
+                (Expect::Pass, ..) => format!("\"{}\" passes", e.name),
+            })
+            .collect();
+        if !checked.is_empty() {
+            let _ = writeln!(s, "  examples with a repository around the change:");
+            for line in checked {
+                let _ = writeln!(s, "    {line}");
+            }
+        }
     }
     if let Some(why) = &rule.why {
         let _ = writeln!(s, "\nWhy it is risky at deploy time\n{}", indent(why));

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{Context, Outcome, warning_lines};
 use crate::cli::LoadArgs;
 use crate::config::Config;
-use crate::diff::patch;
+use crate::diff::{ChangeSet, FileStatus, NewSide, OldSide, patch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::output::human::neutralise;
@@ -35,10 +35,30 @@ pub fn run_examples(rule: &Rule) -> Vec<ExampleResult> {
                         .map_err(|e| format!("its config does not load: {e}"))?,
                     None => Config::default(),
                 };
-                let changes = patch::parse_example(&example.name, &example.diff)
+                let mut changes = patch::parse_example(&example.name, &example.diff)
                     .map_err(|e| format!("its diff does not parse: {e}"))?;
+                if let Some(tree) = &example.tree {
+                    with_tree(&mut changes, tree, example.old_tree.as_ref());
+                }
                 let rules = std::slice::from_ref(rule);
-                let found = Engine::new(rules, &config).check(&changes).findings;
+                let mut found = Engine::new(rules, &config).check(&changes).findings;
+                crate::verify::run(&mut found, rules, &changes);
+                if let (Expect::Fire, Some(want)) = (example.expect, example.severity) {
+                    if let Some(f) = found.iter().find(|f| f.severity != want) {
+                        return Err(format!(
+                            "expected every finding to be {want}, but one is {}: {}",
+                            f.severity, f.message
+                        ));
+                    }
+                }
+                if let (Expect::Fire, Some(want)) = (example.expect, &example.message) {
+                    if let Some(f) = found.iter().find(|f| !f.message.contains(want.as_str())) {
+                        return Err(format!(
+                            "expected every finding's message to hold \"{want}\", but one says: {}",
+                            f.message
+                        ));
+                    }
+                }
                 match (example.expect, found.is_empty()) {
                     (Expect::Fire, true) => Err(format!(
                         "expected the rule to fire, but it passed ({} files in the diff)",
@@ -70,6 +90,50 @@ pub fn run_examples(rule: &Rule) -> Vec<ExampleResult> {
             }
         })
         .collect()
+}
+
+/// Gives an example's change the repository around it: `tree` as the new side (with the files
+/// the diff shows whole, and without those it deletes) and `old_tree` (else `tree`) as the old.
+fn with_tree(changes: &mut ChangeSet, tree: &Tree, old_tree: Option<&Tree>) {
+    let mut new = tree.clone();
+    let mut old = old_tree.unwrap_or(tree).clone();
+    if let NewSide::Patch(files) = &changes.new_side {
+        new.extend(files.iter().map(|(p, t)| (p.clone(), t.clone())));
+    }
+    if let OldSide::Patch(files) = &changes.old_side {
+        old.extend(files.iter().map(|(p, t)| (p.clone(), t.clone())));
+    }
+    for file in &changes.files {
+        match file.status {
+            FileStatus::Deleted => {
+                new.remove(&file.path);
+            }
+            FileStatus::Added => {
+                old.remove(&file.path);
+            }
+            _ => {}
+        }
+    }
+    changes.new_side = NewSide::Files(std::sync::Arc::new(new));
+    changes.old_side = OldSide::Files(std::sync::Arc::new(old));
+}
+
+type Tree = std::collections::BTreeMap<String, String>;
+
+/// Whether the examples with a `tree` show the answer checked both ways: one fires, and another
+/// passes or fires with another severity or message.
+fn shows_both_outcomes(rule: &Rule) -> bool {
+    type Outcome<'r> = (bool, Option<crate::rules::Severity>, Option<&'r str>);
+    let outcomes: std::collections::BTreeSet<Outcome<'_>> = rule
+        .examples
+        .iter()
+        .filter(|e| e.tree.is_some())
+        .map(|e| match e.expect {
+            Expect::Fire => (true, e.severity, e.message.as_deref()),
+            Expect::Pass => (false, None, None),
+        })
+        .collect();
+    outcomes.iter().any(|(fires, ..)| *fires) && outcomes.len() >= 2
 }
 
 pub fn run(only: &[String], load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
@@ -115,6 +179,18 @@ pub fn run(only: &[String], load: &LoadArgs, ctx: &Context) -> Result<Outcome> {
             };
             let line = format!(
                 "{} ({}) has no {missing}; add [[rule.example]] tables so `forewarn test` can show what it catches",
+                rule.id, rule.origin
+            );
+            if rule.origin.builtin {
+                failed += 1;
+                let _ = writeln!(out, "FAILED  {line}");
+            } else {
+                let _ = writeln!(stderr, "warning: {line}");
+            }
+        }
+        if !rule.verify.is_empty() && !shows_both_outcomes(rule) {
+            let line = format!(
+                "{} ({}) checks its answer ([[rule.verify]]) but has no two examples with a `tree` that end differently (one that fires, one that passes or fires with another severity or message); add them so `forewarn test` shows the check at work",
                 rule.id, rule.origin
             );
             if rule.origin.builtin {

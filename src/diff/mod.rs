@@ -312,6 +312,8 @@ pub enum NewSide {
     DiffOnly,
     /// A patch that shows some files whole (see [`PatchFiles`]): those are known, others not.
     Patch(PatchFiles),
+    /// A whole tree given file by file (a rule example's `tree`): these files and no others.
+    Files(PatchFiles),
 }
 
 /// Files a patch shows whole, by path: each one's only hunk starts at line 1 on both sides, so
@@ -336,6 +338,8 @@ pub enum OldSide {
     DiffOnly,
     /// A patch that shows some files whole (see [`PatchFiles`]).
     Patch(PatchFiles),
+    /// A whole tree given file by file (a rule example's `tree`): these files and no others.
+    Files(PatchFiles),
 }
 
 /// Everything one run checks.

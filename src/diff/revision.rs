@@ -43,6 +43,8 @@ enum Source {
     Empty,
     /// A patch's files shown whole; any other file is unknown, for the reason given.
     Patch(super::PatchFiles, &'static str),
+    /// A whole tree given file by file: any other file is absent.
+    Files(super::PatchFiles),
     Unknown(String),
 }
 
@@ -73,6 +75,7 @@ impl SideReader {
             OldSide::DiffOnly => {
                 Source::Unknown("a patch holds only the changed lines of the old side".into())
             }
+            OldSide::Files(files) => Source::Files(files.clone()),
             OldSide::Patch(files) => Source::Patch(
                 files.clone(),
                 "the patch shows only part of the old side (a file is read whole from a patch when its one hunk starts at line 1, as `git diff -U99999` writes it)",
@@ -97,6 +100,7 @@ impl SideReader {
             NewSide::DiffOnly => {
                 Source::Unknown("a patch holds only the changed lines of the new side".into())
             }
+            NewSide::Files(files) => Source::Files(files.clone()),
             NewSide::Patch(files) => Source::Patch(
                 files.clone(),
                 "the patch shows only part of the new side (a file is read whole from a patch when its one hunk starts at line 1, as `git diff -U99999` writes it)",
@@ -183,6 +187,9 @@ impl SideReader {
             }
             Source::Empty => Read::Absent,
             Source::Unknown(why) => Read::Unreadable(why.clone()),
+            Source::Files(files) => files
+                .get(path)
+                .map_or(Read::Absent, |text| Read::Bytes(text.as_bytes().to_vec())),
             Source::Patch(files, why) => match files.get(path) {
                 Some(text) => Read::Bytes(text.as_bytes().to_vec()),
                 None => Read::Unreadable(why.to_string()),
@@ -253,6 +260,14 @@ impl SideReader {
             }
             Source::Empty => Vec::new(),
             // A patch cannot list a folder: the files it does not show are unknown.
+            Source::Files(files) => files
+                .keys()
+                .filter(|p| {
+                    p.strip_prefix(&prefix)
+                        .is_some_and(|rest| !rest.contains('/'))
+                })
+                .cloned()
+                .collect(),
             Source::Unknown(_) | Source::Patch(..) => return None,
         };
         out.sort();
@@ -361,6 +376,21 @@ impl SideReader {
                 found.sort();
                 found.dedup();
                 found
+            }
+            Source::Files(files) => {
+                let prefix = if dir.is_empty() {
+                    String::new()
+                } else {
+                    format!("{dir}/")
+                };
+                let mut seen = std::collections::BTreeMap::new();
+                for rest in files.keys().filter_map(|p| p.strip_prefix(&prefix)) {
+                    match rest.split_once('/') {
+                        Some((folder, _)) => seen.insert(folder.to_string(), true),
+                        None => seen.insert(rest.to_string(), false),
+                    };
+                }
+                seen.into_iter().collect()
             }
             Source::Empty | Source::Unknown(_) | Source::Patch(..) => Vec::new(),
         }

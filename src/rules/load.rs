@@ -115,6 +115,10 @@ struct RawExample {
     expect: Expect,
     diff: String,
     config: Option<String>,
+    tree: Option<std::collections::BTreeMap<String, String>>,
+    old_tree: Option<std::collections::BTreeMap<String, String>>,
+    severity: Option<Severity>,
+    message: Option<String>,
 }
 
 /// How to shrink a regex that compiles past the size limit.
@@ -347,6 +351,10 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
                     expect: e.expect,
                     diff: e.diff,
                     config: e.config,
+                    tree: e.tree,
+                    old_tree: e.old_tree,
+                    severity: e.severity,
+                    message: e.message,
                     line,
                 }
             })

@@ -111,6 +111,16 @@ pub struct Example {
     pub diff: String,
     /// A `forewarn.toml` for this example alone (components, limits), when it needs one.
     pub config: Option<String>,
+    /// The repository around the diff, file by file (`[rule.example.tree]`), for rules that
+    /// check the answer in it (`[[rule.verify]]`): the new side, and the old side too unless
+    /// `old_tree` gives it. The diff's files shown whole are added to it. Without a tree the
+    /// example has only its diff, as a patch has.
+    pub tree: Option<std::collections::BTreeMap<String, String>>,
+    pub old_tree: Option<std::collections::BTreeMap<String, String>>,
+    /// The severity every finding must have (after checking the answer), when it fires.
+    pub severity: Option<Severity>,
+    /// Text every finding's message must hold, when it fires (what checking the answer said).
+    pub message: Option<String>,
     /// Line of the example in its rule file, for `forewarn test` messages.
     pub line: usize,
 }

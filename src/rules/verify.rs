@@ -49,7 +49,7 @@ pub struct Outcome {
     /// `error`, `warning`, `note`, or `quiet` (the finding is dropped: the answer is verified).
     pub severity: Option<String>,
     /// Appended to the finding's message; `{where}` names the first places found,
-    /// `{searched}` says what was searched.
+    /// `{searched}` says what was searched, `{table}`, `{column}` and `{name}` what was sought.
     #[serde(default)]
     pub message: String,
     /// Replaces the finding's question.

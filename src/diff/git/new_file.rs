@@ -48,7 +48,7 @@ impl NewFileReader {
                     Some(commit.tree_id())
                 });
             }
-            NewSide::Worktree(_) | NewSide::DiffOnly | NewSide::Patch(_) => {}
+            NewSide::Worktree(_) | NewSide::DiffOnly | NewSide::Patch(_) | NewSide::Files(_) => {}
         }
         reader
     }
@@ -85,7 +85,9 @@ impl NewFileReader {
                 Some(repo.find_blob(entry.id()).ok()?.content().to_vec())
             }
             NewSide::DiffOnly => None,
-            NewSide::Patch(files) => files.get(path).map(|t| t.as_bytes().to_vec()),
+            NewSide::Patch(files) | NewSide::Files(files) => {
+                files.get(path).map(|t| t.as_bytes().to_vec())
+            }
         }
     }
 }
