@@ -146,19 +146,33 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
                 }
             }
         }
+        // `{dir}` in a glob is the finding's own folder (a Terraform module's other files), and
+        // `{path}` its own file (the rest of a CI workflow).
+        let globs = || v.look_in.iter().chain(&v.exclude);
+        let dir = if globs().any(|g| g.contains("{dir}")) {
+            path.rsplit_once('/').map_or("", |(d, _)| d).to_string()
+        } else if globs().any(|g| g.contains("{path}")) {
+            path.to_string()
+        } else {
+            String::new()
+        };
         let key = (
             format!("{}\u{0}{}", f.rule_id, v.look_in.join(",")),
-            format!("{table}\u{0}{column}"),
+            format!("{table}\u{0}{column}\u{0}{dir}"),
         );
         let answer = answers
             .entry(key)
-            .or_insert_with(|| search(v, &table, &column, &mut old, &mut new))
+            .or_insert_with(|| search(v, (&table, &column, &dir), &mut old, &mut new))
             .clone();
         if answer.unsearchable {
             f.message
                 .push_str(" (This could not be checked in the repository: ");
             f.message.push_str(&answer.searched);
             f.message.push_str(".)");
+            keep.push(f);
+            continue;
+        }
+        if !answer.unless.is_empty() {
             keep.push(f);
             continue;
         }
@@ -212,12 +226,41 @@ struct Answer {
     hits: Vec<String>,
     /// `path:line` of each hit of `stopped_by`.
     stopped: Vec<String>,
+    /// `path:line` of each hit of `unless_found`.
+    unless: Vec<String>,
     /// What was searched, for messages.
     searched: String,
     unsearchable: bool,
 }
 
-fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree) -> Answer {
+/// `globs` with `{dir}` standing for folder `dir`, or `{path}` for file `dir` (its glob
+/// characters escaped).
+fn in_dir(globs: &[String], dir: &str) -> Vec<String> {
+    let escaped: String = dir
+        .chars()
+        .map(|c| match c {
+            '*' | '?' | '[' | ']' | '{' | '}' | '\\' => format!("\\{c}"),
+            c => c.to_string(),
+        })
+        .collect();
+    globs
+        .iter()
+        .map(|g| {
+            if escaped.is_empty() {
+                g.replace("{dir}/", "").replace("{dir}", "")
+            } else {
+                g.replace("{dir}", &escaped).replace("{path}", &escaped)
+            }
+        })
+        .collect()
+}
+
+fn search(
+    v: &Verify,
+    (table, column, dir): (&str, &str, &str),
+    old: &mut Tree,
+    new: &mut Tree,
+) -> Answer {
     let model = model_of(table);
     let compile = |list: &[String]| -> Vec<regex::Regex> {
         list.iter()
@@ -232,8 +275,9 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
             .collect()
     };
     let (patterns, stopped_by) = (compile(&v.patterns), compile(&v.stopped_by));
-    let look_in = crate::glob::GlobMatcher::new(&v.look_in);
-    let exclude = crate::glob::GlobMatcher::new(&v.exclude);
+    let unless_found = compile(&v.unless_found);
+    let look_in = crate::glob::GlobMatcher::new(&in_dir(&v.look_in, dir));
+    let exclude = crate::glob::GlobMatcher::new(&in_dir(&v.exclude, dir));
     let mut answer = Answer::default();
     let mut searched_files = 0;
     // Files that could not be read (too large, binary, missing objects): a search that skipped
@@ -272,6 +316,7 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
                 for (list, out) in [
                     (&patterns, &mut answer.hits),
                     (&stopped_by, &mut answer.stopped),
+                    (&unless_found, &mut answer.unless),
                 ] {
                     if list.iter().any(|p| p.is_match(line)) {
                         let hit = format!("{path}:{}", i + 1);
@@ -291,7 +336,7 @@ fn search(v: &Verify, table: &str, column: &str, old: &mut Tree, new: &mut Tree)
     answer.searched = format!(
         "{searched_files} files of {} matching {}",
         sides_searched.join(" and "),
-        v.look_in.join(", ")
+        in_dir(&v.look_in, dir).join(", ")
     );
     if answer.hits.is_empty() && answer.stopped.is_empty() && !unread.is_empty() {
         answer.unsearchable = true;

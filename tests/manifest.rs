@@ -181,15 +181,44 @@ fn a_variable_default_on_an_unchanged_line_counts() {
         !fires(&found, "terraform-variable-without-default"),
         "{found:?}"
     );
-    let found = modified(
-        "infra/live/variables.tf",
-        old,
-        &format!("{old}\nvariable \"token\" {{\n  type = string\n}}\n"),
+    // A root module (it configures its backend) gains a required variable.
+    let backend = "terraform {\n  backend \"s3\" {}\n}\n";
+    let required = format!("{old}\nvariable \"token\" {{\n  type = string\n}}\n");
+    let found = rules_fired(
+        &[
+            ("infra/live/variables.tf", Some(old)),
+            ("infra/live/main.tf", Some(backend)),
+        ],
+        &[("infra/live/variables.tf", Some(&required))],
     );
     assert!(
         fires(&found, "terraform-variable-without-default"),
         "{found:?}"
     );
+    // A reusable module (no backend, no configured provider): its callers set its inputs.
+    let found = modified("modules-repo/variables.tf", old, &required);
+    assert!(
+        !fires(&found, "terraform-variable-without-default"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_deploy_command_into_a_cluster_the_workflow_creates_is_not_a_deploy() {
+    let kind = "name: test\non: pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: helm/kind-action@v1\n      - run: ct install\n";
+    let applied = kind.replace(
+        "      - run: ct install\n",
+        "      - run: kubectl apply -f crds/\n      - run: ct install\n",
+    );
+    let found = modified(".github/workflows/lint-test.yaml", kind, &applied);
+    assert!(!fires(&found, "ci-deploy-step-changed"), "{found:?}");
+    // The same step in a workflow that also deploys to production is still asked about.
+    let prod =
+        format!("{kind}  ship:\n    environment: production\n    steps:\n      - run: echo\n");
+    let prod_applied =
+        format!("{applied}  ship:\n    environment: production\n    steps:\n      - run: echo\n");
+    let found = modified(".github/workflows/lint-test.yaml", &prod, &prod_applied);
+    assert!(fires(&found, "ci-deploy-step-changed"), "{found:?}");
 }
 
 #[test]

@@ -235,6 +235,13 @@ pub(crate) fn describe_verify(rule: &Rule) -> String {
         if !v.exclude.is_empty() {
             let _ = writeln!(s, "    but not {}", list(&v.exclude));
         }
+        if !v.unless_found.is_empty() {
+            let _ = writeln!(
+                s,
+                "    when a line matches {}, the finding stays as it is",
+                list(&v.unless_found)
+            );
+        }
         for (what, patterns, outcome) in [
             ("already stopped reading it", &v.stopped_by, &v.stopped),
             ("found", &v.patterns, &v.found),

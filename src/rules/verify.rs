@@ -13,6 +13,7 @@ pub struct Verify {
     /// Findings on these paths are checked by this block; empty: every finding of the rule.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Globs of the files searched; `{dir}` is the finding's folder, `{path}` its file.
     pub look_in: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -27,6 +28,11 @@ pub struct Verify {
     /// `ignored_columns`): the `stopped` outcome, before `found` and `missing`.
     #[serde(default)]
     pub stopped_by: Vec<String>,
+    /// Regex templates whose hit in the searched files leaves the finding as it is, whatever
+    /// else was found: the answer cannot be trusted there (a workflow that also deploys to
+    /// production).
+    #[serde(default)]
+    pub unless_found: Vec<String>,
     /// Which trees to search: `old` (the code that runs during the deploy) and `new`.
     #[serde(default = "both_sides")]
     pub sides: Vec<String>,
@@ -73,7 +79,12 @@ pub fn check(v: &Verify) -> Vec<String> {
             Err(e) => problems.push(format!("invalid name_from `{n}` in [rule.verify]: {e}")),
         }
     }
-    for p in v.patterns.iter().chain(&v.stopped_by) {
+    for p in v
+        .patterns
+        .iter()
+        .chain(&v.stopped_by)
+        .chain(&v.unless_found)
+    {
         let sample = fill(p, "t", "c", "M").replace("{name}", "N");
         if let Err(e) = regex::Regex::new(&sample) {
             problems.push(format!("invalid pattern `{p}` in [rule.verify]: {e}"));
