@@ -346,3 +346,24 @@ fn a_rule_that_checks_its_answer_without_examples_of_both_outcomes_is_named() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_dropped_column_still_queried_by_the_code_after_the_deploy_is_an_error() {
+    let repo = Repo::new();
+    repo.write("app/report.py", "ROWS = \"SELECT id FROM orders\"\n");
+    repo.commit("report");
+    // The running code never read it; the new code does, and the column goes in the same change.
+    repo.write(
+        "app/report.py",
+        "ROWS = \"SELECT id, legacy_state FROM orders\"\n",
+    );
+    repo.write(
+        "db/migrations/20240601000000_drop.sql",
+        "ALTER TABLE orders DROP COLUMN legacy_state;\n",
+    );
+    repo.commit("drop and read");
+    let drops = of(&findings(&repo), "migration-drops-column");
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert_eq!(drops[0].0, "error");
+    assert!(drops[0].1.contains("app/report.py:1"), "{}", drops[0].1);
+}
