@@ -1,6 +1,5 @@
 //! `forewarn analysis new "<title>"`: write an analysis record from the template.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Context, Outcome};
@@ -75,12 +74,9 @@ fn new(title: &str, id: Option<&str>, ctx: &Context) -> Result<Outcome> {
     let shown = format!("{}/{id}.toml", config.analyses.trim_end_matches('/'));
     let text = template::render(&id, title, today);
     // create_new: never replace a record, even one written a moment ago by someone else.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| Error::Io {
+    let name = std::path::PathBuf::from(format!("{id}.toml"));
+    crate::atomic_write::create_new(&dir, ".forewarn-", text.as_bytes(), || name.clone()).map_err(
+        |e| Error::Io {
             action: "write the record",
             path: path.clone(),
             source: e,
@@ -89,7 +85,8 @@ fn new(title: &str, id: Option<&str>, ctx: &Context) -> Result<Outcome> {
             } else {
                 "check that the analyses folder is writable".into()
             }),
-        })?;
+        },
+    )?;
     Ok(Outcome::ok(format!(
         "wrote {shown} (id {id}, status draft)\n\n\
          Next, during the review:\n  \

@@ -2,7 +2,6 @@
 //! linked to the finding it comes from.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use super::{Context, Outcome};
 use crate::analysis::links::{Resolved, load_analyses, plural, resolve_culprit};
@@ -145,11 +144,12 @@ pub fn run(command: &RuleCommand, ctx: &Context) -> Result<Outcome> {
         source: e,
         help: Some("the folder is the first of `rule_dirs` in forewarn.toml".into()),
     })?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
+    let name = path
+        .file_name()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let folder = path.parent().unwrap_or(std::path::Path::new("."));
+    crate::atomic_write::create_new(folder, ".forewarn-", text.as_bytes(), || name.clone())
         .map_err(|e| Error::Io {
             action: "write the rule",
             path: path.clone(),
