@@ -69,7 +69,11 @@ fn rooms_named(text: &str) -> BTreeSet<String> {
     out
 }
 
-fn house() -> (BTreeMap<String, BTreeSet<String>>, Vec<(PathBuf, usize)>) {
+/// Rooms by name, with the rooms each imports.
+type Arrows = BTreeMap<String, BTreeSet<String>>;
+
+/// The rooms' arrows, and each source file with its length in lines.
+fn house() -> (Arrows, Vec<(PathBuf, usize)>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     source_files(&src, &mut files);
@@ -77,7 +81,7 @@ fn house() -> (BTreeMap<String, BTreeSet<String>>, Vec<(PathBuf, usize)>) {
         .iter()
         .map(|f| room(f.strip_prefix(&src).unwrap()))
         .collect();
-    let mut arrows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut arrows: Arrows = BTreeMap::new();
     let mut sizes = Vec::new();
     for file in &files {
         let relative = file.strip_prefix(&src).unwrap();
@@ -98,7 +102,7 @@ fn house() -> (BTreeMap<String, BTreeSet<String>>, Vec<(PathBuf, usize)>) {
 }
 
 /// A circle of rooms, if there is one (depth-first search, iterative).
-fn find_circle(arrows: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+fn find_circle(arrows: &Arrows) -> Option<Vec<String>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Open,
@@ -159,7 +163,7 @@ fn rooms_import_each_other_without_a_circle() {
 
 #[test]
 fn the_finder_of_circles_finds_one() {
-    let mut arrows: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut arrows: Arrows = BTreeMap::new();
     for (from, to) in [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")] {
         arrows.entry(from.into()).or_default().insert(to.into());
     }
