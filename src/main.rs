@@ -35,7 +35,9 @@ fn main() -> ExitCode {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| ".".into()),
     };
-    let ctx = Context { cwd, color };
+    // Text is wrapped to the terminal; piped, it is left whole for the reader's tools.
+    let width = stdout_tty.then(terminal_width).flatten();
+    let ctx = Context { cwd, color, width };
     match commands::run(cli, &ctx) {
         Ok(outcome) => {
             let mut err = std::io::stderr().lock();
@@ -59,4 +61,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The terminal's width in columns: what the terminal says, else `COLUMNS`.
+fn terminal_width() -> Option<usize> {
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_, cols)| usize::from(cols))
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .filter(|&w| w >= 20)
 }

@@ -68,6 +68,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,
         color: ctx.color && args.output.is_none(),
+        width: ctx.width.filter(|_| args.output.is_none()),
     };
     output::write::side_reports(&report, args.format, &args.reports.files(), &render_ctx)?;
     let code = u8::from(report.fails());

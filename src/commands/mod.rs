@@ -45,6 +45,9 @@ impl Outcome {
 pub struct Context {
     pub cwd: PathBuf,
     pub color: bool,
+    /// Columns of the terminal standard output goes to; `None` when it is piped (nothing is
+    /// wrapped then).
+    pub width: Option<usize>,
 }
 
 pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {

@@ -106,12 +106,14 @@ pub struct RenderContext<'a> {
     pub rules: &'a [Rule],
     /// Colour escapes (human only).
     pub color: bool,
+    /// Wrap text to this many columns (human only; `None`: never wrap).
+    pub width: Option<usize>,
 }
 
 /// Draws a report in the chosen format.
 pub fn render(report: &Report, format: Format, ctx: &RenderContext<'_>) -> String {
     match format {
-        Format::Human => human::render(report, ctx.color),
+        Format::Human => human::render(report, ctx.color, ctx.width),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report, ctx.rules),
         Format::Github => github::render(report),

@@ -57,6 +57,7 @@ pub fn side_reports(
 ) -> Result<()> {
     let plain = RenderContext {
         color: false,
+        width: None,
         ..*ctx
     };
     for (file_format, path) in files {
