@@ -15,7 +15,7 @@ use crate::workspace::Workspace;
 pub fn run(args: &ReportArgs, ctx: &Context) -> Result<Outcome> {
     let workspace = Workspace::load(&ctx.cwd, &args.load.options())?;
     let analyses = load_analyses(&workspace)?;
-    let (events, mut warnings) = ledger::read_events(&ledger::dir(&workspace)?)?;
+    let (events, mut warnings) = ledger::read_all(&workspace)?;
     let rules = &workspace.rules.rules;
     let (history_acks, history_commits, culprits) = match workspace.repo.as_ref() {
         Some(repo) => {

@@ -467,6 +467,7 @@ mod tests {
             reason: Some("</td><img src=x onerror=alert(1)>".into()),
             ack_source: Some("inline".into()),
             ack_commit: None,
+            present: vec![],
             forewarn: String::new(),
         }];
         let analyses = Analyses::default();
