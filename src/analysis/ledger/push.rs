@@ -234,7 +234,7 @@ pub fn push(repo: &Repository, remote: &str, files: &[(String, Vec<u8>)]) -> Res
     let said = last.as_ref().map(said).unwrap_or_default();
     Err(Error::repository(
         format!(
-            "the ledger could not be pushed to `{remote}`: other writers moved it first {ATTEMPTS} times\n  git said: {said}"
+            "the ledger could not be pushed to `{remote}`: other writers kept moving it ({ATTEMPTS} attempts)\n  git said: {said}"
         ),
         "run `forewarn ledger push` again: the events are still in the ledger folder",
     ))
