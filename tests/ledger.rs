@@ -395,6 +395,13 @@ fn a_finding_gone_at_the_next_push_is_resolved_before_merge() {
     assert_eq!(f2["lessons"][0]["rule"], "team-drop-table", "{f2}");
     assert_eq!(f2["lessons"][0]["resolved_before_merge"], 1, "{f2}");
 
+    // Backtest shows what CI recorded next to what history says.
+    let backtest = util::run_in(&facilitator, &["backtest", "--format", "json"]);
+    assert_eq!(backtest.code, 0, "{backtest:?}");
+    let ledger = &json(&backtest.stdout)["ledger"]["team-drop-table"];
+    assert_eq!(ledger["fired"], 1, "{ledger}");
+    assert_eq!(ledger["resolved_before_merge"], 1, "{ledger}");
+
     let md = util::run_in(&facilitator, &["report"]).stdout;
     assert!(
         md.contains(

@@ -84,6 +84,46 @@ pub fn resolved_before_merge(events: &[Event]) -> BTreeSet<Key> {
         .collect()
 }
 
+/// What the ledger says of one rule: distinct changes it fired on (a pull request checked many
+/// times counts once per finding), of which acknowledged, of which resolved before merge.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RuleLife {
+    pub fired: usize,
+    pub acknowledged: usize,
+    pub resolved_before_merge: usize,
+}
+
+/// [`RuleLife`] of every rule the ledger names.
+pub fn by_rule(events: &[Event]) -> BTreeMap<String, RuleLife> {
+    let resolved = resolved_before_merge(events);
+    let mut seen: BTreeMap<(&str, &str, String), (bool, bool)> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if e.kind == Kind::Checked {
+            continue;
+        }
+        let change = match (e.pull_request, &e.commit) {
+            (Some(pr), _) => format!("pr:{pr}"),
+            (None, Some(c)) => format!("commit:{c}"),
+            (None, None) => format!("event:{i}"),
+        };
+        let entry = seen
+            .entry((e.rule.as_str(), e.fingerprint.as_str(), change))
+            .or_insert((false, false));
+        entry.0 |= e.kind == Kind::Acknowledged;
+        entry.1 |= e
+            .pull_request
+            .is_some_and(|pr| resolved.contains(&(e.rule.clone(), e.fingerprint.clone(), pr)));
+    }
+    let mut out: BTreeMap<String, RuleLife> = BTreeMap::new();
+    for ((rule, _, _), (acknowledged, resolved)) in seen {
+        let life = out.entry(rule.to_string()).or_default();
+        life.fired += 1;
+        life.acknowledged += usize::from(acknowledged);
+        life.resolved_before_merge += usize::from(resolved);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Present;
