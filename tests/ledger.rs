@@ -249,6 +249,9 @@ fn a_malformed_event_on_the_ref_is_named_and_the_rest_is_read() {
     let run = repo.forewarn(&["check", "--commit", "HEAD", "--record", "--push"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(remote.events().len(), 2, "two findings, no pull request");
+    // Here the events are in the folder and on the local ref: each is counted once.
+    let here = json(&repo.forewarn(&["report", "--format", "json"]).stdout);
+    assert_eq!(here["ledger_events"], 2, "{here}");
     plant_on_ref(&remote, "events/2024/broken-event.json", "{ not json");
 
     // Another clone, as the facilitator has: the ledger comes from the remote.
