@@ -46,7 +46,8 @@ pub(super) fn trend<'a>(times: impl Iterator<Item = &'a str> + Clone, now: &str)
         let start = now.checked_sub(window).unwrap_or(now);
         let before = start.checked_sub(window).unwrap_or(start);
         for t in &parsed {
-            if *t > start && *t <= now {
+            // A time after `now` is recent too: the report's own time is rounded to the second.
+            if *t > start {
                 recent += 1;
             } else if *t > before && *t <= start {
                 previous += 1;
@@ -271,5 +272,7 @@ mod tests {
             "steady"
         );
         assert_eq!(t(&["2023-01-01T00:00:00Z"]).direction, "quiet");
+        // Recorded in the second the report was made (its time is rounded down).
+        assert_eq!(t(&["2024-06-30T00:00:00.400Z"]).direction, "rising");
     }
 }
