@@ -147,8 +147,17 @@ fn private_ref() -> String {
     format!("refs/forewarn/fetching/{}-{random:08x}", std::process::id())
 }
 
+/// How many times a fetch that raced another process of the same repository is tried.
+const FETCH_ATTEMPTS: u32 = 8;
+
 /// Fetches the remote's ledger tip into `into` (forced); `None` when the remote has none.
-fn fetch_into(repo: &Repository, remote: &str, into: &str) -> Result<Option<Oid>> {
+/// `Err(Ok(output))` is a fetch that raced another writer in this repository and may be tried
+/// again.
+fn fetch_into(
+    repo: &Repository,
+    remote: &str,
+    into: &str,
+) -> Result<Option<Oid>, std::result::Result<Output, Error>> {
     let spec = format!("+{REF}:{into}");
     let out = git(
         repo,
@@ -161,7 +170,8 @@ fn fetch_into(repo: &Repository, remote: &str, into: &str) -> Result<Option<Oid>
             remote,
             &spec,
         ],
-    )?;
+    )
+    .map_err(Err)?;
     if out.status.success() {
         return Ok(store_ref::tip(repo, into));
     }
@@ -169,25 +179,38 @@ fn fetch_into(repo: &Repository, remote: &str, into: &str) -> Result<Option<Oid>
     if stderr.contains("couldn't find remote ref") || stderr.contains("could not find remote ref") {
         return Ok(None);
     }
+    // Another process of this repository fetching at the same moment: its private ref can
+    // name objects this fetch's connectivity check does not see yet, or a ref lock is held.
+    let raced = stderr.contains("bad object") || stderr.contains("did not send all necessary");
     match classify(&stderr) {
-        Refusal::Permission => Err(permission_error(remote, "fetched from", &out)),
-        // The private ref is ours alone; a lock race here is another writer's pack: try again.
-        Refusal::Moved => Err(Error::repository(
-            format!("fetching the ledger from `{remote}` raced another update"),
-            "run the command again",
-        )),
-        Refusal::Other => Err(other_error(remote, "fetched from", &out)),
+        Refusal::Permission => Err(Err(permission_error(remote, "fetched from", &out))),
+        Refusal::Moved => Err(Ok(out)),
+        Refusal::Other if raced => Err(Ok(out)),
+        Refusal::Other => Err(Err(other_error(remote, "fetched from", &out))),
     }
 }
 
 /// Fetches the remote's ledger tip without touching the local ledger ref.
 fn remote_tip(repo: &Repository, remote: &str) -> Result<Option<Oid>> {
-    let private = private_ref();
-    let tip = fetch_into(repo, remote, &private);
-    if let Ok(mut reference) = repo.find_reference(&private) {
-        let _ = reference.delete();
+    let mut attempt = 1;
+    loop {
+        let private = private_ref();
+        let tip = fetch_into(repo, remote, &private);
+        if let Ok(mut reference) = repo.find_reference(&private) {
+            let _ = reference.delete();
+        }
+        match tip {
+            Ok(tip) => return Ok(tip),
+            Err(Err(error)) => return Err(error),
+            Err(Ok(out)) if attempt >= FETCH_ATTEMPTS => {
+                return Err(other_error(remote, "fetched from", &out));
+            }
+            Err(Ok(_)) => {
+                std::thread::sleep(backoff(attempt));
+                attempt += 1;
+            }
+        }
     }
-    tip
 }
 
 /// A wait of about `50ms × 2^attempt` (at most about 2 s), randomised so that writers who
