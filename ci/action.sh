@@ -11,7 +11,9 @@
 #   GITHUB_OUTPUT        where `exit-code` is written, when set
 #   GITHUB_EVENT_PATH, GITHUB_STEP_SUMMARY   read by forewarn itself (acknowledgements in the
 #                        pull-request body; the job summary)
-#   INPUT_FAIL_ON, INPUT_RULES_FROM, INPUT_SARIF_FILE, INPUT_ARGS, INPUT_VERSION   the inputs
+#   INPUT_FAIL_ON, INPUT_RULES_FROM, INPUT_SARIF_FILE, INPUT_ARGS, INPUT_VERSION, INPUT_RECORD
+#                        the inputs (INPUT_RECORD=true: record the findings in the ledger and
+#                        push them to refs/forewarn/ledger of origin; needs contents: write)
 #   FOREWARN_BIN         a forewarn binary to use instead of installing one (tests)
 set -euo pipefail
 
@@ -58,6 +60,9 @@ check() {
   fi
   if [ -n "${INPUT_SARIF_FILE:-}" ]; then
     cmd+=(--sarif-file "$INPUT_SARIF_FILE")
+  fi
+  if [ "${INPUT_RECORD:-false}" = true ]; then
+    cmd+=(--record --push)
   fi
   # Split on whitespace only: no globbing, no quotes, no command substitution.
   local -a extra=()

@@ -91,11 +91,16 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// What the rules caught since the analyses: for the next review.
     ///
-    /// Reads the analysis records, the rules, the ledger (`check --record`) and the
+    /// Reads the analysis records, the rules, the ledger (`check --record`: its folder and
+    /// refs/forewarn/ledger, see `ledger pull`) and the
     /// `Forewarn-Ack:` trailers in history. For each finding: its rules, how often each fired and
     /// was acknowledged and why; rules that never fire; culprit commits no rule catches;
     /// findings with no rule yet.
     Report(ReportArgs),
+    /// The ledger on a ref of the repository (refs/forewarn/ledger): push events recorded in
+    /// CI so they outlive the job, pull them so `report` reads them.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Write the rule reference (docs/rules.md) from the built-in packs: one section per rule,
     /// with what it matches, why, the safe procedure and its examples.
     Docs {
@@ -187,9 +192,29 @@ pub struct CheckArgs {
     pub acks: Vec<String>,
 
     /// Record one ledger event per finding (fired or acknowledged, with the reason) in the
-    /// ledger folder (.forewarn/ledger/), for `forewarn report`. No author names are recorded.
+    /// ledger folder (.forewarn/ledger/), for `forewarn report`; on a pull request, also one
+    /// `checked` event listing what this run saw. No author names are recorded.
     #[arg(long)]
     pub record: bool,
+
+    /// With --record: also push the events to the ledger ref (refs/forewarn/ledger) of the
+    /// remote, retrying when another job pushed first. Needs write access to the repository.
+    #[arg(long, requires = "record")]
+    pub push: bool,
+
+    /// The remote --push (and `ledger push`) sends the ledger to: a remote name or a URL.
+    #[arg(
+        long,
+        value_name = "REMOTE",
+        default_value = "origin",
+        requires = "push"
+    )]
+    pub remote: String,
+
+    /// The pull or merge request this check is for (default: from CI: GITHUB_EVENT_PATH,
+    /// GITHUB_REF `refs/pull/N/merge`, CI_MERGE_REQUEST_IID). Recorded, never an author.
+    #[arg(long = "pr", value_name = "N", requires = "record")]
+    pub pull_request: Option<u64>,
 
     #[command(flatten)]
     pub load: LoadArgs,
@@ -332,6 +357,40 @@ pub enum BacktestFormat {
     Json,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Add the events of the ledger folder (or --from DIR) to the ledger ref of the remote.
+    ///
+    /// Fetches the remote's ref, adds the events it does not have (event names are unique, so
+    /// nothing conflicts) and pushes; when another job pushed first, does it again on the new
+    /// tip, a bounded number of times. Pushing the same events twice adds nothing.
+    Push(LedgerPushArgs),
+    /// Fetch the ledger ref of the remote into this repository, for `report`.
+    Pull(LedgerPullArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LedgerPushArgs {
+    /// The remote to push to: a remote name or a URL.
+    #[arg(long, value_name = "REMOTE", default_value = "origin")]
+    pub remote: String,
+
+    /// Push the event files of DIR instead of the ledger folder (an artifact of another job,
+    /// as in the workflow_run recipe for pull requests from forks).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LedgerPullArgs {
+    /// The remote to fetch from: a remote name or a URL.
+    #[arg(long, value_name = "REMOTE", default_value = "origin")]
+    pub remote: String,
+}
+
 #[derive(Debug, Clone, Default, Args)]
 pub struct ReportArgs {
     /// Output format.
@@ -341,6 +400,11 @@ pub struct ReportArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Store the summary of each rule linked to a finding in that analysis record ([[report]]
+    /// tables), editing it in place: comments, order and layout are kept.
+    #[arg(long)]
+    pub write: bool,
 
     #[command(flatten)]
     pub load: LoadArgs,

@@ -158,6 +158,24 @@ fn demo_shows_the_finding_then_the_acknowledgement() {
     assert!(run.stdout.contains("the gate fails"), "{run:?}");
     assert!(run.stdout.contains("the gate passes"), "{run:?}");
     assert!(run.stdout.contains("release checklist step 2"), "{run:?}");
+    // The whole loop: the rule linked to the record's finding, recorded on the ledger ref, the
+    // next push resolving it before merge, and the report counting it.
+    assert!(
+        run.stdout
+            .contains("= lesson: 2019-07-payments-config-missing#F1"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("on refs/forewarn/ledger for pull request #42"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "- F1: `payments-setting-ships-with-the-change` fired on 1 change: 0 acknowledged, 1 resolved before merge"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]

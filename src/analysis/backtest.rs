@@ -452,110 +452,32 @@ pub fn stored(
 /// finding is updated where it stands (keeping its comments), a new one goes at the end. Every
 /// other byte of the file stays as it was.
 pub fn write_into(text: &str, entries: &[StoredBacktest]) -> std::result::Result<String, String> {
-    // The record's byte-order mark and line endings are its author's: kept as they were
-    // (toml_edit writes what it adds with `\n`).
-    let (bom, body) = match text.strip_prefix('\u{feff}') {
-        Some(body) => ("\u{feff}", body),
-        None => ("", text),
-    };
-    let crlf = body.contains("\r\n");
-    let written = write_into_toml(body, entries)?;
-    let written = if crlf {
-        written.replace("\r\n", "\n").replace('\n', "\r\n")
-    } else {
-        written
-    };
-    Ok(format!("{bom}{written}"))
-}
-
-fn write_into_toml(text: &str, entries: &[StoredBacktest]) -> std::result::Result<String, String> {
-    use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| e.to_string())?;
-    let max_position = doc
-        .as_table()
+    use super::tables::{Entry, datetime, strings};
+    use toml_edit::Value;
+    let entries = entries
         .iter()
-        .filter_map(|(_, item)| match item {
-            Item::Table(t) => t.position(),
-            Item::ArrayOfTables(a) => a.iter().filter_map(Table::position).max(),
-            _ => None,
+        .map(|entry| Entry {
+            rule: &entry.rule,
+            finding: &entry.finding,
+            values: vec![
+                ("rule", Value::from(entry.rule.as_str())),
+                ("finding", Value::from(entry.finding.as_str())),
+                ("run", datetime(&entry.run)),
+                ("range", Value::from(entry.range.as_str())),
+                ("commits", Value::from(entry.commits as i64)),
+                ("fired", Value::from(entry.fired as i64)),
+                ("share", Value::from(entry.share)),
+                ("caught", strings(&entry.caught)),
+                ("missed", strings(&entry.missed)),
+            ],
         })
-        .max()
-        .unwrap_or(0);
-    let mut next_position = max_position + 1;
-    if !doc.contains_key("backtest") {
-        doc.insert("backtest", Item::ArrayOfTables(ArrayOfTables::new()));
-    }
-    let Some(aot) = doc
-        .get_mut("backtest")
-        .and_then(Item::as_array_of_tables_mut)
-    else {
-        return Err("`backtest` in this record is not a list of [[backtest]] tables".to_string());
-    };
-    let mut first_new = aot.is_empty();
-    for entry in entries {
-        let existing = aot.iter_mut().find(|t| {
-            t.get("rule").and_then(Item::as_str) == Some(entry.rule.as_str())
-                && t.get("finding").and_then(Item::as_str).unwrap_or("") == entry.finding
-        });
-        let strings = |v: &[String]| {
-            let mut a = toml_edit::Array::new();
-            for s in v {
-                a.push(s.as_str());
-            }
-            Value::Array(a)
-        };
-        let run: Value = match entry.run.parse::<toml_edit::Datetime>() {
-            Ok(d) => Value::from(d),
-            Err(_) => Value::from(entry.run.as_str()),
-        };
-        let values: Vec<(&str, Value)> = vec![
-            ("rule", Value::from(entry.rule.as_str())),
-            ("finding", Value::from(entry.finding.as_str())),
-            ("run", run),
-            ("range", Value::from(entry.range.as_str())),
-            ("commits", Value::from(entry.commits as i64)),
-            ("fired", Value::from(entry.fired as i64)),
-            ("share", Value::from(entry.share)),
-            ("caught", strings(&entry.caught)),
-            ("missed", strings(&entry.missed)),
-        ];
-        match existing {
-            Some(table) => {
-                for (key, value) in values {
-                    set_keeping_decor(table, key, value);
-                }
-            }
-            None => {
-                let mut table = Table::new();
-                for (key, value) in values {
-                    table.insert(key, Item::Value(value));
-                }
-                table.set_position(Some(next_position));
-                next_position += 1;
-                if first_new {
-                    table.decor_mut().set_prefix(
-                        "\n# Written by `forewarn backtest --write`: each rule linked to a finding of this record,\n# replayed over history. Run it again to refresh; edits above this line are kept.\n",
-                    );
-                    first_new = false;
-                } else {
-                    table.decor_mut().set_prefix("\n");
-                }
-                aot.push(table);
-            }
-        }
-    }
-    Ok(doc.to_string())
-}
-
-/// Replaces a value, keeping the spaces and comment written around the old one.
-fn set_keeping_decor(table: &mut toml_edit::Table, key: &str, mut value: toml_edit::Value) {
-    if let Some(old) = table.get(key).and_then(toml_edit::Item::as_value) {
-        let decor = old.decor().clone();
-        *value.decor_mut() = decor;
-    }
-    table.insert(key, toml_edit::Item::Value(value));
+        .collect();
+    super::tables::upsert(
+        text,
+        "backtest",
+        "# Written by `forewarn backtest --write`: each rule linked to a finding of this record,\n# replayed over history. Run it again to refresh; edits above this line are kept.\n",
+        entries,
+    )
 }
 
 /// Writes the backtest into each record that a replayed rule links to. Returns `(file, rules)`

@@ -13,6 +13,7 @@ pub mod links;
 pub mod record;
 pub mod report;
 pub mod scaffold;
+pub mod tables;
 pub mod template;
 
 pub use record::{Analyses, Analysis, AnalysisFinding, Culprit};

@@ -94,6 +94,10 @@ struct RawRecord {
     action: Vec<Spanned<RawAction>>,
     #[serde(default)]
     backtest: Vec<Spanned<RawBacktest>>,
+    /// What `forewarn report --write` stored; read to check its shape, not used.
+    #[serde(default)]
+    #[allow(dead_code)]
+    report: Vec<Spanned<StoredReport>>,
     /// Globs of paths that count as this incident's hotspots beyond what the culprits changed.
     #[serde(default)]
     hotspots: Vec<Spanned<String>>,
@@ -164,6 +168,34 @@ pub struct StoredBacktest {
 }
 
 type RawBacktest = StoredBacktest;
+
+/// What `forewarn report --write` stores: one table per rule linked to a finding of the record,
+/// counting what the ledger and history show since the review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredReport {
+    pub rule: String,
+    #[serde(default)]
+    pub finding: String,
+    /// When the report was made (RFC 3339).
+    #[serde(default, deserialize_with = "datetime_string")]
+    pub run: String,
+    /// Counted from this date on (the review's), or from the first event when empty.
+    #[serde(default, deserialize_with = "datetime_string")]
+    pub since: String,
+    #[serde(default)]
+    pub fired: u64,
+    #[serde(default)]
+    pub acknowledged: u64,
+    #[serde(default)]
+    pub resolved_before_merge: u64,
+    /// `rising`, `falling`, `steady` or `quiet`.
+    #[serde(default)]
+    pub trend: String,
+    /// The reasons given, grouped: `reason (×count, source)`.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
 
 fn datetime_string<'de, D: serde::Deserializer<'de>>(
     d: D,

@@ -4,20 +4,24 @@
 //! findings have no rule yet. Drawn as markdown, JSON, or one self-contained HTML page.
 
 pub mod html;
+mod lesson;
 mod markdown;
 #[cfg(test)]
 mod tests;
+pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use super::backtest::CulpritOutcome;
-use super::ledger::{Event, Kind};
+use super::ledger::{Event, Kind, life};
 use super::links::plural;
 use super::record::Analyses;
 use crate::rules::Rule;
 
+use lesson::Occurrence;
+pub use lesson::{Lesson, Trend};
 pub use markdown::{markdown, md, md_reason};
 
 /// Bumped only when a field is renamed, removed or changes meaning.
@@ -92,6 +96,8 @@ pub struct FindingReport {
     pub lesson: String,
     /// Ids of the rules in force that link to it.
     pub rules: Vec<String>,
+    /// Each of those rules at work since the review, in the order of `rules`.
+    pub lessons: Vec<Lesson>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,10 +105,12 @@ pub struct Reason {
     pub reason: String,
     /// `trailer`, `pull-request`, `inline`, `command-line`.
     pub source: String,
-    /// How many times this reason was given.
+    /// How many times this reason was given (in any of its wordings).
     pub count: usize,
     /// When it was last given.
     pub last: String,
+    /// How many near-identical wordings were counted together (shown in the most given one).
+    pub variants: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +125,9 @@ pub struct RuleStats {
     pub fired: usize,
     /// Of those, how many were acknowledged.
     pub acknowledged: usize,
+    /// Of those, how many fired on a pull request and were gone by a later push, unanswered.
+    pub resolved_before_merge: usize,
+    pub trend: Trend,
     pub first_fired: Option<String>,
     pub last_fired: Option<String>,
     pub reasons: Vec<Reason>,
@@ -124,19 +135,17 @@ pub struct RuleStats {
     pub series: Vec<(usize, usize)>,
 }
 
-/// One finding of one change: the unit that is counted.
-struct Occurrence {
-    rule: String,
-    time: String,
-    acknowledged: Option<(String, String)>,
-}
-
 /// Groups ledger events into occurrences: the same finding (fingerprint) on the same pull
 /// request or commit, recorded by several runs, is one occurrence; acknowledged if any run saw
-/// it acknowledged.
+/// it acknowledged; resolved before merge when its pull request's last recorded check no longer
+/// saw it ([`life`]).
 fn occurrences(events: &[Event], history_acks: &[HistoryAck]) -> Vec<Occurrence> {
+    let resolved = life::resolved_before_merge(events);
     let mut grouped: BTreeMap<(String, String, String), Occurrence> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
+        if e.kind == Kind::Checked {
+            continue;
+        }
         let change = match (e.pull_request, &e.commit) {
             (Some(pr), _) => format!("pr:{pr}"),
             (None, Some(c)) => format!("commit:{c}"),
@@ -148,6 +157,9 @@ fn occurrences(events: &[Event], history_acks: &[HistoryAck]) -> Vec<Occurrence>
                 rule: e.rule.clone(),
                 time: e.time.clone(),
                 acknowledged: None,
+                resolved: e.pull_request.is_some_and(|pr| {
+                    resolved.contains(&(e.rule.clone(), e.fingerprint.clone(), pr))
+                }),
             });
         if e.time < entry.time {
             entry.time = e.time.clone();
@@ -173,6 +185,7 @@ fn occurrences(events: &[Event], history_acks: &[HistoryAck]) -> Vec<Occurrence>
                 rule: ack.rule.clone(),
                 time: ack.time.clone(),
                 acknowledged: Some((ack.reason.clone(), "trailer".into())),
+                resolved: false,
             });
         }
     }
@@ -263,6 +276,8 @@ pub fn build(inputs: Inputs<'_>) -> Report {
             findings: r.findings.clone(),
             fired: 0,
             acknowledged: 0,
+            resolved_before_merge: 0,
+            trend: lesson::trend(std::iter::empty(), &inputs.generated),
             first_fired: None,
             last_fired: None,
             reasons: Vec::new(),
@@ -287,6 +302,8 @@ pub fn build(inputs: Inputs<'_>) -> Report {
                     findings,
                     fired: 0,
                     acknowledged: 0,
+                    resolved_before_merge: 0,
+                    trend: lesson::trend(std::iter::empty(), &inputs.generated),
                     first_fired: None,
                     last_fired: None,
                     reasons: Vec::new(),
@@ -307,34 +324,24 @@ pub fn build(inputs: Inputs<'_>) -> Report {
         if let Some(b) = bucket {
             stats.series[b].0 += 1;
         }
-        if let Some((reason, source)) = &o.acknowledged {
+        if o.resolved {
+            stats.resolved_before_merge += 1;
+        }
+        if o.acknowledged.is_some() {
             stats.acknowledged += 1;
             if let Some(b) = bucket {
                 stats.series[b].1 += 1;
             }
-            match stats
-                .reasons
-                .iter_mut()
-                .find(|r| &r.reason == reason && &r.source == source)
-            {
-                Some(r) => {
-                    r.count += 1;
-                    if o.time > r.last {
-                        r.last = o.time.clone();
-                    }
-                }
-                None => stats.reasons.push(Reason {
-                    reason: reason.clone(),
-                    source: source.clone(),
-                    count: 1,
-                    last: o.time.clone(),
-                }),
-            }
         }
     }
     for r in &mut rules {
-        r.reasons
-            .sort_by(|a, b| b.count.cmp(&a.count).then(b.last.cmp(&a.last)));
+        let mine = || occurrences.iter().filter(|o| o.rule == r.id);
+        r.trend = lesson::trend(mine().map(|o| o.time.as_str()), &inputs.generated);
+        r.reasons = lesson::group_reasons(mine().filter_map(|o| {
+            o.acknowledged
+                .as_ref()
+                .map(|(reason, source)| (reason.as_str(), source.as_str(), o.time.as_str()))
+        }));
     }
 
     let mut analyses = Vec::new();
@@ -354,6 +361,12 @@ pub fn build(inputs: Inputs<'_>) -> Report {
                 if linked.is_empty() {
                     findings_without_rule.push(link.clone());
                 }
+                let lessons = linked
+                    .iter()
+                    .map(|rule| {
+                        lesson::lesson(rule, a.held.as_deref(), &occurrences, &inputs.generated)
+                    })
+                    .collect();
                 FindingReport {
                     id: f.id.clone(),
                     link,
@@ -361,6 +374,7 @@ pub fn build(inputs: Inputs<'_>) -> Report {
                     text: f.text.clone(),
                     lesson: f.lesson.clone(),
                     rules: linked,
+                    lessons,
                 }
             })
             .collect();

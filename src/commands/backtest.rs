@@ -104,13 +104,37 @@ pub fn run(args: &BacktestArgs, ctx: &Context) -> Result<Outcome> {
     for w in &result.warnings {
         let _ = writeln!(stderr, "warning: {w}");
     }
+    // What CI recorded for the same rules (the ledger folder and refs/forewarn/ledger), next to
+    // what history says they would have done.
+    let (events, ledger_warnings) = crate::analysis::ledger::read_all(&workspace)?;
+    for w in &ledger_warnings {
+        let _ = writeln!(stderr, "warning: {w}");
+    }
+    let mut in_ci = crate::analysis::ledger::life::by_rule(&events);
+    in_ci.retain(|rule, _| result.rules.iter().any(|r| &r.rule == rule));
     let mut stdout = match args.format {
-        BacktestFormat::Human => human(&result, !args.rules.is_empty() || rules.len() <= 10),
+        BacktestFormat::Human => {
+            let mut out = human(&result, !args.rules.is_empty() || rules.len() <= 10);
+            if !in_ci.is_empty() {
+                let _ = writeln!(out, "\nIn CI (the ledger):");
+                for (rule, life) in &in_ci {
+                    let _ = writeln!(
+                        out,
+                        "  {rule}: fired on {}, {} acknowledged, {} resolved before merge",
+                        plural(life.fired, "change"),
+                        life.acknowledged,
+                        life.resolved_before_merge
+                    );
+                }
+            }
+            out
+        }
         BacktestFormat::Json => {
             let mut s = serde_json::to_string_pretty(&serde_json::json!({
                 "version": 1,
                 "tool": "forewarn",
                 "backtest": result,
+                "ledger": in_ci,
                 "elapsed_ms": result.elapsed.as_millis() as u64,
             }))
             .unwrap_or_default();

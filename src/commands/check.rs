@@ -61,9 +61,17 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         args,
         started,
     )?;
+    // A push that fails still lets the check's own report print: the failure is said after it.
+    let mut push_failed = None;
     if args.record {
         let head = incoming.change().head_commit.as_deref();
-        crate::analysis::ledger::record(&workspace, &report, head)?;
+        let pull_request = args
+            .pull_request
+            .or_else(crate::analysis::ledger::pull_request_number);
+        let written = crate::analysis::ledger::record(&workspace, &report, head, pull_request)?;
+        if args.push {
+            push_failed = super::ledger::push_named(&workspace, &args.remote, &written).err();
+        }
     }
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,
@@ -72,6 +80,19 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
     };
     output::write::side_reports(&report, args.format, &args.reports.files(), &render_ctx)?;
     let code = u8::from(report.fails());
+    if let Some(error) = push_failed {
+        let mut outcome = Outcome {
+            stdout: output::render(&report, args.format, &render_ctx),
+            stderr: error.render(ctx.color),
+            code: 2,
+            ..Outcome::default()
+        };
+        if let Some(path) = &args.output {
+            output::write::atomic(path, &outcome.stdout)?;
+            outcome.stdout.clear();
+        }
+        return Ok(outcome);
+    }
     match &args.output {
         Some(path) => {
             let rendered = output::render(&report, args.format, &render_ctx);

@@ -2,14 +2,18 @@
 //!
 //! Release 4.2 of a payments service adds a database migration and a setting the code now
 //! requires, in a component that deploys to every host at once. Nothing flagged it; the table did
-//! not exist in production. The demo checks that release, then the same release once its author
-//! has answered each question.
+//! not exist in production. The demo shows the whole loop: the review's analysis record and a team
+//! rule linked to one of its findings; the check of the release, showing that link, recorded on
+//! the ledger ref as CI records a pull request; the author's next push, which ships the setting
+//! with the change (the finding is resolved before merge) and answers the rest; and the report
+//! that counts it.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
 use super::{Context, Outcome};
+use crate::analysis::ledger::{self, store_ref};
 use crate::cli::CheckArgs;
 use crate::diff::git;
 use crate::error::{Error, Result};
@@ -40,7 +44,66 @@ rollout = "staged"
         "import os\n\n\ndef charge(amount):\n    return {\"amount\": amount, \"status\": \"ok\"}\n",
     ),
     ("storefront/app.js", "export const title = 'Shop';\n"),
+    (ANALYSIS_PATH, ANALYSIS),
+    (".forewarn/rules/payments.toml", TEAM_RULE),
 ];
+
+const ANALYSIS_PATH: &str = ".forewarn/analyses/2019-07-payments-config-missing.toml";
+
+/// The review's record: what the system did, and what the team learned.
+const ANALYSIS: &str = r#"id = "2019-07-payments-config-missing"
+title = "Payment gateway config missing after the 4.2 release"
+status = "reviewed"
+held = 2019-07-03
+perspectives = ["backend", "on-call", "release"]
+
+[[timeline]]
+at = 2019-07-02T03:05:00Z
+source = "deploy log"
+text = "Release 4.2 deployed to every host in one step."
+
+[[timeline]]
+at = 2019-07-02T03:09:00Z
+source = "error tracker"
+text = "Checkout fails: PAYMENTS_GATEWAY_URL is not set, and table payments_gatewayconfig does not exist."
+
+[[finding]]
+id = "F1"
+question = "missing-signal"
+text = "The code started requiring a setting, and nothing in review asked whether every environment had it."
+lesson = "A setting the code requires ships with the change, in the deploy config."
+
+[[finding]]
+id = "F2"
+question = "prevented-safe-experiment"
+text = "The migration had to be run by hand, and the release reached every host at once."
+lesson = "A new migration needs a visible deploy step before merge."
+"#;
+
+/// The rule the team wrote from finding F1 (`forewarn rule new ... --finding ...#F1`).
+const TEAM_RULE: &str = r#"[[rule]]
+id = "payments-setting-ships-with-the-change"
+title = "A payments setting the code requires, without its deploy config"
+severity = "error"
+category = "config"
+message = "{path}:{line} requires a setting ({match}) and no deploy config changes with it."
+ask = "Is the setting in the deploy config of every environment, in this change?"
+findings = ["2019-07-payments-config-missing#F1"]
+[rule.match]
+paths = ["payments/**/*.py"]
+added = ['os\.environ\[']
+[rule.unless]
+changed = ["deploy/**"]
+"#;
+
+/// The author's next push: the setting ships with the change.
+const NEXT_PUSH_FILES: &[(&str, &str)] = &[(
+    "deploy/values.yaml",
+    "env:\n  PAYMENTS_GATEWAY_URL: https://gateway.internal.example\n",
+)];
+
+/// The pull request CI checks, as its number is recorded in the ledger.
+const PULL_REQUEST: u64 = 42;
 
 const RELEASE_FILES: &[(&str, &str)] = &[
     (
@@ -83,27 +146,91 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     let mut out = String::new();
     out.push_str(INTRO);
     out.push_str(&format!(
-        "$ forewarn check --base main --head release-4.2   (in {})\n\n",
+        "The review wrote its analysis record ({ANALYSIS_PATH}); finding F1:\n\n    \"{}\"\n\nThe team turned F1 into a rule, linked to it (.forewarn/rules/payments.toml):\n\n    findings = [\"2019-07-payments-config-missing#F1\"]\n\n",
+        "A setting the code requires ships with the change, in the deploy config."
+    ));
+    out.push_str(&format!(
+        "$ forewarn check --base main --head release-4.2 --record --push --pr {PULL_REQUEST}   (in {})\n\n",
         root.display()
     ));
     let first = check(&repo, ctx)?;
-    out.push_str(&first.0);
+    out.push_str(&first.drawing);
+    let recorded = record(&repo, &first)?;
+    out.push_str(&format!(
+        "\nCI recorded {recorded} on {} for pull request #{PULL_REQUEST} at its head commit {}.\n",
+        store_ref::REF,
+        &first.head[..12]
+    ));
 
-    // The author answers each question with a trailer on a follow-up commit.
-    let mut trailers = String::from("Answer forewarn's questions for release 4.2\n\n");
-    for (id, category) in &first.1 {
-        trailers.push_str(&format!("Forewarn-Ack: {id}: {}\n", answer(category)));
+    // The author's next push: the setting ships with the change; the other questions are
+    // answered in commit trailers.
+    let mut message =
+        String::from("Ship PAYMENTS_GATEWAY_URL with the change; answer forewarn's questions\n\n");
+    for (id, category) in &first.fired {
+        if category != "config" {
+            message.push_str(&format!("Forewarn-Ack: {id}: {}\n", answer(category)));
+        }
     }
-    repo.commit(&[], &trailers)?;
-    out.push_str("\nThe author answers each question in a commit trailer:\n\n");
-    for line in trailers.lines().filter(|l| l.starts_with("Forewarn-Ack")) {
+    repo.commit(NEXT_PUSH_FILES, &message)?;
+    out.push_str(
+        "\nThe author's next push adds the setting to deploy/values.yaml, in the same change, and\nanswers the other questions in commit trailers:\n\n",
+    );
+    for line in message.lines().filter(|l| l.starts_with("Forewarn-Ack")) {
         out.push_str(&format!("    {line}\n"));
     }
-    out.push_str("\n$ forewarn check --base main --head release-4.2\n\n");
+    out.push_str(&format!(
+        "\n$ forewarn check --base main --head release-4.2 --record --push --pr {PULL_REQUEST}\n\n"
+    ));
     let second = check(&repo, ctx)?;
-    out.push_str(&second.0);
+    out.push_str(&second.drawing);
+    let recorded = record(&repo, &second)?;
+    out.push_str(&format!(
+        "\nCI recorded {recorded} for pull request #{PULL_REQUEST} at {}: the config findings are gone,\nunanswered: resolved before merge.\n",
+        &second.head[..12]
+    ));
+
+    out.push_str("\n$ forewarn report   (the analysis's part)\n\n");
+    out.push_str(&report_section(root)?);
     out.push_str(OUTRO);
     Ok(Outcome::ok(out))
+}
+
+/// Records one check's events on the demo's ledger ref, as `check --record --push` does in
+/// CI (here without a remote). Returns how many, in words.
+fn record(repo: &Demo, checked: &Checked) -> Result<String> {
+    let workspace = Workspace::load(&repo.root, &crate::workspace::LoadOptions::default())?;
+    let events = ledger::events_of(
+        &workspace,
+        &checked.report,
+        Some(&checked.head),
+        Some(PULL_REQUEST),
+    );
+    let files: Vec<(String, Vec<u8>)> = events
+        .iter()
+        .map(|e| {
+            (
+                ledger::folder::event_name(e, jiff::Timestamp::now()),
+                ledger::folder::to_json(e).into_bytes(),
+            )
+        })
+        .collect();
+    store_ref::append_local(&repo.repo, &files)?;
+    Ok(crate::analysis::links::plural(files.len(), "event"))
+}
+
+/// The report's section for the demo's analysis record.
+fn report_section(root: &Path) -> Result<String> {
+    let ctx = Context {
+        cwd: root.to_path_buf(),
+        color: false,
+    };
+    let report = super::report::run(&crate::cli::ReportArgs::default(), &ctx)?;
+    let text = report.stdout;
+    let start = text.find("## 2019-07-payments-config-missing").unwrap_or(0);
+    let end = text[start + 2..]
+        .find("\n## ")
+        .map_or(text.len(), |i| start + 2 + i + 1);
+    Ok(text[start..end].to_string())
 }
 
 const INTRO: &str = "\
@@ -116,15 +243,26 @@ Here is what forewarn says about that release before it merges.
 
 ";
 
-const OUTRO: &str = "
-Acknowledged findings still print, with their reason, and the gate passes: the questions were
-answered where reviewers can see them. Next: run `forewarn check` in your own repository, and
-`forewarn rules` to see every built-in rule.
+const OUTRO: &str =
+    "The loop is closed: the lesson of F1 caught the same risk on a new pull request, and the
+change was made safer before it merged. In CI, `forewarn check --record --push` (or the Action's
+`record: true`) keeps these events on refs/forewarn/ledger; `forewarn ledger pull` and
+`forewarn report --write` bring them back into the analysis record. Next: run `forewarn check` in
+your own repository, and `forewarn rules` to see every built-in rule.
 ";
 
-/// Checks `base..HEAD` in the demo repository; returns the drawing and the (rule, category) pairs
-/// that fired.
-fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String)>)> {
+/// One check of the demo's release.
+struct Checked {
+    drawing: String,
+    /// `(rule, category)` of what fired.
+    fired: BTreeSet<(String, String)>,
+    report: crate::output::Report,
+    /// The head commit checked.
+    head: String,
+}
+
+/// Checks `base..release-4.2` in the demo repository.
+fn check(repo: &Demo, ctx: &Context) -> Result<Checked> {
     let started = Instant::now();
     let workspace = Workspace::load(&repo.root, &crate::workspace::LoadOptions::default())?;
     let git_repo = workspace.repo.as_ref().ok_or_else(|| {
@@ -141,6 +279,7 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
         },
         None,
     )?;
+    let head = changes.head_commit.clone().unwrap_or_default();
     let args = CheckArgs::default();
     let mut report =
         super::check::check_changes(&workspace, &changes, None, Vec::new(), &args, started)?;
@@ -148,6 +287,7 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
     let fired = report
         .findings
         .iter()
+        .filter(|f| f.acknowledged.is_none())
         .map(|f| (f.rule_id.to_string(), f.category.to_string()))
         .collect();
     let render_ctx = output::RenderContext {
@@ -165,7 +305,12 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
             "the gate passes"
         }
     ));
-    Ok((drawing, fired))
+    Ok(Checked {
+        drawing,
+        fired,
+        report,
+        head: format!("{head:0<12}"),
+    })
 }
 
 /// A tiny git writer for the demo (git2 only: the demo needs no `git` on PATH).

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod docs;
 pub mod explain;
 pub mod hook;
+pub mod ledger;
 pub mod report;
 pub mod rule_new;
 pub mod rules;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
         Command::Rule(command) => rule_new::run(&command, ctx),
         Command::Backtest(args) => backtest::run(&args, ctx),
         Command::Report(args) => report::run(&args, ctx),
+        Command::Ledger(command) => ledger::run(&command, ctx),
         Command::Docs { output } => docs::run(output.as_deref(), ctx),
     }
 }

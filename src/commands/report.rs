@@ -15,7 +15,7 @@ use crate::workspace::Workspace;
 pub fn run(args: &ReportArgs, ctx: &Context) -> Result<Outcome> {
     let workspace = Workspace::load(&ctx.cwd, &args.load.options())?;
     let analyses = load_analyses(&workspace)?;
-    let (events, mut warnings) = ledger::read_events(&ledger::dir(&workspace)?)?;
+    let (events, mut warnings) = ledger::read_all(&workspace)?;
     let rules = &workspace.rules.rules;
     let (history_acks, history_commits, culprits) = match workspace.repo.as_ref() {
         Some(repo) => {
@@ -72,6 +72,26 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> Result<Outcome> {
             a.hotspots = history.remove(&a.id);
         }
     }
+    let mut stderr = String::new();
+    if args.write {
+        let written = report::write::write(
+            &workspace.root,
+            &workspace.analysis_files,
+            &analyses,
+            &built,
+        )?;
+        if written.is_empty() {
+            stderr.push_str(
+                "no analysis record has a rule linked to its findings: nothing was stored\n",
+            );
+        }
+        for (file, rules) in written {
+            stderr.push_str(&format!(
+                "stored the summary of {} in {file}\n",
+                crate::analysis::links::plural(rules.len(), "rule")
+            ));
+        }
+    }
     let text = match args.format {
         ReportFormat::Markdown => report::markdown(&built),
         ReportFormat::Json => report::json(&built),
@@ -80,12 +100,17 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> Result<Outcome> {
     match &args.output {
         Some(path) => {
             write_atomic(path, &text)?;
+            stderr.push_str(&format!("wrote the report to {}\n", path.display()));
             Ok(Outcome {
-                stderr: format!("wrote the report to {}\n", path.display()),
+                stderr,
                 ..Outcome::default()
             })
         }
-        None => Ok(Outcome::ok(text)),
+        None => Ok(Outcome {
+            stdout: text,
+            stderr,
+            ..Outcome::default()
+        }),
     }
 }
 

@@ -129,10 +129,17 @@ pub fn render(report: &Report) -> String {
     );
     let fired_total: usize = report.rules.iter().map(|r| r.fired).sum();
     let acked_total: usize = report.rules.iter().map(|r| r.acknowledged).sum();
+    let resolved_total: usize = report.rules.iter().map(|r| r.resolved_before_merge).sum();
     let _ = writeln!(out, "<div class=\"cards\">");
     for (id, value, label, alert) in [
         ("card-fired", fired_total, "findings fired", false),
         ("card-acknowledged", acked_total, "acknowledged", false),
+        (
+            "card-resolved",
+            resolved_total,
+            "resolved before merge",
+            false,
+        ),
         (
             "card-never-fired",
             report.never_fired.len(),
@@ -467,6 +474,7 @@ mod tests {
             reason: Some("</td><img src=x onerror=alert(1)>".into()),
             ack_source: Some("inline".into()),
             ack_commit: None,
+            present: vec![],
             forewarn: String::new(),
         }];
         let analyses = Analyses::default();

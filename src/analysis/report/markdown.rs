@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, RuleStats, date, short};
+use super::{AnalysisReport, Lesson, Reason, Report, RuleStats, date, short};
 use crate::analysis::backtest::CulpritOutcome;
 use crate::analysis::links::{one_line, plural};
 
@@ -70,6 +70,54 @@ pub(super) fn culprit_verdict(c: &CulpritOutcome) -> String {
     }
 }
 
+/// A reason as one line: `"text" (trailer, ×3, last 2024-05-01)`, with the wordings it stands
+/// for when near-identical ones were counted together.
+fn reason_line(reason: &Reason) -> String {
+    format!(
+        "\"{}\" ({}, ×{}{}, last {})",
+        md_reason(&reason.reason),
+        md(&reason.source),
+        reason.count,
+        if reason.variants > 1 {
+            format!(" in {} similar wordings", reason.variants)
+        } else {
+            String::new()
+        },
+        date(&reason.last)
+    )
+}
+
+/// The lead of an analysis: what its rules did since the review, in a sentence per finding.
+fn lessons_at_work(out: &mut String, a: &AnalysisReport) {
+    let lessons: Vec<(&str, &Lesson)> = a
+        .findings
+        .iter()
+        .flat_map(|f| f.lessons.iter().map(move |l| (f.id.as_str(), l)))
+        .collect();
+    if lessons.is_empty() {
+        return;
+    }
+    let since = a
+        .held
+        .as_deref()
+        .map(|h| format!("Since the review ({})", date(h)))
+        .unwrap_or_else(|| "Since the first recorded check".to_string());
+    let _ = writeln!(out, "{since}, the lesson at work:\n");
+    for (finding, l) in lessons {
+        let _ = writeln!(
+            out,
+            "- {}: `{}` fired on {}: {} acknowledged, {} resolved before merge; {}",
+            md(finding),
+            md(&l.rule),
+            plural(l.fired, "change"),
+            l.acknowledged,
+            l.resolved_before_merge,
+            l.trend.describe()
+        );
+    }
+    let _ = writeln!(out);
+}
+
 /// `--format markdown`.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -98,38 +146,51 @@ pub fn markdown(report: &Report) -> String {
         if a.findings.is_empty() {
             let _ = writeln!(out, "No findings yet.\n");
         } else {
+            lessons_at_work(&mut out, a);
             let _ = writeln!(
                 out,
-                "| finding | question | rule | fired | acknowledged | last fired |"
+                "| finding | question | rule | fired | acknowledged | resolved before merge | trend | last fired |"
             );
-            let _ = writeln!(out, "|---|---|---|---:|---:|---|");
+            let _ = writeln!(out, "|---|---|---|---:|---:|---:|---|---|");
             for f in &a.findings {
                 let what = format!("**{}** {}", md(&f.id), md(&one_line(&f.text, 90)));
                 if f.rules.is_empty() {
                     let _ = writeln!(
                         out,
-                        "| {what} | {} | no rule yet: `forewarn rule new <id> --finding {}` | | | |",
+                        "| {what} | {} | no rule yet: `forewarn rule new <id> --finding {}` | | | | | |",
                         f.question,
                         md(&f.link)
                     );
                 }
-                for id in &f.rules {
-                    let stats = report.rule(id);
+                for l in &f.lessons {
                     let _ = writeln!(
                         out,
-                        "| {what} | {} | `{}` | {} | {} | {} |",
+                        "| {what} | {} | `{}` | {} | {} | {} | {} | {} |",
                         f.question,
-                        md(id),
-                        stats.map_or(0, |s| s.fired),
-                        stats.map_or(0, |s| s.acknowledged),
-                        stats
-                            .and_then(|s| s.last_fired.as_deref())
-                            .map(date)
-                            .unwrap_or("never")
+                        md(&l.rule),
+                        l.fired,
+                        l.acknowledged,
+                        l.resolved_before_merge,
+                        l.trend.direction,
+                        l.last_fired.as_deref().map(date).unwrap_or("never")
                     );
                 }
             }
             let _ = writeln!(out);
+            for f in &a.findings {
+                for l in f.lessons.iter().filter(|l| !l.reasons.is_empty()) {
+                    let _ = writeln!(
+                        out,
+                        "Reasons given for {} (`{}`):\n",
+                        md(&f.id),
+                        md(&l.rule)
+                    );
+                    for r in &l.reasons {
+                        let _ = writeln!(out, "- {}", reason_line(r));
+                    }
+                    let _ = writeln!(out);
+                }
+            }
         }
         if !a.culprits.is_empty() {
             let _ = writeln!(out, "Culprit commits:\n");
@@ -169,13 +230,13 @@ pub fn markdown(report: &Report) -> String {
     } else {
         let _ = writeln!(
             out,
-            "| rule | findings | fired | acknowledged | first | last |"
+            "| rule | findings | fired | acknowledged | resolved before merge | first | last |"
         );
-        let _ = writeln!(out, "|---|---|---:|---:|---|---|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---|---|");
         for r in &fired {
             let _ = writeln!(
                 out,
-                "| `{}`{} | {} | {} | {} | {} | {} |",
+                "| `{}`{} | {} | {} | {} | {} | {} | {} |",
                 md(&r.id),
                 if r.origin.is_none() {
                     " (no longer in force)"
@@ -189,6 +250,7 @@ pub fn markdown(report: &Report) -> String {
                 },
                 r.fired,
                 r.acknowledged,
+                r.resolved_before_merge,
                 r.first_fired.as_deref().map(date).unwrap_or(""),
                 r.last_fired.as_deref().map(date).unwrap_or("")
             );
@@ -200,15 +262,7 @@ pub fn markdown(report: &Report) -> String {
             let _ = writeln!(out, "### Why findings were acknowledged\n");
             for r in with_reasons {
                 for reason in &r.reasons {
-                    let _ = writeln!(
-                        out,
-                        "- `{}`: \"{}\" ({}, ×{}, last {})",
-                        md(&r.id),
-                        md_reason(&reason.reason),
-                        md(&reason.source),
-                        reason.count,
-                        date(&reason.last)
-                    );
+                    let _ = writeln!(out, "- `{}`: {}", md(&r.id), reason_line(reason));
                 }
             }
             let _ = writeln!(out);

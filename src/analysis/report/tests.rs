@@ -24,6 +24,7 @@ fn event(rule: &str, time: &str, pr: Option<u64>, fp: &str, ack: Option<&str>) -
         reason: ack.map(str::to_string),
         ack_source: ack.map(|_| "pull-request".to_string()),
         ack_commit: None,
+        present: vec![],
         forewarn: String::new(),
     }
 }
