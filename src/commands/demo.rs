@@ -223,6 +223,7 @@ fn report_section(root: &Path) -> Result<String> {
     let ctx = Context {
         cwd: root.to_path_buf(),
         color: false,
+        width: None,
     };
     let report = super::report::run(&crate::cli::ReportArgs::default(), &ctx)?;
     let text = report.stdout;
