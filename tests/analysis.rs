@@ -757,6 +757,12 @@ fn html_report_in_headless_chromium() {
     let run = repo.forewarn(&["report", "--format", "html", "-o", page.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     let html = std::fs::read_to_string(&page).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&page).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "a report others can read: {mode:o}");
+    }
     assert!(!html.contains("<script"), "no script of any kind");
     assert!(
         !html.contains("src=") || !html.contains("<img"),
@@ -809,6 +815,75 @@ fn html_report_in_headless_chromium() {
         dom.contains("<li class=\"unlinked\"><code>2019-07-payments-config-missing#F1</code></li>"),
         "{dom}"
     );
+    // A phone's width and a laptop's: the page itself never scrolls sideways (wide tables scroll
+    // inside their own box), measured by a page that frames the report at that width.
+    for width in [390, 1280] {
+        let (scroll, client) = page_width_in_chromium(chromium, repo.path(), &page, width);
+        assert!(
+            scroll <= client,
+            "at {width} px the page is {scroll} px wide: it scrolls sideways"
+        );
+        let shot = repo.join(&format!("report-{width}.png"));
+        let out = std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--window-size={width},1600"))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", page.display()))
+            .env("HOME", repo.path())
+            .output()
+            .expect("run chromium");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let png = std::fs::read(&shot).expect("a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG at {width} px");
+    }
+}
+
+/// `(scrollWidth, clientWidth)` of the report's page framed `width` pixels wide.
+fn page_width_in_chromium(
+    chromium: &std::path::Path,
+    home: &std::path::Path,
+    page: &std::path::Path,
+    width: u32,
+) -> (u32, u32) {
+    let frame = page.with_file_name(format!("frame-{width}.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" src=\"{}\" style=\"width:{width}px;height:900px;border:0\"></iframe><script>document.getElementById('f').onload=function(){{var d=this.contentDocument.documentElement;document.body.setAttribute('data-scroll',d.scrollWidth+'/'+d.clientWidth);}};</script></body></html>",
+            page.file_name().unwrap().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", frame.display()))
+        .env("HOME", home)
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let at = dom
+        .find("data-scroll=\"")
+        .unwrap_or_else(|| panic!("the frame measured nothing: {dom}"))
+        + "data-scroll=\"".len();
+    let measured = &dom[at..at + dom[at..].find('"').unwrap()];
+    let (scroll, client) = measured.split_once('/').unwrap();
+    (scroll.parse().unwrap(), client.parse().unwrap())
 }
 
 #[test]

@@ -67,8 +67,13 @@ pub struct Report {
     pub uncaught_culprits: Vec<CulpritOutcome>,
     /// `ANALYSIS-ID#FINDING-ID` of findings no rule in force links to.
     pub findings_without_rule: Vec<String>,
-    /// Labels of the time buckets of every rule's `series`, oldest first.
+    /// Labels of the time buckets of every rule's `series`, oldest first: from the first ledger
+    /// event or analysis held, whichever is earlier.
     pub buckets: Vec<String>,
+    /// `(bucket, "ID held DATE")` for each analysis whose review falls on the axis.
+    pub held_marks: Vec<(usize, String)>,
+    /// Fires and acknowledgements counted but before the axis starts (old commit trailers).
+    pub not_drawn: usize,
     pub warnings: Vec<String>,
 }
 
@@ -257,8 +262,30 @@ fn buckets(times: &[&str]) -> (Width, Vec<String>) {
 /// Builds the report.
 pub fn build(inputs: Inputs<'_>) -> Report {
     let occurrences = occurrences(inputs.events, inputs.history_acks);
-    let times: Vec<&str> = occurrences.iter().map(|o| o.time.as_str()).collect();
-    let (width, labels) = buckets(&times);
+    // The chart spans the ledger and the reviews: from the first recorded event or the first
+    // analysis held, whichever is earlier, so years of old trailers do not push what CI
+    // recorded into the last tenth of the axis. Older trailers are counted, not drawn.
+    let held: Vec<&str> = inputs
+        .analyses
+        .records
+        .iter()
+        .filter_map(|a| a.held.as_deref())
+        .collect();
+    let start = inputs
+        .events
+        .iter()
+        .map(|e| e.time.as_str())
+        .chain(held.iter().copied())
+        .filter_map(|t| t.get(..10))
+        .min();
+    let drawn: Vec<&str> = occurrences
+        .iter()
+        .map(|o| o.time.as_str())
+        .filter(|t| start.is_none_or(|s| t.get(..10).is_some_and(|d| d >= s)))
+        .chain(held.iter().copied())
+        .collect();
+    let earlier = occurrences.len() + held.len() - drawn.len();
+    let (width, labels) = buckets(&drawn);
     let index: HashMap<&str, usize> = labels
         .iter()
         .enumerate()
@@ -416,6 +443,17 @@ pub fn build(inputs: Inputs<'_>) -> Report {
         never_fired,
         uncaught_culprits,
         findings_without_rule,
+        held_marks: inputs
+            .analyses
+            .records
+            .iter()
+            .filter_map(|a| {
+                let at = bucket_of(a.held.as_deref()?, width)?;
+                let bucket = labels.iter().position(|l| *l == at)?;
+                Some((bucket, format!("{} held {}", a.id, a.held.as_deref()?)))
+            })
+            .collect(),
+        not_drawn: earlier,
         buckets: labels,
         warnings: inputs.warnings,
     }

@@ -27,7 +27,7 @@ pub fn esc(text: &str) -> String {
 }
 
 const STYLE: &str = r#"
-:root { --fired: #4a6fa5; --acked: #e08a2c; --ink: #1d2330; --muted: #5f6878; --line: #d9dde5; --bg: #fbfbfd; }
+:root { --fired: #5b7fb5; --acked: #4a2500; --held: #b3261e; --chart: #f3f4f8; --ink: #1d2330; --muted: #5f6878; --line: #d9dde5; --bg: #fbfbfd; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); margin: 0; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 64px; }
@@ -35,7 +35,10 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 36px 0 10px; padding-top: 8px; border-top: 1px solid var(--line); }
 h3 { font-size: 16px; margin: 20px 0 8px; }
 .meta { color: var(--muted); margin: 0 0 8px; }
-code { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eef0f5; padding: 1px 4px; border-radius: 3px; }
+code { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eef0f5; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; max-width: 100%; }
+p, li, h1, h2, h3, blockquote { overflow-wrap: anywhere; }
+@media (max-width: 600px) { main { padding: 16px 12px 48px; } .card { min-width: 0; flex: 1 1 140px; } th, td { padding: 6px 6px; } }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 18px 0; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; min-width: 170px; }
 .card b { display: block; font-size: 24px; }
@@ -48,10 +51,12 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #2e7d32; }
 .legend span { display: inline-block; margin-right: 16px; color: var(--muted); }
 .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px; border-radius: 2px; }
-svg.chart { display: block; width: 100%; height: 44px; background: #f3f4f8; border-radius: 4px; }
+svg.chart { display: block; width: 100%; min-width: 120px; height: 44px; background: var(--chart); border-radius: 4px; }
+svg.chart rect.held { fill: var(--held); }
 svg.chart rect.fired { fill: var(--fired); }
 svg.chart rect.acknowledged { fill: var(--acked); }
 .axis { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; }
+.held-mark { color: var(--held); }
 ul.plain { padding-left: 20px; }
 blockquote { margin: 4px 0; color: var(--muted); }
 "#;
@@ -61,7 +66,7 @@ const BAR: usize = 10;
 const GAP: usize = 2;
 const HEIGHT: usize = 40;
 
-fn chart(rule: &RuleStats, buckets: &[String], max: usize) -> String {
+fn chart(rule: &RuleStats, buckets: &[String], max: usize, marks: &[(usize, String)]) -> String {
     let width = (buckets.len() * (BAR + GAP)).max(1);
     let mut svg = format!(
         "<svg class=\"chart\" data-rule=\"{}\" viewBox=\"0 0 {width} {HEIGHT}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{} fired {} times, acknowledged {} times\">",
@@ -92,6 +97,15 @@ fn chart(rule: &RuleStats, buckets: &[String], max: usize) -> String {
             );
         }
         svg.push_str("</g>");
+    }
+    // Each review on the axis, as a thin line across the chart.
+    for (bucket, label) in marks {
+        let _ = write!(
+            svg,
+            "<rect class=\"held\" x=\"{}\" y=\"0\" width=\"1\" height=\"{HEIGHT}\"><title>{}</title></rect>",
+            bucket * (BAR + GAP) + BAR / 2,
+            esc(label)
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -190,7 +204,7 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "<table class=\"charts\">\n<tr><th>rule</th><th>fired</th><th>ack.</th><th style=\"width:60%\">over time</th></tr>"
+            "<div class=\"scroll\">\n<table class=\"charts\">\n<tr><th>rule</th><th>fired</th><th>ack.</th><th style=\"width:60%\">over time</th></tr>"
         );
         for r in &fired {
             let _ = writeln!(
@@ -200,7 +214,7 @@ pub fn render(report: &Report) -> String {
                 esc(&r.id),
                 r.fired,
                 r.acknowledged,
-                chart(r, &report.buckets, max)
+                chart(r, &report.buckets, max, &report.held_marks)
             );
         }
         let (first, last) = (
@@ -209,10 +223,24 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "<tr><td colspan=\"3\"></td><td><div class=\"axis\"><span>{}</span><span>{}</span></div></td></tr>\n</table>",
+            "<tr><td colspan=\"3\"></td><td><div class=\"axis\"><span>{}</span><span>{}</span></div></td></tr>\n</table>\n</div>",
             esc(first),
             esc(last)
         );
+        for (_, label) in &report.held_marks {
+            let _ = writeln!(
+                out,
+                "<p class=\"legend held-mark\">│ analysis {}</p>",
+                esc(label)
+            );
+        }
+        if report.not_drawn > 0 {
+            let _ = writeln!(
+                out,
+                "<p class=\"meta\" id=\"not-drawn\">{} older (commit trailers before the first ledger event and review) counted in the totals, not drawn.</p>",
+                crate::analysis::links::plural(report.not_drawn, "fire or acknowledgement")
+            );
+        }
     }
     let _ = writeln!(out, "</section>");
 
@@ -233,7 +261,7 @@ pub fn render(report: &Report) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "<table class=\"findings\">\n<tr><th>finding</th><th>question</th><th>rule</th><th>fired</th><th>ack.</th><th>last fired</th></tr>"
+                "<div class=\"scroll\">\n<table class=\"findings\">\n<tr><th>finding</th><th>question</th><th>rule</th><th>fired</th><th>ack.</th><th>last fired</th></tr>"
             );
             for f in &a.findings {
                 let what = format!(
@@ -275,7 +303,7 @@ pub fn render(report: &Report) -> String {
                     );
                 }
             }
-            let _ = writeln!(out, "</table>");
+            let _ = writeln!(out, "</table>\n</div>");
         }
         if !a.culprits.is_empty() {
             let _ = writeln!(
@@ -326,7 +354,7 @@ pub fn render(report: &Report) -> String {
     } else {
         let _ = writeln!(
             out,
-            "<table>\n<tr><th>rule</th><th>reason</th><th>where</th><th>times</th><th>last</th></tr>"
+            "<div class=\"scroll\">\n<table>\n<tr><th>rule</th><th>reason</th><th>where</th><th>times</th><th>last</th></tr>"
         );
         for r in with_reasons {
             for reason in &r.reasons {
@@ -341,7 +369,7 @@ pub fn render(report: &Report) -> String {
                 );
             }
         }
-        let _ = writeln!(out, "</table>");
+        let _ = writeln!(out, "</table>\n</div>");
     }
     let _ = writeln!(out, "</section>");
 

@@ -136,3 +136,80 @@ fn markdown_escapes_and_lists_uncaught_culprits() {
     assert!(text.contains("&lt;b&gt;ok&lt;/b&gt; \\| fine"), "{text}");
     assert!(!text.contains("<b>"), "{text}");
 }
+
+#[test]
+fn the_time_axis_spans_the_ledger_and_the_review_not_years_of_trailers() {
+    let file = crate::rules::load::RuleFile {
+        path: "a.toml".into(),
+        text: include_str!("../testdata/analysis.toml")
+            .replace("held = 2019-07-03", "held = 2024-03-04"),
+        builtin: false,
+    };
+    let record = crate::analysis::record::parse_file(&file, &mut Vec::new()).unwrap();
+    let analyses = Analyses {
+        records: vec![record],
+        warnings: vec![],
+    };
+    let events = vec![event("r", "2024-04-01T10:00:00Z", Some(7), "f1", None)];
+    let old = |time: &str| HistoryAck {
+        rule: "r".into(),
+        reason: "staged by hand".into(),
+        commit: "abc".into(),
+        time: time.into(),
+    };
+    let acks = vec![old("2019-01-10T00:00:00Z"), old("2021-06-01T00:00:00Z")];
+    let report = build(inputs(&analyses, &events, &acks, &[]));
+    let r = report.rule("r").unwrap();
+    assert_eq!(r.fired, 3, "old trailers are counted");
+    assert_eq!(report.not_drawn, 2, "but not drawn");
+    let first = report.buckets.first().unwrap();
+    assert!(
+        first.as_str() >= "2024-03",
+        "the axis starts at the review: {first}"
+    );
+    assert_eq!(report.held_marks.len(), 1, "{:?}", report.held_marks);
+    assert!(report.held_marks[0].1.ends_with("held 2024-03-04"));
+    let page = html::render(&report);
+    assert!(
+        page.contains("class=\"held\""),
+        "the review is marked on the chart"
+    );
+    assert!(page.contains("id=\"not-drawn\""));
+}
+
+/// WCAG's contrast ratio of two `#rrggbb` colours.
+fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |hex: &str| {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[1 + i * 2..3 + i * 2], 16).unwrap()) / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+#[test]
+fn chart_colours_have_three_to_one_contrast() {
+    let page = html::render(&build(inputs(&Analyses::default(), &[], &[], &[])));
+    let var = |name: &str| {
+        let at = page.find(&format!("--{name}: #")).unwrap() + name.len() + 4;
+        page[at..at + 7].to_string()
+    };
+    let (fired, acked, held, chart) = (var("fired"), var("acked"), var("held"), var("chart"));
+    for (what, a, b) in [
+        ("fired on the chart", &fired, &chart),
+        ("acknowledged on the chart", &acked, &chart),
+        ("acknowledged on fired", &acked, &fired),
+        ("the review mark on the chart", &held, &chart),
+    ] {
+        let ratio = contrast(a, b);
+        assert!(ratio >= 3.0, "{what}: {a} on {b} is {ratio:.2}:1");
+    }
+    assert!(contrast("#e08a2c", "#f3f4f8") < 3.0, "the test can fail");
+}
