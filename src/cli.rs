@@ -178,6 +178,12 @@ pub struct CheckArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// SARIF (`--format sarif`, `--sarif-file`): list acknowledged findings too, as suppressed
+    /// results with the reason. By default they are left out, so code scanning shows only what
+    /// still needs an answer.
+    #[arg(long)]
+    pub sarif_acknowledged: bool,
+
     /// Fail (exit 1) on findings at or above this severity that are not acknowledged.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,

@@ -1,5 +1,6 @@
 //! `forewarn check`: read a change, run the rules, apply acknowledgements, draw, gate.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,7 +9,7 @@ use super::{Context, Outcome};
 use crate::ack;
 use crate::cli::CheckArgs;
 use crate::diff::snippet::{Snippet, Snippets};
-use crate::diff::{ChangeSet, ChangedFile, git, patch};
+use crate::diff::{ChangeSet, ChangedFile, FileStatus, git, patch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
@@ -68,6 +69,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,
         color: ctx.color && args.output.is_none(),
+        sarif_acknowledged: args.sarif_acknowledged,
     };
     output::write::side_reports(&report, args.format, &args.reports.files(), &render_ctx)?;
     let code = u8::from(report.fails());
@@ -187,6 +189,7 @@ fn check_in_batches(
     // found so far each time it doubled.
     let mut batches_found: Vec<Vec<Finding>> = Vec::new();
     let mut inline_refused = Vec::new();
+    let mut anchors = HashMap::new();
     let mut matched = |first: usize, files: &[ChangedFile]| {
         let wanted = session.wants_understanding(first, files);
         let understood = understander.batch(files, &wanted, || engine.profile());
@@ -196,6 +199,7 @@ fn check_in_batches(
             &mut Snippets::new(files, &changes.new_side, &reader),
         );
         ack::apply_inline(&mut found, files, &mut inline_refused);
+        anchor_removed_lines(&found, files, &mut anchors);
         batches_found.push(found);
     };
     match batches {
@@ -247,7 +251,62 @@ fn check_in_batches(
         rules_checked: workspace.rules.rules.len(),
         elapsed: started.elapsed(),
         fail_on: args.fail_on.gate(),
+        removed_line_anchors: anchors,
     })
+}
+
+/// For each finding of `findings` on a removed line of one of `files`: the nearest line of the
+/// new version of the file (formats that can only point into the new version show it there).
+/// The line that took its place when the hunk added one, else the unchanged line before it, or
+/// line 1 at the top of the file or in a deleted file. Each file's lines are walked once.
+fn anchor_removed_lines(
+    findings: &[Finding],
+    files: &[ChangedFile],
+    anchors: &mut HashMap<(Arc<str>, u32), u32>,
+) {
+    let mut wanted: HashMap<&str, (Arc<str>, Vec<u32>)> = HashMap::new();
+    for f in findings.iter().filter(|f| f.old_side) {
+        if let (Some(path), Some(line)) = (&f.path, f.line) {
+            wanted
+                .entry(&**path)
+                .or_insert_with(|| (Arc::clone(path), Vec::new()))
+                .1
+                .push(line);
+        }
+    }
+    for file in files {
+        let Some((path, mut lines)) = wanted.remove(file.path.as_str()) else {
+            continue;
+        };
+        lines.sort_unstable();
+        lines.dedup();
+        let removed: Vec<u32> = file.removed.iter().map(|(n, _)| n).collect();
+        let added: Vec<u32> = file.added.iter().map(|(n, _)| n).collect();
+        let (mut r, mut a) = (0, 0);
+        for old in lines {
+            let anchor = if file.status == FileStatus::Deleted {
+                1
+            } else {
+                // Removed lines before this one, so the unchanged lines before it: `kept`.
+                while r < removed.len() && removed[r] < old {
+                    r += 1;
+                }
+                let kept = (old - 1).saturating_sub(r as u32);
+                // The new line of the `kept`-th unchanged line: pushed down by every added line
+                // before it.
+                while a < added.len() && added[a] <= kept + a as u32 {
+                    a += 1;
+                }
+                let before = kept + a as u32;
+                if added.get(a) == Some(&(before + 1)) {
+                    before + 1
+                } else {
+                    before.max(1)
+                }
+            };
+            anchors.insert((Arc::clone(&path), old), anchor);
+        }
+    }
 }
 
 /// Gives each line finding of `files` the lines around it (each file read once). The findings
@@ -287,6 +346,45 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn a_removed_line_is_anchored_at_the_nearest_line_of_the_new_version() {
+        let removed_at = |path: &str, line: u32| Finding {
+            old_side: true,
+            ..crate::output::fixtures::finding(
+                "r",
+                crate::rules::Severity::Error,
+                Some(path),
+                Some(line),
+            )
+        };
+        // Old: 1..=8. Two lines added at the top; old 3 replaced by one line; old 5 and 6
+        // removed; old 8 (the last) removed.
+        let mut file = ChangedFile::new("a.sql", FileStatus::Modified);
+        for n in [1, 2, 5] {
+            file.added.push(n, "new");
+        }
+        for n in [3, 5, 6, 8] {
+            file.removed.push(n, "old");
+        }
+        let mut gone = ChangedFile::new("gone.sql", FileStatus::Deleted);
+        gone.removed.push(7, "old");
+        let findings: Vec<Finding> = [3, 5, 6, 8]
+            .into_iter()
+            .map(|n| removed_at("a.sql", n))
+            .chain([removed_at("gone.sql", 7)])
+            .collect();
+        let mut anchors = HashMap::new();
+        anchor_removed_lines(&findings, &[file, gone], &mut anchors);
+        let at = |path: &str, old: u32| anchors[&(Arc::from(path), old)];
+        // New: 1 new, 2 new, 3 old1, 4 old2, 5 new (for old3), 6 old4, 7 old7.
+        assert_eq!(at("a.sql", 3), 5, "the line that took its place");
+        assert_eq!(at("a.sql", 5), 6, "the unchanged line before");
+        assert_eq!(at("a.sql", 6), 6);
+        assert_eq!(at("a.sql", 8), 7, "the last line left");
+        assert_eq!(at("gone.sql", 7), 1, "a deleted file");
+        assert_eq!(anchors.len(), 5);
     }
 
     /// A large change is read and matched a batch at a time; what it reports must not depend

@@ -153,6 +153,7 @@ fn check(repo: &Demo, ctx: &Context) -> Result<(String, BTreeSet<(String, String
     let render_ctx = output::RenderContext {
         rules: &workspace.rules.rules,
         color: ctx.color,
+        ..Default::default()
     };
     let mut drawing = output::render(&report, Format::Human, &render_ctx);
     drawing.push_str(&format!(
