@@ -10,7 +10,12 @@ use crate::rules::{Origin, Rule, Severity};
 
 pub const MIGRATION_PATH: &str = "payments/migrations/0002_gateway_config.py";
 
-pub fn finding(rule_id: &str, severity: Severity, path: Option<&str>, line: Option<u32>) -> Finding {
+pub fn finding(
+    rule_id: &str,
+    severity: Severity,
+    path: Option<&str>,
+    line: Option<u32>,
+) -> Finding {
     let matched = line.map(|_| "class Migration(migrations.Migration):".to_string());
     Finding {
         rule_id: rule_id.into(),

@@ -154,23 +154,19 @@ fn check_result(out: &mut Vec<String>, at: &str, result: &Value, checkout_paths:
                 )),
             }
         }
-        // GH1005: a relative URI reference, or an absolute `file:` URI.
+        // GH1005: a relative URI reference, or an absolute `file:` URI (or one under the
+        // working directory). GH1006: an absolute `file:` URI needs the checkout path it lies
+        // under.
+        let under_checkout = checkout_paths.iter().any(|p| uri.starts_with(p.as_str()));
         match scheme(uri) {
-            Some(scheme) if !scheme.eq_ignore_ascii_case("file") => {
-                if !checkout_paths.iter().any(|p| uri.starts_with(p.as_str())) {
-                    out.push(format!("GH1005 at {at}: `{uri}` is not a file path"));
-                }
+            Some(scheme) if !under_checkout && !scheme.eq_ignore_ascii_case("file") => {
+                out.push(format!("GH1005 at {at}: `{uri}` is not a file path"));
             }
-            // GH1006: an absolute `file:` URI needs the checkout path it lies under.
-            Some(_) => {
-                if !checkout_paths.iter().any(|p| uri.starts_with(p.as_str())) {
-                    out.push(format!(
-                        "GH1006 at {at}: `{uri}` is an absolute file URI outside any \
-                         invocations[].workingDirectory"
-                    ));
-                }
-            }
-            None => {}
+            Some(_) if !under_checkout => out.push(format!(
+                "GH1006 at {at}: `{uri}` is an absolute file URI outside any \
+                 invocations[].workingDirectory"
+            )),
+            _ => {}
         }
     }
 }
