@@ -157,6 +157,12 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with_all = ["commit", "patch"])]
     pub staged: bool,
 
+    /// For the pre-commit framework's hook: check the range `pre-commit run --from-ref A
+    /// --to-ref B` names (PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF, or the older
+    /// PRE_COMMIT_SOURCE / PRE_COMMIT_ORIGIN) as `--base A --head B`; without them, what is staged.
+    #[arg(long, conflicts_with_all = ["base", "staged", "commit", "patch"])]
+    pub pre_commit: bool,
+
     /// Check one commit against its first parent.
     #[arg(long, value_name = "SHA", conflicts_with = "patch")]
     pub commit: Option<String>,

@@ -130,7 +130,12 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
             "run forewarn inside a git checkout, or pipe a diff in: git diff | forewarn check --patch -",
         ));
     };
-    let input = if args.staged {
+    let input = if let Some((from, to)) = pre_commit_range(args)? {
+        git::Input::Range {
+            base: from,
+            head: to,
+        }
+    } else if args.staged || args.pre_commit {
         git::Input::Staged
     } else if let Some(sha) = &args.commit {
         git::Input::Commit(sha.clone())
@@ -147,6 +152,39 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
     git::plan(repo, &input, workspace.config.base.as_deref())?
         .attributes_from(args.load.rules_from.as_deref())
         .map(Incoming::Planned)
+}
+
+/// With `--pre-commit`: the range `pre-commit run --from-ref A --to-ref B` (and its pre-push
+/// stage) passes in PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF, or in the names older versions set,
+/// PRE_COMMIT_SOURCE and PRE_COMMIT_ORIGIN. `None`: no range, check what is staged.
+fn pre_commit_range(args: &CheckArgs) -> Result<Option<(String, String)>> {
+    if !args.pre_commit {
+        return Ok(None);
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    for (from_name, to_name) in [
+        ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"),
+        ("PRE_COMMIT_SOURCE", "PRE_COMMIT_ORIGIN"),
+    ] {
+        match (var(from_name), var(to_name)) {
+            (Some(from), Some(to)) => return Ok(Some((from, to))),
+            (None, None) => continue,
+            (Some(_), None) | (None, Some(_)) => {
+                let (set, unset) = if var(from_name).is_some() {
+                    (from_name, to_name)
+                } else {
+                    (to_name, from_name)
+                };
+                return Err(Error::usage(
+                    format!(
+                        "--pre-commit: {set} is set but {unset} is not, so the range to check is unknown"
+                    ),
+                    "pre-commit sets both with `pre-commit run --from-ref <rev> --to-ref <rev>`; set both, or neither to check what is staged",
+                ));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.
@@ -236,6 +274,17 @@ fn check_in_batches(
         let from_pr = ack::from_event_file(std::path::Path::new(&event))?;
         collected.acks.extend(from_pr.acks);
         collected.refused.extend(from_pr.refused);
+    }
+    // GitLab sets the merge-request description on merge-request pipelines.
+    if let Some(description) = std::env::var("CI_MERGE_REQUEST_DESCRIPTION")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+    {
+        let truncated = std::env::var("CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED")
+            .is_ok_and(|t| t.eq_ignore_ascii_case("true"));
+        let from_mr = ack::from_merge_request_description(&description, truncated);
+        collected.acks.extend(from_mr.acks);
+        collected.refused.extend(from_mr.refused);
     }
     collected.refused.extend(inline_refused);
     collected.acks.extend(cli_acks);
