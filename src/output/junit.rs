@@ -371,6 +371,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::print_stderr)] // says why the check was skipped
     fn valid_against_the_jenkins_junit_schema() {
         let Some(problems) = xmllint_problems("<testsuites/>") else {
             eprintln!(
