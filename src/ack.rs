@@ -1,7 +1,8 @@
 //! Acknowledgements: how an author answers a finding's question, with a reason.
 //!
 //! Four places: `Forewarn-Ack: <rule-id>: <reason>` trailers in the range's commits, the same
-//! syntax in the pull-request body (from the CI event payload), an inline
+//! syntax in the pull-request body (from the CI event payload) or the GitLab merge-request
+//! description (`CI_MERGE_REQUEST_DESCRIPTION`), an inline
 //! `forewarn-ack: <rule-id> <reason>` comment on or just above the matched line, and
 //! `--ack <rule-id>=<reason>`. An acknowledgement with no reason is refused, not applied.
 
@@ -158,12 +159,31 @@ pub fn from_event_file(event_path: &std::path::Path) -> Result<Collected> {
 /// counts: a `Forewarn-Ack:` inside an HTML comment (`<!-- ... -->`, hidden when the
 /// description is rendered) is not applied, and is reported.
 pub fn from_pull_request_body(body: &str) -> Collected {
+    from_description(body, "the pull-request body")
+}
+
+/// Acknowledgements in a GitLab merge-request description (`CI_MERGE_REQUEST_DESCRIPTION`, set
+/// on merge-request pipelines), read by the same rules as a pull-request body. GitLab cuts the
+/// variable at 2700 characters and then sets `CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED`: with
+/// `truncated`, that is reported, since an acknowledgement past the cut was not read.
+pub fn from_merge_request_description(description: &str, truncated: bool) -> Collected {
+    let mut out = from_description(description, "the merge-request description");
+    if truncated {
+        out.refused.push(
+            "the merge-request description was cut by GitLab (CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED), so acknowledgements past its first 2700 characters were not read; move `Forewarn-Ack:` lines to the top of the description or into a commit message".to_string(),
+        );
+    }
+    out
+}
+
+/// [`from_pull_request_body`] for a description named `where_` in messages.
+fn from_description(body: &str, where_: &str) -> Collected {
     let (shown, hidden) = split_html_comments(body);
-    let mut out = parse_text(&shown, &AckSource::PullRequest, "the pull-request body");
-    let in_comments = parse_text(&hidden, &AckSource::PullRequest, "the pull-request body");
+    let mut out = parse_text(&shown, &AckSource::PullRequest, where_);
+    let in_comments = parse_text(&hidden, &AckSource::PullRequest, where_);
     for ack in in_comments.acks {
         out.refused.push(format!(
-            "acknowledgement of `{}` in the pull-request body is inside an HTML comment (`<!-- -->`), which hides it from readers, so it was not applied; write it outside the comment",
+            "acknowledgement of `{}` in {where_} is inside an HTML comment (`<!-- -->`), which hides it from readers, so it was not applied; write it outside the comment",
             ack.rule_id
         ));
     }
@@ -358,6 +378,27 @@ mod tests {
             pull_request_body(r#"{"pull_request": {"body": null}}"#),
             None
         );
+    }
+
+    #[test]
+    fn merge_request_description_by_the_pull_request_rules() {
+        let got = from_merge_request_description(
+            "Forewarn-Ack: r1: run by the release job\nForewarn-Ack: r2: \u{200b}\n<!-- Forewarn-Ack: r3: hidden -->",
+            false,
+        );
+        assert_eq!(got.acks.len(), 1);
+        assert_eq!(got.acks[0].rule_id, "r1");
+        assert_eq!(got.refused.len(), 2, "{:?}", got.refused);
+        assert!(got.refused[0].contains(
+            "in the merge-request description has a reason made only of invisible characters"
+        ));
+        assert!(
+            got.refused[1]
+                .contains("`r3` in the merge-request description is inside an HTML comment")
+        );
+        let cut = from_merge_request_description("Forewarn-Ack: r1: ok", true);
+        assert_eq!(cut.acks.len(), 1);
+        assert!(cut.refused[0].contains("CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED"));
     }
 
     #[test]

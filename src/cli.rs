@@ -162,6 +162,12 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with_all = ["commit", "patch"])]
     pub staged: bool,
 
+    /// For the pre-commit framework's hook: check the range `pre-commit run --from-ref A
+    /// --to-ref B` names (PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF, or the older
+    /// PRE_COMMIT_SOURCE / PRE_COMMIT_ORIGIN) as `--base A --head B`; without them, what is staged.
+    #[arg(long, conflicts_with_all = ["base", "staged", "commit", "patch"])]
+    pub pre_commit: bool,
+
     /// Check one commit against its first parent.
     #[arg(long, value_name = "SHA", conflicts_with = "patch")]
     pub commit: Option<String>,
@@ -182,6 +188,12 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// SARIF (`--format sarif`, `--sarif-file`): list acknowledged findings too, as suppressed
+    /// results with the reason. By default they are left out, so code scanning shows only what
+    /// still needs an answer.
+    #[arg(long)]
+    pub sarif_acknowledged: bool,
 
     /// Fail (exit 1) on findings at or above this severity that are not acknowledged.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]

@@ -285,3 +285,90 @@ fn pre_push_hook_checks_what_a_real_push_sends() {
     assert_eq!(delete.code, 0, "{delete:?}");
     assert!(!remote_has("feature"));
 }
+
+/// The `entry` of the pre-commit framework's hook in this repository's .pre-commit-hooks.yaml,
+/// split into words: what pre-commit runs.
+fn pre_commit_framework_entry() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    let text = std::fs::read_to_string(&path).expect(".pre-commit-hooks.yaml at the root");
+    let entry = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("entry:"))
+        .expect("an entry");
+    let words: Vec<String> = entry.split_whitespace().map(str::to_string).collect();
+    assert_eq!(words[0], "forewarn");
+    words[1..].to_vec()
+}
+
+/// The hook's command, run as pre-commit runs it (no file names), with `env` set.
+fn pre_commit_framework_run(repo: &Repo, env: &[(&str, &str)]) -> Run {
+    let mut cmd = util::forewarn_cmd(repo.path());
+    cmd.args(pre_commit_framework_entry());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("forewarn runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn the_pre_commit_framework_hook_checks_the_range_pre_commit_names() {
+    let repo = team_repo();
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("sql/drop.sql", "DROP TABLE users;\n");
+    let head = repo.commit("drop users");
+
+    // Nothing staged, no range: nothing to check (what `pre-commit run --all-files` does).
+    let staged = pre_commit_framework_run(&repo, &[]);
+    assert_eq!(staged.code, 0, "{staged:?}");
+    assert!(!staged.stdout.contains("team-drop-table"), "{staged:?}");
+
+    // `pre-commit run --from-ref main --to-ref HEAD` in CI: the range is checked.
+    for (from, to) in [
+        ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"),
+        ("PRE_COMMIT_SOURCE", "PRE_COMMIT_ORIGIN"),
+    ] {
+        let ranged = pre_commit_framework_run(&repo, &[(from, &base), (to, &head)]);
+        assert_eq!(ranged.code, 1, "{from}: {ranged:?}");
+        assert!(ranged.stdout.contains("team-drop-table"), "{ranged:?}");
+        assert!(ranged.stdout.contains("sql/drop.sql"), "{ranged:?}");
+        let named = pre_commit_framework_run(&repo, &[(from, "main"), (to, "feature")]);
+        assert_eq!(named.code, 1, "{from}: {named:?}");
+    }
+    // A range with nothing risky in it passes, whatever is staged.
+    let clean = pre_commit_framework_run(
+        &repo,
+        &[("PRE_COMMIT_FROM_REF", &base), ("PRE_COMMIT_TO_REF", &base)],
+    );
+    assert_eq!(clean.code, 0, "{clean:?}");
+
+    // Half a range is a usage error that says what is missing.
+    let half = pre_commit_framework_run(&repo, &[("PRE_COMMIT_FROM_REF", &base)]);
+    assert_eq!(half.code, 2, "{half:?}");
+    assert!(
+        half.stderr
+            .contains("PRE_COMMIT_FROM_REF is set but PRE_COMMIT_TO_REF is not"),
+        "{half:?}"
+    );
+    let bad = pre_commit_framework_run(
+        &repo,
+        &[
+            ("PRE_COMMIT_FROM_REF", "no-such-ref"),
+            ("PRE_COMMIT_TO_REF", &head),
+        ],
+    );
+    assert_eq!(bad.code, 2, "{bad:?}");
+
+    // Without a range, what is staged: a commit with the drop is blocked.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("sql/drop2.sql", "DROP TABLE accounts;\n");
+    repo.git(&["add", "-A"]);
+    let blocked = pre_commit_framework_run(&repo, &[]);
+    assert_eq!(blocked.code, 1, "{blocked:?}");
+    assert!(blocked.stdout.contains("sql/drop2.sql"), "{blocked:?}");
+}

@@ -1,5 +1,6 @@
 //! `forewarn check`: read a change, run the rules, apply acknowledgements, draw, gate.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,7 +9,7 @@ use super::{Context, Outcome};
 use crate::ack;
 use crate::cli::CheckArgs;
 use crate::diff::snippet::{Snippet, Snippets};
-use crate::diff::{ChangeSet, ChangedFile, git, patch};
+use crate::diff::{ChangeSet, ChangedFile, FileStatus, git, patch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
@@ -77,6 +78,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         rules: &workspace.rules.rules,
         color: ctx.color && args.output.is_none(),
         width: ctx.width.filter(|_| args.output.is_none()),
+        sarif_acknowledged: args.sarif_acknowledged,
     };
     output::write::side_reports(&report, args.format, &args.reports.files(), &render_ctx)?;
     let code = u8::from(report.fails());
@@ -150,7 +152,12 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
             "run forewarn inside a git checkout, or pipe a diff in: git diff | forewarn check --patch -",
         ));
     };
-    let input = if args.staged {
+    let input = if let Some((from, to)) = pre_commit_range(args)? {
+        git::Input::Range {
+            base: from,
+            head: to,
+        }
+    } else if args.staged || args.pre_commit {
         git::Input::Staged
     } else if let Some(sha) = &args.commit {
         git::Input::Commit(sha.clone())
@@ -167,6 +174,39 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
     git::plan(repo, &input, workspace.config.base.as_deref())?
         .attributes_from(args.load.rules_from.as_deref())
         .map(Incoming::Planned)
+}
+
+/// With `--pre-commit`: the range `pre-commit run --from-ref A --to-ref B` (and its pre-push
+/// stage) passes in PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF, or in the names older versions set,
+/// PRE_COMMIT_SOURCE and PRE_COMMIT_ORIGIN. `None`: no range, check what is staged.
+fn pre_commit_range(args: &CheckArgs) -> Result<Option<(String, String)>> {
+    if !args.pre_commit {
+        return Ok(None);
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    for (from_name, to_name) in [
+        ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"),
+        ("PRE_COMMIT_SOURCE", "PRE_COMMIT_ORIGIN"),
+    ] {
+        match (var(from_name), var(to_name)) {
+            (Some(from), Some(to)) => return Ok(Some((from, to))),
+            (None, None) => continue,
+            (Some(_), None) | (None, Some(_)) => {
+                let (set, unset) = if var(from_name).is_some() {
+                    (from_name, to_name)
+                } else {
+                    (to_name, from_name)
+                };
+                return Err(Error::usage(
+                    format!(
+                        "--pre-commit: {set} is set but {unset} is not, so the range to check is unknown"
+                    ),
+                    "pre-commit sets both with `pre-commit run --from-ref <rev> --to-ref <rev>`; set both, or neither to check what is staged",
+                ));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// In GitHub Actions on a pull request, the base branch is `origin/$GITHUB_BASE_REF`.
@@ -209,6 +249,7 @@ fn check_in_batches(
     // found so far each time it doubled.
     let mut batches_found: Vec<Vec<Finding>> = Vec::new();
     let mut inline_refused = Vec::new();
+    let mut anchors = HashMap::new();
     let mut matched = |first: usize, files: &[ChangedFile]| {
         let wanted = session.wants_understanding(first, files);
         let understood = understander.batch(files, &wanted, || engine.profile());
@@ -218,6 +259,7 @@ fn check_in_batches(
             &mut Snippets::new(files, &changes.new_side, &reader),
         );
         ack::apply_inline(&mut found, files, &mut inline_refused);
+        anchor_removed_lines(&found, files, &mut anchors);
         batches_found.push(found);
     };
     match batches {
@@ -255,6 +297,17 @@ fn check_in_batches(
         collected.acks.extend(from_pr.acks);
         collected.refused.extend(from_pr.refused);
     }
+    // GitLab sets the merge-request description on merge-request pipelines.
+    if let Some(description) = std::env::var("CI_MERGE_REQUEST_DESCRIPTION")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+    {
+        let truncated = std::env::var("CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED")
+            .is_ok_and(|t| t.eq_ignore_ascii_case("true"));
+        let from_mr = ack::from_merge_request_description(&description, truncated);
+        collected.acks.extend(from_mr.acks);
+        collected.refused.extend(from_mr.refused);
+    }
     collected.refused.extend(inline_refused);
     collected.acks.extend(cli_acks);
     let unused_acks = ack::apply(&mut findings, &collected.acks);
@@ -269,7 +322,62 @@ fn check_in_batches(
         rules_checked: workspace.rules.rules.len(),
         elapsed: started.elapsed(),
         fail_on: args.fail_on.gate(),
+        removed_line_anchors: anchors,
     })
+}
+
+/// For each finding of `findings` on a removed line of one of `files`: the nearest line of the
+/// new version of the file (formats that can only point into the new version show it there).
+/// The line that took its place when the hunk added one, else the unchanged line before it, or
+/// line 1 at the top of the file or in a deleted file. Each file's lines are walked once.
+fn anchor_removed_lines(
+    findings: &[Finding],
+    files: &[ChangedFile],
+    anchors: &mut HashMap<(Arc<str>, u32), u32>,
+) {
+    let mut wanted: HashMap<&str, (Arc<str>, Vec<u32>)> = HashMap::new();
+    for f in findings.iter().filter(|f| f.old_side) {
+        if let (Some(path), Some(line)) = (&f.path, f.line) {
+            wanted
+                .entry(&**path)
+                .or_insert_with(|| (Arc::clone(path), Vec::new()))
+                .1
+                .push(line);
+        }
+    }
+    for file in files {
+        let Some((path, mut lines)) = wanted.remove(file.path.as_str()) else {
+            continue;
+        };
+        lines.sort_unstable();
+        lines.dedup();
+        let removed: Vec<u32> = file.removed.iter().map(|(n, _)| n).collect();
+        let added: Vec<u32> = file.added.iter().map(|(n, _)| n).collect();
+        let (mut r, mut a) = (0, 0);
+        for old in lines {
+            let anchor = if file.status == FileStatus::Deleted {
+                1
+            } else {
+                // Removed lines before this one, so the unchanged lines before it: `kept`.
+                while r < removed.len() && removed[r] < old {
+                    r += 1;
+                }
+                let kept = (old - 1).saturating_sub(r as u32);
+                // The new line of the `kept`-th unchanged line: pushed down by every added line
+                // before it.
+                while a < added.len() && added[a] <= kept + a as u32 {
+                    a += 1;
+                }
+                let before = kept + a as u32;
+                if added.get(a) == Some(&(before + 1)) {
+                    before + 1
+                } else {
+                    before.max(1)
+                }
+            };
+            anchors.insert((Arc::clone(&path), old), anchor);
+        }
+    }
 }
 
 /// Gives each line finding of `files` the lines around it (each file read once). The findings
@@ -309,6 +417,45 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn a_removed_line_is_anchored_at_the_nearest_line_of_the_new_version() {
+        let removed_at = |path: &str, line: u32| Finding {
+            old_side: true,
+            ..crate::output::fixtures::finding(
+                "r",
+                crate::rules::Severity::Error,
+                Some(path),
+                Some(line),
+            )
+        };
+        // Old: 1..=8. Two lines added at the top; old 3 replaced by one line; old 5 and 6
+        // removed; old 8 (the last) removed.
+        let mut file = ChangedFile::new("a.sql", FileStatus::Modified);
+        for n in [1, 2, 5] {
+            file.added.push(n, "new");
+        }
+        for n in [3, 5, 6, 8] {
+            file.removed.push(n, "old");
+        }
+        let mut gone = ChangedFile::new("gone.sql", FileStatus::Deleted);
+        gone.removed.push(7, "old");
+        let findings: Vec<Finding> = [3, 5, 6, 8]
+            .into_iter()
+            .map(|n| removed_at("a.sql", n))
+            .chain([removed_at("gone.sql", 7)])
+            .collect();
+        let mut anchors = HashMap::new();
+        anchor_removed_lines(&findings, &[file, gone], &mut anchors);
+        let at = |path: &str, old: u32| anchors[&(Arc::from(path), old)];
+        // New: 1 new, 2 new, 3 old1, 4 old2, 5 new (for old3), 6 old4, 7 old7.
+        assert_eq!(at("a.sql", 3), 5, "the line that took its place");
+        assert_eq!(at("a.sql", 5), 6, "the unchanged line before");
+        assert_eq!(at("a.sql", 6), 6);
+        assert_eq!(at("a.sql", 8), 7, "the last line left");
+        assert_eq!(at("gone.sql", 7), 1, "a deleted file");
+        assert_eq!(anchors.len(), 5);
     }
 
     /// A large change is read and matched a batch at a time; what it reports must not depend

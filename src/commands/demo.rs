@@ -295,6 +295,7 @@ fn check(repo: &Demo, ctx: &Context) -> Result<Checked> {
         rules: &workspace.rules.rules,
         color: ctx.color,
         width: ctx.width,
+        ..Default::default()
     };
     let mut drawing = output::render(&report, Format::Human, &render_ctx);
     drawing.push_str(&format!(

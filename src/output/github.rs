@@ -7,6 +7,10 @@
 //! with that text, and a path holding `:` or `,` cannot end its property early. Control
 //! characters and bidirectional overrides are made visible first, as in the human format.
 //!
+//! GitHub shows at most [`MAX_PER_TYPE`] annotations of each type (error, warning, notice) per
+//! step, so no more are written: one plain line says how many more of each type there are, and
+//! that every finding is in the job summary.
+//!
 //! Nothing else is printed: a line of the report that began with `::` would be a command.
 
 use std::fmt::Write as _;
@@ -16,16 +20,15 @@ use super::human::neutralise;
 use crate::finding::{AckSource, Finding};
 use crate::rules::Severity;
 
-/// The workflow commands for every finding, then one plain summary line.
+/// GitHub shows this many annotations of each type per step.
+pub const MAX_PER_TYPE: usize = 10;
+
+/// The workflow commands for every finding (at most [`MAX_PER_TYPE`] of each type), then one
+/// plain line on those left out, if any, and one summary line.
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        out.push_str(&annotation(f));
-        out.push('\n');
-    }
+    let mut commands: Vec<String> = report.findings.iter().map(annotation).collect();
     for a in &report.unused_acks {
-        let _ = writeln!(
-            out,
+        commands.push(format!(
             "::notice title={}::{}",
             property("forewarn: unused acknowledgement"),
             data(&format!(
@@ -33,10 +36,46 @@ pub fn render(report: &Report) -> String {
                 a.rule_id,
                 source(&a.source)
             ))
-        );
+        ));
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "::warning title={}::{}", property("forewarn"), data(w));
+        commands.push(format!(
+            "::warning title={}::{}",
+            property("forewarn"),
+            data(w)
+        ));
+    }
+    let mut out = String::new();
+    // Errors, warnings, notices: how many were written, and how many left out.
+    let kinds = ["error", "warning", "notice"];
+    let mut written = [0usize; 3];
+    let mut left_out = [0usize; 3];
+    for command in &commands {
+        let kind = kinds
+            .iter()
+            .position(|k| command[2..].starts_with(k))
+            .unwrap_or(2);
+        if written[kind] < MAX_PER_TYPE {
+            written[kind] += 1;
+            out.push_str(command);
+            out.push('\n');
+        } else {
+            left_out[kind] += 1;
+        }
+    }
+    if left_out.iter().any(|&n| n > 0) {
+        let more: Vec<String> = left_out
+            .iter()
+            .zip(kinds)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, kind)| format!("{n} more {}", plural(*n, kind)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "forewarn: {} not annotated (GitHub shows {MAX_PER_TYPE} annotations of each type per \
+             step); every finding is in the job summary",
+            join_and(&more)
+        );
     }
     out.push_str(&summary_line(report));
     out.push('\n');
@@ -113,6 +152,23 @@ fn summary_line(report: &Report) -> String {
         count(report.files_checked, "file"),
         count(report.rules_checked, "rule"),
     )
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        noun.to_string()
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn count(n: usize, noun: &str) -> String {
@@ -272,6 +328,41 @@ mod tests {
             "{message}"
         );
         assert!(HOSTILE.contains("%0A"));
+    }
+
+    #[test]
+    fn at_most_ten_annotations_of_each_type_and_a_line_for_the_rest() {
+        let mut report = fixtures::report();
+        let error = report.findings[2].clone();
+        let note = report.findings[4].clone();
+        report.findings = std::iter::repeat_n(error, 13)
+            .chain(std::iter::repeat_n(note, 11))
+            .collect();
+        let out = render(&report);
+        let count = |kind: &str| {
+            out.lines()
+                .filter(|l| l.starts_with(&format!("::{kind} ")))
+                .count()
+        };
+        // Ten errors of thirteen; ten notices of eleven findings and one unused acknowledgement;
+        // the one warning (a refused acknowledgement) fits.
+        assert_eq!(
+            (count("error"), count("warning"), count("notice")),
+            (10, 1, 10)
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[lines.len() - 2],
+            "forewarn: 3 more errors and 2 more notices not annotated (GitHub shows 10 \
+             annotations of each type per step); every finding is in the job summary"
+        );
+        assert!(lines[lines.len() - 1].starts_with("forewarn: 13 errors, 0 warnings, 11 notes"));
+        // Under the limit, no such line.
+        assert!(!render(&fixtures::report()).contains("not annotated"));
+        assert_eq!(
+            join_and(&["a".into(), "b".into(), "c".into()]),
+            "a, b and c"
+        );
     }
 
     #[test]

@@ -441,6 +441,7 @@ mod tests {
             rules_checked: 23,
             elapsed: Duration::from_millis(40),
             fail_on: Some(Severity::Error),
+            removed_line_anchors: Default::default(),
         }
     }
 

@@ -7,6 +7,11 @@
 //! `system-out`. Rules in force that found nothing are one passing case each, so the report
 //! counts what was checked.
 //!
+//! The document is valid against Jenkins' JUnit schema (junit-10.xsd, vendored as
+//! tests/schemas/junit-10.xsd): `testsuites` carries no `skipped` count (the one `testsuite`
+//! does), and a test case no `file` or `line` (its name is the path; each finding's text says
+//! where it is).
+//!
 //! Every value is XML-escaped; characters XML 1.0 cannot hold at all (most control characters)
 //! are written as visible escapes first, as in the human format.
 
@@ -62,7 +67,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"forewarn\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time}\">"
+        "<testsuites name=\"forewarn\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"{time}\">"
     );
     let _ = writeln!(
         out,
@@ -105,21 +110,10 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
 
 fn test_case(case: &Case<'_>, fail_on: Option<Severity>) -> String {
     let mut out = format!(
-        "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
+        "    <testcase classname=\"{}\" name=\"{}\" time=\"0\">\n",
         attr(case.rule_id),
         attr(case.path.unwrap_or(WHOLE_CHANGE))
     );
-    if let Some(path) = case.path {
-        let _ = write!(out, " file=\"{}\"", attr(path));
-        if let Some(line) = case
-            .findings
-            .iter()
-            .find_map(|f| f.line.filter(|_| !f.old_side))
-        {
-            let _ = write!(out, " line=\"{line}\"");
-        }
-    }
-    out.push_str(">\n");
 
     let failing: Vec<&&Finding> = case.findings.iter().filter(|f| f.fails(fail_on)).collect();
     let first = case.findings[0];
@@ -350,6 +344,62 @@ mod tests {
             assert_eq!(line.matches('"').count() % 2, 0, "{line}");
         }
         assert!(HOSTILE.contains('"'));
+    }
+
+    /// Problems `xmllint --schema` finds in `xml` against Jenkins' JUnit schema
+    /// (tests/schemas/junit-10.xsd); `None` when xmllint is not installed.
+    fn xmllint_problems(xml: &str) -> Option<String> {
+        let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/junit-10.xsd");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("report.xml");
+        std::fs::write(&file, xml).unwrap();
+        let out = match std::process::Command::new("xmllint")
+            .args(["--noout", "--nonet", "--schema", schema])
+            .arg(&file)
+            .output()
+        {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => panic!("xmllint could not run: {e}"),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        Some(if out.status.success() {
+            String::new()
+        } else {
+            stderr
+        })
+    }
+
+    #[test]
+    #[allow(clippy::print_stderr)] // says why the check was skipped
+    fn valid_against_the_jenkins_junit_schema() {
+        let Some(problems) = xmllint_problems("<testsuites/>") else {
+            eprintln!(
+                "SKIPPED: xmllint is not installed (apt-get install libxml2-utils); \
+                 the JUnit report was not checked against tests/schemas/junit-10.xsd"
+            );
+            return;
+        };
+        assert_eq!(problems, "");
+        let mut empty = fixtures::report();
+        empty.findings.clear();
+        empty.unused_acks.clear();
+        empty.warnings.clear();
+        for (report, rules) in [
+            (fixtures::report(), fixtures::rules()),
+            (fixtures::hostile_report(), fixtures::rules()),
+            (fixtures::report(), Vec::new()),
+            (empty, fixtures::rules()),
+        ] {
+            let xml = render(&report, &rules);
+            assert_eq!(xmllint_problems(&xml).unwrap(), "", "{xml}");
+        }
+        // The schema does refuse what Jenkins refuses: a `skipped` count on `testsuites`.
+        let refused = xmllint_problems(
+            "<testsuites skipped=\"1\"><testsuite name=\"a\" tests=\"0\" failures=\"0\" errors=\"0\"/></testsuites>",
+        )
+        .unwrap();
+        assert!(refused.contains("skipped"), "{refused}");
     }
 
     #[test]

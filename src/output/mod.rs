@@ -6,12 +6,15 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod rdjsonl;
 pub mod sarif;
 pub mod write;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -37,6 +40,10 @@ pub struct Report {
     pub elapsed: Duration,
     /// The gate: findings at or above it, not acknowledged, fail the run. `None`: never fail.
     pub fail_on: Option<Severity>,
+    /// For findings on removed lines, by (path, line in the old version): the nearest line of
+    /// the new version, for formats that can only point at the new file (SARIF).
+    #[serde(skip)]
+    pub removed_line_anchors: HashMap<(Arc<str>, u32), u32>,
 }
 
 impl Report {
@@ -52,6 +59,19 @@ impl Report {
             .iter()
             .filter(|f| f.acknowledged.is_some())
             .count()
+    }
+
+    /// The line of the new version of its file a finding is shown at: its own line, or for a
+    /// removed line the nearest line of the new version. `None` for a finding on a file or the
+    /// change as a whole (and for a removed line whose neighbourhood is unknown).
+    pub fn new_side_line(&self, f: &Finding) -> Option<u32> {
+        let line = f.line?;
+        if !f.old_side {
+            return Some(line);
+        }
+        self.removed_line_anchors
+            .get(&(Arc::clone(f.path.as_ref()?), line))
+            .copied()
     }
 
     /// Whether the gate fails: exit code 1.
@@ -78,6 +98,8 @@ pub enum Format {
     Junit,
     /// A GitLab Code Quality report.
     Gitlab,
+    /// Reviewdog Diagnostic Format, one JSON object a line (`reviewdog -f=rdjsonl`).
+    Rdjsonl,
 }
 
 impl Format {
@@ -90,6 +112,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Junit => "junit",
             Format::Gitlab => "gitlab",
+            Format::Rdjsonl => "rdjsonl",
         }
     }
 }
@@ -108,6 +131,8 @@ pub struct RenderContext<'a> {
     pub color: bool,
     /// Wrap text to this many columns (human only; `None`: never wrap).
     pub width: Option<usize>,
+    /// SARIF: list acknowledged findings too, as suppressed results (`--sarif-acknowledged`).
+    pub sarif_acknowledged: bool,
 }
 
 /// Draws a report in the chosen format.
@@ -115,10 +140,11 @@ pub fn render(report: &Report, format: Format, ctx: &RenderContext<'_>) -> Strin
     match format {
         Format::Human => human::render(report, ctx.color, ctx.width),
         Format::Json => json::render(report),
-        Format::Sarif => sarif::render(report, ctx.rules),
+        Format::Sarif => sarif::render(report, ctx.rules, ctx.sarif_acknowledged),
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(report),
         Format::Junit => junit::render(report, ctx.rules),
         Format::Gitlab => gitlab::render(report),
+        Format::Rdjsonl => rdjsonl::render(report, ctx.rules),
     }
 }

@@ -43,6 +43,12 @@ pub fn forewarn_cmd(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env_remove("GITHUB_EVENT_PATH")
         .env_remove("GITHUB_BASE_REF")
+        .env_remove("CI_MERGE_REQUEST_DESCRIPTION")
+        .env_remove("CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED")
+        .env_remove("PRE_COMMIT_FROM_REF")
+        .env_remove("PRE_COMMIT_TO_REF")
+        .env_remove("PRE_COMMIT_SOURCE")
+        .env_remove("PRE_COMMIT_ORIGIN")
         .env_remove("NO_COLOR")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("HOME", dir);

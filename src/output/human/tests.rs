@@ -50,6 +50,7 @@ fn report(findings: Vec<Finding>) -> Report {
         rules_checked: 23,
         elapsed: Duration::from_millis(40),
         fail_on: Some(Severity::Error),
+        removed_line_anchors: Default::default(),
     }
 }
 

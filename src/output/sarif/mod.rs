@@ -4,9 +4,17 @@
 //! is not, so `ruleIndex` always points somewhere): short and full description, help with the safe
 //! procedure, `helpUri` and the default level. Each finding is a result with its location and a
 //! content-based `partialFingerprints` entry (rule, path, matched text — never line numbers), so
-//! code scanning follows a finding across rebases. An acknowledged finding is a result with an
-//! external suppression whose justification is the author's reason. Every result has a location
-//! (GitHub rejects the whole log otherwise): one on the whole change points at `forewarn.toml`.
+//! code scanning follows a finding across rebases.
+//!
+//! What GitHub code scanning needs to ingest the log (tests check each of the SARIF Multitool's
+//! GitHub rules, GH1001-GH1007): every result has a location with a relative URI and a region
+//! with `startLine`: line 1 for a finding on a file as a whole, `forewarn.toml` line 1 for one on
+//! the change as a whole, and for a removed line the nearest line of the new version of the file
+//! (the message names the removed line). The driver has an `informationUri`, each rule a `name`,
+//! the run an `automationDetails.id`. Acknowledged findings are left out unless asked for
+//! (`--sarif-acknowledged`), then as results with an external suppression whose justification is
+//! the author's reason. A run holds at most [`MAX_RESULTS`] results: past that, the most severe
+//! findings are kept and one more result says how many were left out.
 //!
 //! The document goes through the same terminal-safe JSON writer as `--format json`.
 
@@ -21,6 +29,18 @@ use crate::finding::{AckSource, Finding};
 use crate::rules::{Rule, Severity};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Where to read about the tool: the repository named in Cargo.toml, else the crate's page.
+const INFORMATION_URI: &str = match option_env!("CARGO_PKG_REPOSITORY") {
+    Some(uri) if !uri.is_empty() => uri,
+    _ => "https://crates.io/crates/forewarn",
+};
+/// `runs[].automationDetails.id`: GitHub reads the part before the last `/` as the analysis
+/// category, so uploads of forewarn's runs replace each other and no other tool's.
+pub const AUTOMATION_ID: &str = "forewarn/deploy-risk/";
+/// GitHub code scanning takes at most this many results a run.
+pub const MAX_RESULTS: usize = 25_000;
+/// The rule of the one result that stands for the findings left out past [`MAX_RESULTS`].
+pub const TRUNCATED_RULE: &str = "forewarn-results-truncated";
 /// The key of forewarn's fingerprint in `partialFingerprints`; bumped if the hash ever changes.
 pub const FINGERPRINT_KEY: &str = "forewarn/v1";
 
@@ -36,6 +56,7 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
+    automation_details: AutomationDetails,
     invocations: [Invocation; 1],
     results: Vec<SarifResult>,
     properties: RunProperties<'a>,
@@ -51,6 +72,11 @@ struct RunProperties<'a> {
 }
 
 #[derive(Serialize)]
+struct AutomationDetails {
+    id: &'static str,
+}
+
+#[derive(Serialize)]
 struct Tool<'a> {
     driver: Driver<'a>,
 }
@@ -61,6 +87,7 @@ struct Driver<'a> {
     name: &'static str,
     version: &'static str,
     semantic_version: &'static str,
+    information_uri: &'static str,
     rules: Vec<ReportingDescriptor<'a>>,
 }
 
@@ -68,6 +95,8 @@ struct Driver<'a> {
 #[serde(rename_all = "camelCase")]
 struct ReportingDescriptor<'a> {
     id: String,
+    /// The id in PascalCase (`new-migration` → `NewMigration`), as SARIF's `name` is meant.
+    name: String,
     short_description: Text,
     full_description: Text,
     help: Help,
@@ -134,8 +163,8 @@ struct ResultProperties {
     findings: Vec<String>,
     /// The question the author should answer.
     ask: String,
-    /// For a removed line: its number in the old version of the file (the location names the
-    /// file only, since the line is gone from the new version).
+    /// For a removed line: its number in the old version of the file (the region is the
+    /// nearest line of the new version, since the line itself is gone from it).
     #[serde(rename = "removedLine", skip_serializing_if = "Option::is_none")]
     removed_line: Option<u32>,
 }
@@ -150,8 +179,7 @@ struct Location {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<Region>,
+    region: Region,
 }
 
 #[derive(Serialize)]
@@ -172,8 +200,19 @@ struct Suppression {
     justification: String,
 }
 
-/// The report as a SARIF 2.1.0 log, ending in a newline.
-pub fn render(report: &Report, rules: &[Rule]) -> String {
+/// The report as a SARIF 2.1.0 log, ending in a newline. Acknowledged findings are results only
+/// with `keep_acknowledged` (`--sarif-acknowledged`).
+pub fn render(report: &Report, rules: &[Rule], keep_acknowledged: bool) -> String {
+    render_capped(report, rules, keep_acknowledged, MAX_RESULTS)
+}
+
+/// [`render`], with at most `max_results` results (at least 1).
+fn render_capped(
+    report: &Report,
+    rules: &[Rule],
+    keep_acknowledged: bool,
+    max_results: usize,
+) -> String {
     let mut descriptors: Vec<ReportingDescriptor<'_>> = rules.iter().map(descriptor).collect();
     let mut index: HashMap<&str, usize> = rules
         .iter()
@@ -187,11 +226,24 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
             descriptors.push(descriptor_from_finding(f));
         }
     }
-    let results = report
+    let shown: Vec<&Finding> = report
         .findings
         .iter()
-        .map(|f| result(f, index[&*f.rule_id]))
+        .filter(|f| keep_acknowledged || f.acknowledged.is_none())
         .collect();
+    let (kept, left_out) = cap(shown, max_results.max(1));
+    let mut results: Vec<SarifResult> = kept
+        .iter()
+        .map(|f| result(report, f, index[&*f.rule_id]))
+        .collect();
+    if !left_out.is_empty() {
+        results.push(truncated_result(
+            &left_out,
+            descriptors.len(),
+            results.len(),
+        ));
+        descriptors.push(truncated_descriptor());
+    }
 
     let mut notifications: Vec<Notification> = report
         .warnings
@@ -209,6 +261,19 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
             ack_source(&a.source)
         )),
     }));
+    let acknowledged = report.acknowledged();
+    if acknowledged > 0 && !keep_acknowledged {
+        notifications.push(Notification {
+            level: "note",
+            message: text(&format!(
+                "{} left out of the results (pass --sarif-acknowledged to list them, with their reasons)",
+                match acknowledged {
+                    1 => "1 acknowledged finding is".to_string(),
+                    n => format!("{n} acknowledged findings are"),
+                }
+            )),
+        });
+    }
 
     let log = Log {
         schema: SCHEMA,
@@ -219,9 +284,11 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
                     name: "forewarn",
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
+                    information_uri: INFORMATION_URI,
                     rules: descriptors,
                 },
             },
+            automation_details: AutomationDetails { id: AUTOMATION_ID },
             invocations: [Invocation {
                 execution_successful: true,
                 tool_execution_notifications: notifications,
@@ -246,7 +313,7 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
                 "$schema": SCHEMA,
                 "version": "2.1.0",
                 "runs": [{
-                    "tool": {"driver": {"name": "forewarn"}},
+                    "tool": {"driver": {"name": "forewarn", "informationUri": INFORMATION_URI}},
                     "invocations": [{
                         "executionSuccessful": false,
                         "toolExecutionNotifications": [{
@@ -286,6 +353,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor<'_> {
     };
     ReportingDescriptor {
         id: clean(&rule.id),
+        name: pascal_case(&rule.id),
         short_description: text(rule.title.trim()),
         full_description: text(&full),
         help: Help {
@@ -312,6 +380,7 @@ fn descriptor_from_finding(f: &Finding) -> ReportingDescriptor<'static> {
     let help = format!("Question: {}", f.ask.trim());
     ReportingDescriptor {
         id: clean(&f.rule_id),
+        name: pascal_case(&f.rule_id),
         short_description: text(f.title.trim()),
         full_description: text(&format!("{} {}", f.title.trim(), f.ask.trim())),
         help: Help {
@@ -398,8 +467,15 @@ fn is_web_url(s: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
 }
 
-fn result(f: &Finding, rule_index: usize) -> SarifResult {
+fn result(report: &Report, f: &Finding, rule_index: usize) -> SarifResult {
+    let start_line = report.new_side_line(f).unwrap_or(1).max(1);
     let mut message = f.message.trim().to_string();
+    if let (Some(old), true, Some(_)) = (f.line, f.old_side, &f.path) {
+        let _ = write!(
+            message,
+            "\n(removed line {old} of the old version; shown at line {start_line} of the new version)"
+        );
+    }
     if !f.ask.trim().is_empty() {
         let _ = write!(message, "\nQuestion: {}", f.ask.trim());
     }
@@ -411,29 +487,12 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult {
             ack.reason
         );
     }
-    // GitHub code scanning rejects a whole log if one result has no location, so a finding on
-    // the change as a whole is anchored at the file that sets the team's limits.
-    let locations = vec![Location {
-        physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: relative_uri(f.path.as_deref().unwrap_or(WHOLE_CHANGE_PATH)),
-            },
-            // A removed line's number counts in the old file: in the new one it would point at
-            // some other line.
-            region: f
-                .line
-                .filter(|_| !f.old_side && f.path.is_some())
-                .map(|l| Region {
-                    start_line: l.max(1),
-                }),
-        },
-    }];
     SarifResult {
         rule_id: clean(&f.rule_id),
         rule_index,
         level: level(f.severity),
         message: text(&message),
-        locations,
+        locations: vec![location(f.path.as_deref(), start_line)],
         partial_fingerprints: HashMap::from([(FINGERPRINT_KEY, f.fingerprint.clone())]),
         suppressions: f
             .acknowledged
@@ -451,6 +510,120 @@ fn result(f: &Finding, rule_index: usize) -> SarifResult {
             removed_line: f.line.filter(|_| f.old_side),
         },
     }
+}
+
+/// A location GitHub code scanning accepts: a relative URI and a region with a start line. A
+/// finding on the change as a whole is anchored at the file that sets the team's limits.
+fn location(path: Option<&str>, start_line: u32) -> Location {
+    Location {
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: relative_uri(path.unwrap_or(WHOLE_CHANGE_PATH)),
+            },
+            region: Region { start_line },
+        },
+    }
+}
+
+/// At most `max` results: the findings themselves when they fit, else the `max - 1` most severe
+/// (in report order) and the rest, left out.
+fn cap(findings: Vec<&Finding>, max: usize) -> (Vec<&Finding>, Vec<&Finding>) {
+    if findings.len() <= max {
+        return (findings, Vec::new());
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    // Stable: within a severity, report order.
+    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].severity));
+    let mut keep = vec![false; findings.len()];
+    for &i in &order[..max - 1] {
+        keep[i] = true;
+    }
+    let (mut kept, mut left_out) = (Vec::new(), Vec::new());
+    for (f, keep) in findings.into_iter().zip(keep) {
+        if keep {
+            kept.push(f);
+        } else {
+            left_out.push(f);
+        }
+    }
+    (kept, left_out)
+}
+
+/// The one result that stands for the findings left out past [`MAX_RESULTS`].
+fn truncated_result(left_out: &[&Finding], rule_index: usize, listed: usize) -> SarifResult {
+    let of = |s: Severity| left_out.iter().filter(|f| f.severity == s).count();
+    let worst = left_out
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::Note);
+    let message = format!(
+        "{} more findings are not listed here ({} errors, {} warnings, {} notes): GitHub code \
+         scanning takes at most {MAX_RESULTS} results a run, and the {listed} most severe are \
+         listed. Every finding is in the other reports of the run (`--format json`, the job \
+         summary).",
+        left_out.len(),
+        of(Severity::Error),
+        of(Severity::Warning),
+        of(Severity::Note),
+    );
+    SarifResult {
+        rule_id: TRUNCATED_RULE.to_string(),
+        rule_index,
+        level: level(worst),
+        message: text(&message),
+        locations: vec![location(None, 1)],
+        partial_fingerprints: HashMap::from([(FINGERPRINT_KEY, TRUNCATED_RULE.to_string())]),
+        suppressions: Vec::new(),
+        properties: ResultProperties {
+            category: "process".to_string(),
+            findings: Vec::new(),
+            ask: "Can the change be split, or the rule narrowed, so each finding can be read?"
+                .to_string(),
+            removed_line: None,
+        },
+    }
+}
+
+fn truncated_descriptor() -> ReportingDescriptor<'static> {
+    let title = "More findings than a SARIF run can list";
+    ReportingDescriptor {
+        id: TRUNCATED_RULE.to_string(),
+        name: pascal_case(TRUNCATED_RULE),
+        short_description: text(title),
+        full_description: text(&format!(
+            "GitHub code scanning takes at most {MAX_RESULTS} results a run; this result counts \
+             the findings left out."
+        )),
+        help: Help {
+            text: format!("{title}. Every finding is in `forewarn check --format json`."),
+            markdown: format!("**{title}.** Every finding is in `forewarn check --format json`."),
+        },
+        help_uri: None,
+        default_configuration: Configuration { level: "warning" },
+        properties: RuleProperties {
+            category: "process".to_string(),
+            tags: tags("process"),
+            findings: Vec::new(),
+        },
+    }
+}
+
+/// A rule id as a PascalCase name: `new-migration-needs-deploy-step` → `NewMigrationNeedsDeployStep`.
+/// Only ASCII letters and digits are kept; an id with none is `Rule`.
+pub fn pascal_case(id: &str) -> String {
+    let mut out = String::new();
+    for word in id.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    if out.is_empty() {
+        out.push_str("Rule");
+    }
+    out
 }
 
 fn ack_source(source: &AckSource) -> String {
@@ -482,207 +655,6 @@ pub fn relative_uri(path: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::{Value, json};
-
-    use super::*;
-    use crate::output::fixtures::{self, HOSTILE, MIGRATION_PATH};
-
-    fn parse(report: &Report, rules: &[Rule]) -> Value {
-        let text = render(report, rules);
-        assert!(text.ends_with('\n'));
-        serde_json::from_str(&text).expect("valid JSON")
-    }
-
-    #[test]
-    fn one_run_with_every_rule_in_force_and_the_missing_ones() {
-        let doc = parse(&fixtures::report(), &fixtures::rules());
-        assert_eq!(doc["version"], "2.1.0");
-        let runs = doc["runs"].as_array().unwrap();
-        assert_eq!(runs.len(), 1);
-        let rules = runs[0]["tool"]["driver"]["rules"].as_array().unwrap();
-        let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-        assert_eq!(
-            ids,
-            [
-                "new-migration-needs-deploy-step",
-                "migration-without-schema-dump",
-                "dropped-column",
-                "global-config-change",
-                "k8s-recreate-strategy",
-                "too-many-components",
-            ]
-        );
-        let rule = &rules[0];
-        assert_eq!(
-            rule["shortDescription"]["text"],
-            "A new migration needs a deploy step"
-        );
-        assert_eq!(
-            rule["fullDescription"]["text"],
-            "The new code can start before the step has run."
-        );
-        assert_eq!(rule["helpUri"], "https://example.com/deploy-steps");
-        assert_eq!(rule["defaultConfiguration"]["level"], "error");
-        let help = rule["help"]["text"].as_str().unwrap();
-        assert!(
-            help.contains("Safe procedure:\n1. Run the migration in a pre-deploy job."),
-            "{help}"
-        );
-        let markdown = rule["help"]["markdown"].as_str().unwrap();
-        assert!(markdown.contains("### Safe procedure"), "{markdown}");
-        // A docs entry that is not a URL is not a helpUri.
-        assert!(rules[3].get("helpUri").is_none());
-    }
-
-    #[test]
-    fn results_point_at_rules_lines_and_fingerprints() {
-        let report = fixtures::report();
-        let doc = parse(&report, &fixtures::rules());
-        let rules = &doc["runs"][0]["tool"]["driver"]["rules"];
-        let results = doc["runs"][0]["results"].as_array().unwrap();
-        assert_eq!(results.len(), report.findings.len());
-        for (r, f) in results.iter().zip(&report.findings) {
-            let index = r["ruleIndex"].as_u64().unwrap() as usize;
-            assert_eq!(rules[index]["id"], r["ruleId"]);
-            assert_eq!(r["ruleId"], &*f.rule_id);
-            assert_eq!(
-                r["partialFingerprints"][FINGERPRINT_KEY],
-                f.fingerprint.as_str()
-            );
-        }
-        let line = &results[2];
-        assert_eq!(line["level"], "error");
-        assert_eq!(
-            line["locations"][0]["physicalLocation"],
-            json!({"artifactLocation": {"uri": MIGRATION_PATH}, "region": {"startLine": 4}})
-        );
-        // A removed line names the file, not a line of the new version.
-        let removed = &results[1];
-        assert!(removed["locations"][0]["physicalLocation"]["region"].is_null());
-        assert_eq!(removed["properties"]["removedLine"], 12);
-        // A change-wide finding is anchored at forewarn.toml: GitHub needs a location.
-        assert_eq!(
-            results[4]["locations"][0]["physicalLocation"],
-            json!({"artifactLocation": {"uri": "forewarn.toml"}})
-        );
-    }
-
-    #[test]
-    fn fingerprints_ignore_line_numbers() {
-        let mut moved = fixtures::report();
-        moved.findings[2].line = Some(40);
-        let a = parse(&fixtures::report(), &[]);
-        let b = parse(&moved, &[]);
-        assert_eq!(
-            a["runs"][0]["results"][2]["partialFingerprints"],
-            b["runs"][0]["results"][2]["partialFingerprints"]
-        );
-    }
-
-    #[test]
-    fn acknowledged_findings_are_external_suppressions() {
-        let doc = parse(&fixtures::report(), &fixtures::rules());
-        let results = doc["runs"][0]["results"].as_array().unwrap();
-        assert_eq!(
-            results[3]["suppressions"],
-            json!([{"kind": "external", "status": "accepted",
-                    "justification": "the schema dump is generated in CI"}])
-        );
-        assert!(results[2].get("suppressions").is_none());
-    }
-
-    #[test]
-    fn warnings_and_unused_acknowledgements_are_notifications() {
-        let doc = parse(&fixtures::report(), &[]);
-        let notes = &doc["runs"][0]["invocations"][0]["toolExecutionNotifications"];
-        assert_eq!(notes[0]["level"], "warning");
-        assert_eq!(notes[1]["level"], "note");
-        assert!(
-            notes[1]["message"]["text"]
-                .as_str()
-                .unwrap()
-                .contains("no-such-rule")
-        );
-    }
-
-    #[test]
-    fn paths_become_relative_uri_references() {
-        assert_eq!(relative_uri("src/a b.py"), "src/a%20b.py");
-        assert_eq!(relative_uri("c:/x#y?z"), "c%3A/x%23y%3Fz");
-        assert_eq!(relative_uri("/etc/passwd"), "%2Fetc/passwd");
-        assert_eq!(relative_uri("é"), "%C3%A9");
-        assert_eq!(relative_uri("100%"), "100%25");
-    }
-
-    #[test]
-    fn hostile_text_stays_data() {
-        let text = render(&fixtures::hostile_report(), &fixtures::rules());
-        assert!(
-            !text.contains('\x1b') && !text.contains('\u{202e}'),
-            "{text}"
-        );
-        let doc: Value = serde_json::from_str(&text).unwrap();
-        let result = &doc["runs"][0]["results"][2];
-        let message = result["message"]["text"].as_str().unwrap();
-        assert!(
-            message.contains("::error::pwned %0A%25 a\nb\\r\n"),
-            "{message}"
-        );
-        assert_eq!(
-            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-            "evil%3Adir%2Cname/%250A/a%20b%0A%3A%3Aerror%3A%3Ax.py"
-        );
-        assert!(HOSTILE.contains('\x1b'));
-    }
-
-    /// Validates against the official SARIF 2.1.0 schema (vendored in tests/schemas), offline: the
-    /// schema's own `$ref`s are local, and nothing is fetched.
-    fn assert_valid_sarif(doc: &Value) {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/schemas/sarif-2.1.0.json"
-        );
-        let schema: Value = serde_json::from_str(
-            &std::fs::read_to_string(path).expect("the SARIF schema vendored in tests/schemas"),
-        )
-        .expect("the schema is JSON");
-        let validator = jsonschema::options()
-            .offline()
-            .should_validate_formats(true)
-            .build(&schema)
-            .expect("the schema compiles offline");
-        let errors: Vec<String> = validator
-            .iter_errors(doc)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
-    }
-
-    #[test]
-    fn validates_against_the_sarif_schema() {
-        assert_valid_sarif(&parse(&fixtures::report(), &fixtures::rules()));
-        assert_valid_sarif(&parse(&fixtures::hostile_report(), &fixtures::rules()));
-        assert_valid_sarif(&parse(&fixtures::report(), &[]));
-        let mut empty = fixtures::report();
-        empty.findings.clear();
-        empty.unused_acks.clear();
-        empty.warnings.clear();
-        assert_valid_sarif(&parse(&empty, &[]));
-        // The validator does catch a broken log.
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/schemas/sarif-2.1.0.json"
-        );
-        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let validator = jsonschema::options().offline().build(&schema).unwrap();
-        let mut broken = parse(&fixtures::report(), &[]);
-        broken["runs"][0]["results"][0]["level"] = json!("fatal");
-        assert!(!validator.is_valid(&broken));
-    }
-
-    #[test]
-    fn snapshot() {
-        insta::assert_snapshot!(render(&fixtures::report(), &fixtures::rules()));
-    }
-}
+mod github_rules;
+#[cfg(test)]
+mod tests;
