@@ -17,7 +17,10 @@ const ASSET: &str = "forewarn-x86_64-unknown-linux-musl.tar.gz";
 fn tools_missing() -> bool {
     let missing: Vec<&str> = [
         ("curl or wget", http::have("curl") || http::have("wget")),
-        ("sha256sum or shasum", http::have("sha256sum") || http::have("shasum")),
+        (
+            "sha256sum or shasum",
+            http::have("sha256sum") || http::have("shasum"),
+        ),
         ("tar", http::have("tar")),
     ]
     .into_iter()
@@ -44,7 +47,10 @@ fn sha256(path: &Path) -> String {
     let out = if http::have("sha256sum") {
         Command::new("sha256sum").arg(path).output()
     } else {
-        Command::new("shasum").args(["-a", "256"]).arg(path).output()
+        Command::new("shasum")
+            .args(["-a", "256"])
+            .arg(path)
+            .output()
     }
     .unwrap();
     assert!(out.status.success());
@@ -56,7 +62,11 @@ fn release(sums: impl Fn(&str) -> Option<String>) -> Release {
     let stage = root.path().join("stage");
     std::fs::create_dir(&stage).unwrap();
     let bin = stage.join("forewarn");
-    std::fs::write(&bin, "#!/bin/sh\necho \"forewarn 9.9.9 (fake release) $*\"\n").unwrap();
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\necho \"forewarn 9.9.9 (fake release) $*\"\n",
+    )
+    .unwrap();
     let dir = root.path().join("v9.9.9");
     std::fs::create_dir(&dir).unwrap();
     let status = Command::new("tar")
@@ -245,7 +255,11 @@ fn a_version_that_is_not_one_is_refused_before_any_download() {
 
 #[test]
 fn the_target_is_named_like_the_release_assets() {
-    let out = Command::new("bash").arg(SCRIPT).arg("target").output().unwrap();
+    let out = Command::new("bash")
+        .arg(SCRIPT)
+        .arg("target")
+        .output()
+        .unwrap();
     let target = String::from_utf8(out.stdout).unwrap();
     let workflow = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -167,5 +167,8 @@ pub fn no_proxy(cmd: &mut Command) -> &mut Command {
     ] {
         cmd.env_remove(name);
     }
-    cmd.env("no_proxy", "127.0.0.1").env("NO_PROXY", "127.0.0.1")
+    cmd.env("no_proxy", "127.0.0.1")
+        .env("NO_PROXY", "127.0.0.1")
 }
+
+pub mod github;
