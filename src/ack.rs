@@ -155,6 +155,36 @@ pub fn from_event_file(event_path: &std::path::Path) -> Result<Collected> {
         .unwrap_or_default())
 }
 
+/// Acknowledgements in the body of a pull request as GitHub's REST API returns it
+/// (`GET /repos/{owner}/{repo}/pulls/{number}`, named by `FOREWARN_PULL_REQUEST_FILE`): the body
+/// as it is now, where the event payload holds it as it was when the event fired.
+pub fn from_pull_request_file(path: &std::path::Path) -> Result<Collected> {
+    let help = "FOREWARN_PULL_REQUEST_FILE should name the pull request's JSON from the GitHub API; unset it to read the body from the event payload";
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        action: "read the pull request",
+        path: path.to_path_buf(),
+        source: e,
+        help: Some(help.into()),
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(
+            format!("{} is not a pull request's JSON: {e}", path.display()),
+            help,
+        )
+    })?;
+    Ok(match value.get("body") {
+        Some(serde_json::Value::String(body)) => from_pull_request_body(body),
+        // A pull request with no description has `"body": null`.
+        Some(serde_json::Value::Null) => Collected::default(),
+        _ => {
+            return Err(Error::usage(
+                format!("{} has no pull-request `body`", path.display()),
+                help,
+            ));
+        }
+    })
+}
+
 /// Acknowledgements in a pull-request (or merge-request) description. Only what a reader sees
 /// counts: a `Forewarn-Ack:` inside an HTML comment (`<!-- ... -->`, hidden when the
 /// description is rendered) is not applied, and is reported.

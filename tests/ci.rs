@@ -426,6 +426,12 @@ fn action(dir: &Path, runner: &Path, step: &str, pr_body: &str, inputs: &[(&str,
         "INPUT_SARIF_FILE",
         "INPUT_ARGS",
         "INPUT_VERSION",
+        "INPUT_GITHUB_TOKEN",
+        "INPUT_COMMENT",
+        "GITHUB_REF",
+        "GITHUB_API_URL",
+        "FOREWARN_PR_NUMBER",
+        "FOREWARN_PULL_REQUEST_FILE",
     ] {
         cmd.env_remove(name);
     }
@@ -472,7 +478,10 @@ fn the_action_annotates_summarises_and_fails_the_job() {
     assert!(summary.contains("fails the gate"), "{summary}");
     assert_valid_sarif(&read(&sarif));
     assert!(read(&junit).contains("team-drop-table"));
-    assert_eq!(read(&pr.runner.join("output.txt")), "exit-code=1\n");
+    assert_eq!(
+        read(&pr.runner.join("output.txt")),
+        "exit-code=1\nerrors=1\nwarnings=1\nnotes=0\nacknowledged=0\n"
+    );
 
     // A warning-level gate fails on the new SQL file too; `never` passes.
     let never = action(

@@ -292,8 +292,16 @@ fn check_in_batches(
         ));
     }
     let mut collected = ack::from_commits(&changes.commits);
-    if let Some(event) = std::env::var_os("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
-        let from_pr = ack::from_event_file(std::path::Path::new(&event))?;
+    // The live pull request (fetched by the Action) wins over the event's copy of its body.
+    let live = std::env::var_os("FOREWARN_PULL_REQUEST_FILE").filter(|p| !p.is_empty());
+    let event = std::env::var_os("GITHUB_EVENT_PATH").filter(|p| !p.is_empty());
+    if let Some(path) = live.as_ref().or(event.as_ref()) {
+        let path = std::path::Path::new(path);
+        let from_pr = if live.is_some() {
+            ack::from_pull_request_file(path)?
+        } else {
+            ack::from_event_file(path)?
+        };
         collected.acks.extend(from_pr.acks);
         collected.refused.extend(from_pr.refused);
     }

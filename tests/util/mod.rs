@@ -42,6 +42,7 @@ pub fn forewarn_cmd(dir: &Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.current_dir(dir)
         .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("FOREWARN_PULL_REQUEST_FILE")
         .env_remove("GITHUB_BASE_REF")
         .env_remove("CI_MERGE_REQUEST_DESCRIPTION")
         .env_remove("CI_MERGE_REQUEST_DESCRIPTION_IS_TRUNCATED")
