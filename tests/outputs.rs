@@ -287,3 +287,73 @@ fn acknowledgements_from_a_gitlab_merge_request_description() {
             .contains("reason made only of invisible characters")
     );
 }
+
+/// The results Microsoft's SARIF Multitool gives `sarif` with GitHub's ingestion rules and the
+/// SARIF rules on: `(rule id, level)`. `None` when the Multitool is not installed
+/// (`FOREWARN_SARIF_MULTITOOL` names its binary; `.ci/run` installs it from npm).
+fn multitool_results(dir: &Path, sarif: &str) -> Option<Vec<(String, String)>> {
+    let tool = std::env::var_os("FOREWARN_SARIF_MULTITOOL").filter(|t| !t.is_empty())?;
+    let input = dir.join("in.sarif");
+    let output = dir.join("multitool.sarif");
+    std::fs::write(&input, sarif).unwrap();
+    let _ = std::fs::remove_file(&output);
+    let out = Command::new(&tool)
+        .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
+        .arg(&output)
+        .arg(&input)
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .output()
+        .expect("the SARIF Multitool runs");
+    let log = std::fs::read_to_string(&output).unwrap_or_else(|_| {
+        panic!(
+            "the Multitool wrote no log: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let doc: Value = serde_json::from_str(&log).unwrap();
+    Some(
+        doc["runs"][0]["results"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| {
+                        (
+                            r["ruleId"].as_str().unwrap_or("").to_string(),
+                            r["level"].as_str().unwrap_or("warning").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_sarif_multitool_with_githubs_rules_finds_no_error() {
+    let repo = repo();
+    // Every shape of finding: a line, a removed line, a file, the change as a whole.
+    let run = check(&repo, &["--format", "sarif", "--sarif-acknowledged"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let Some(results) = multitool_results(repo.path(), &run.stdout) else {
+        println!(
+            "note: FOREWARN_SARIF_MULTITOOL is not set; the SARIF Multitool did not run (.ci/run installs it)"
+        );
+        return;
+    };
+    let errors: Vec<_> = results
+        .iter()
+        .filter(|(_, level)| level == "error")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The harness can fail: a message with no text breaks GitHub's rules.
+    let mut broken: Value = serde_json::from_str(&run.stdout).unwrap();
+    broken["runs"][0]["results"][0]["message"] = serde_json::json!({ "id": "default" });
+    let results = multitool_results(repo.path(), &broken.to_string()).unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|(id, level)| id.starts_with("GH") && level == "error"),
+        "{results:?}"
+    );
+}
