@@ -18,6 +18,9 @@ pub struct Understood {
     pub migration: Option<Analysis>,
     /// Deploy configuration (YAML, Helm templates, Terraform) read as documents.
     pub manifest: Option<crate::manifest::Analysis>,
+    /// A Helm template: for each new line (index 0 is line 1), whether it sits in a branch the
+    /// change opened (opt-in, not every install), for the rules that read it as lines.
+    pub template_opt_in: Option<Vec<bool>>,
 }
 
 impl Understood {
@@ -162,9 +165,15 @@ impl Understander {
                     touched: &touched,
                 };
                 let analysis = migration::analyze(&sides, history, profile);
+                let template_opt_in = pick(new)
+                    .filter(|t| {
+                        is_helm_template(&file.path) && crate::manifest::helm::is_templated(t)
+                    })
+                    .map(|t| crate::manifest::helm::opened_lines(pick(old), t));
                 Some(Understood {
                     migration: analysis,
                     manifest,
+                    template_opt_in,
                 })
             })
             .collect();
@@ -297,4 +306,11 @@ fn side(t: &Text) -> crate::manifest::Side<'_> {
         Text::Known(s) => crate::manifest::Side::Text(s),
         Text::Unreadable(why) => crate::manifest::Side::Unread(why),
     }
+}
+
+/// A file of a Helm chart's `templates/` folder (`.yaml`, `.yml`, or a `.tpl` helper).
+fn is_helm_template(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".tpl", ".yaml", ".yml"].iter().any(|e| lower.ends_with(e))
+        && (lower.contains("/templates/") || lower.starts_with("templates/"))
 }

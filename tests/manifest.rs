@@ -423,3 +423,31 @@ fn a_bad_document_rule_is_an_error_at_its_line() {
     assert!(text.contains("invalid key path"), "{text}");
     assert!(text.contains("one comparison"), "{text}");
 }
+
+#[test]
+fn a_helper_template_opened_branch_is_opt_in_and_an_unguarded_line_is_not() {
+    let old = "{{- define \"app.env\" -}}\n- name: MODE\n  value: prod\n{{- end }}\n";
+    // A `range` over an opt-in list the change opened: it reaches only installs that fill it.
+    let in_range = "{{- define \"app.env\" -}}\n- name: MODE\n  value: prod\n{{- range .Values.extraSecrets }}\n- name: {{ .name }}\n  valueFrom:\n    secretKeyRef:\n      name: {{ .secret }}\n      key: {{ .key }}\n{{- end }}\n{{- end }}\n";
+    let found = modified("charts/app/templates/_helpers.tpl", old, in_range);
+    assert!(!fires(&found, "k8s-new-secret-reference"), "{found:?}");
+    // The same reference in the helper itself reaches every install.
+    let unguarded = "{{- define \"app.env\" -}}\n- name: MODE\n  value: prod\n- name: TOKEN\n  valueFrom:\n    secretKeyRef:\n      name: app-token\n      key: token\n{{- end }}\n";
+    let found = modified("charts/app/templates/_helpers.tpl", old, unguarded);
+    assert!(fires(&found, "k8s-new-secret-reference"), "{found:?}");
+}
+
+#[test]
+fn a_required_value_inside_a_branch_the_change_opened_is_opt_in() {
+    let old = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: prod\n";
+    let opened = format!(
+        "{old}  {{{{- range .Values.extraUsers }}}}\n  {{{{ .name }}}}: {{{{ required \"a password for each extra user\" .password }}}}\n  {{{{- end }}}}\n"
+    );
+    let found = modified("charts/app/templates/configmap.yaml", old, &opened);
+    assert!(!fires(&found, "helm-required-value-added"), "{found:?}");
+    let everyone = format!(
+        "{old}  token: {{{{ required \"a token for every install\" .Values.token }}}}\n"
+    );
+    let found = modified("charts/app/templates/configmap.yaml", old, &everyone);
+    assert!(fires(&found, "helm-required-value-added"), "{found:?}");
+}

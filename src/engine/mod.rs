@@ -620,6 +620,14 @@ impl<'r> Engine<'r> {
             }
         }
         if !line_rules.is_empty() {
+            // A deploy-configuration rule read as lines in a Helm template: not in a branch the
+            // change opened (it reaches only the installs that turn it on).
+            let opt_in = understood.and_then(|u| u.template_opt_in.as_deref());
+            let opened = |rule: &CompiledRule<'r>, line: u32| {
+                let deploy = rule.rule.matcher.document.is_some()
+                    || matches!(rule.rule.category.as_str(), "config" | "rollout");
+                deploy && opt_in.is_some_and(|o| o.get(line as usize - 1) == Some(&true))
+            };
             for (lines, removed) in [(&file.added, false), (&file.removed, true)] {
                 if lines.is_empty() {
                     continue;
@@ -640,6 +648,9 @@ impl<'r> Engine<'r> {
                         &matched_rules,
                         &mut state,
                         |rule, m| {
+                            if !removed && opened(rule, line) {
+                                return;
+                            }
                             out.push(finding(
                                 rule,
                                 path(),

@@ -97,6 +97,40 @@ fn actions(text: &str) -> Vec<Action> {
     out
 }
 
+/// For each line of `new` (index 0 is line 1): whether it sits in a branch (`if`, `with`,
+/// `range`, `else if`) that `old` does not have, so it reaches only the installs that turn it
+/// on. Helpers (`define`) are not branches: every template that includes one gets it. Used for
+/// template files read as lines (`_helpers.tpl`).
+pub fn opened_lines(old: Option<&str>, new: &str) -> Vec<bool> {
+    let before: std::collections::BTreeSet<String> = old
+        .map(|o| {
+            read(o)
+                .guards
+                .iter()
+                .flat_map(|g| g.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    read(new)
+        .guards
+        .iter()
+        .map(|guard| guard.iter().any(|c| is_condition(c) && !before.contains(c)))
+        .collect()
+}
+
+/// Whether a guard entry is a condition an install can leave off: not a helper's `define` or
+/// `block`, and not a plain `else` (what every install that did not opt in gets).
+pub(crate) fn is_condition(entry: &str) -> bool {
+    let word = entry.split_whitespace().next().unwrap_or("");
+    if matches!(word, "define" | "block") {
+        return false;
+    }
+    match entry.rsplit_once(" / ") {
+        None => true,
+        Some((_, branch)) => branch.starts_with("else if") || branch.starts_with("else with"),
+    }
+}
+
 /// Reads a template: see the module docs.
 pub fn read(text: &str) -> Template {
     read_branches(text, false)

@@ -100,15 +100,9 @@ impl Parsed {
         };
         // A plain `else` the change added is what every install gets that did not opt in: not
         // opt-in. An `else if` has a condition of its own, like an `if`.
-        guard.iter().any(|c| {
-            let conditional = match c.rsplit_once(" / ") {
-                None => true,
-                Some((_, branch)) => {
-                    branch.starts_with("else if") || branch.starts_with("else with")
-                }
-            };
-            conditional && !old.is_some_and(|o| o.conditions.contains(c))
-        })
+        guard
+            .iter()
+            .any(|c| helm::is_condition(c) && !old.is_some_and(|o| o.conditions.contains(c)))
     }
 }
 
