@@ -445,9 +445,8 @@ fn a_required_value_inside_a_branch_the_change_opened_is_opt_in() {
     );
     let found = modified("charts/app/templates/configmap.yaml", old, &opened);
     assert!(!fires(&found, "helm-required-value-added"), "{found:?}");
-    let everyone = format!(
-        "{old}  token: {{{{ required \"a token for every install\" .Values.token }}}}\n"
-    );
+    let everyone =
+        format!("{old}  token: {{{{ required \"a token for every install\" .Values.token }}}}\n");
     let found = modified("charts/app/templates/configmap.yaml", old, &everyone);
     assert!(fires(&found, "helm-required-value-added"), "{found:?}");
 }

@@ -29,6 +29,9 @@ pub struct Hit {
     pub matched: String,
     /// Said after the rule's message: what was compared, and how the file was read.
     pub extra: String,
+    /// For checking the answer: a Helm values file's top key (the subchart its values may
+    /// configure) and the key path; an object's name and the key path otherwise.
+    pub subject: Option<(String, String)>,
 }
 
 impl Engine<'_> {
@@ -114,6 +117,7 @@ fn finding(compiled: &super::CompiledRule<'_>, path: &str, hit: &Hit) -> Finding
     }
     f.message = message;
     f.fingerprint = fingerprint(&rule.id, Some(&path), Some(&hit.shown));
+    f.subject = hit.subject.clone().map(Box::new);
     f
 }
 
@@ -229,6 +233,7 @@ fn object_hits(
                 file: old.file,
                 line: old.object.line,
                 old_side: true,
+                subject: None,
                 shown: format!("{what} removed"),
                 matched: what,
                 extra,
@@ -243,6 +248,7 @@ fn object_hits(
                 file: new.file,
                 line: new.object.line,
                 old_side: false,
+                subject: None,
                 shown: format!("{what} added"),
                 matched: what,
                 extra: String::new(),
@@ -269,6 +275,7 @@ fn object_hits(
                     file: new.file,
                     line,
                     old_side: false,
+                    subject: None,
                     shown: format!("{} {} = {shown_value}", new.object.name, attribute.text),
                     matched: format!("{}.{}", new.object.name, attribute.text),
                     extra: format!(
@@ -637,6 +644,18 @@ fn answered_beside(rule: &DocumentMatch, found: &Found<'_>) -> bool {
     })
 }
 
+/// What a key's finding is about, for checking the answer: a values file's top key (a
+/// subchart's name, when it configures one) or the object's name, and the key path.
+fn subject_of(at: &Located<'_>, found: &Found<'_>) -> Option<(String, String)> {
+    let path = found.at.to_string();
+    let owner = if at.object.kind == "HelmValues" {
+        path.split('.').next().unwrap_or("").to_string()
+    } else {
+        at.object.name.clone()
+    };
+    Some((owner, path))
+}
+
 fn value_hit(
     at: Located<'_>,
     found: &Found<'_>,
@@ -657,6 +676,7 @@ fn value_hit(
         file: at.file,
         line: found.node.line,
         old_side,
+        subject: subject_of(&at, found),
         shown: format!("{what} {}: {value}", found.at),
         matched: value.to_string(),
         extra,
