@@ -690,7 +690,11 @@ impl<'r> Engine<'r> {
             let Some(m) = state.found.find(rule, removed, at, pattern, text) else {
                 continue;
             };
-            if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text) {
+            if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text)
+                || rule.rule.unless.kept
+                    && !removed
+                    && file.removed.iter().any(|(_, t)| t.contains(m.text))
+            {
                 continue;
             }
             on(rule, m);

@@ -98,6 +98,8 @@ struct RawUnless {
     added: Vec<Spanned<String>>,
     #[serde(default)]
     matched: Vec<Spanned<String>>,
+    #[serde(default)]
+    kept: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -389,6 +391,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
                 changed: strings(raw.unless.changed),
                 added: strings(raw.unless.added),
                 matched: strings(raw.unless.matched),
+                kept: raw.unless.kept,
             },
             threshold,
             verify,

@@ -77,6 +77,9 @@ pub struct Unless {
     /// Regexes: a match is silenced when its own line (or statement) also matches one, e.g.
     /// `CREATE INDEX` unless the same statement says `CONCURRENTLY`.
     pub matched: Vec<String>,
+    /// A match on an added line is silenced when a removed line of the same file holds the
+    /// same matched text: the line was edited, what it matched was already there.
+    pub kept: bool,
 }
 
 /// Fire on the size of a change instead of its content: more than N of these.
