@@ -119,7 +119,8 @@ pub fn opened_lines(old: Option<&str>, new: &str) -> Vec<bool> {
 }
 
 /// Whether a guard entry is a condition an install can leave off: not a helper's `define` or
-/// `block`, and not a plain `else` (what every install that did not opt in gets).
+/// `block`, and not a plain `else` (what every install that did not opt in gets), except the
+/// `else` of an `if not X` or `if empty X`, taken only by the installs that set X.
 pub(crate) fn is_condition(entry: &str) -> bool {
     let word = entry.split_whitespace().next().unwrap_or("");
     if matches!(word, "define" | "block") {
@@ -127,7 +128,12 @@ pub(crate) fn is_condition(entry: &str) -> bool {
     }
     match entry.rsplit_once(" / ") {
         None => true,
-        Some((_, branch)) => branch.starts_with("else if") || branch.starts_with("else with"),
+        Some((parent, branch)) => {
+            branch.starts_with("else if")
+                || branch.starts_with("else with")
+                || branch == "else"
+                    && (parent.starts_with("if not ") || parent.starts_with("if empty "))
+        }
     }
 }
 
@@ -335,6 +341,29 @@ spec:
         assert_eq!(&*t.guard(12), &["if .Values.recreate".to_string()]);
         assert_eq!(&*t.guard(15), &["if .Values.recreate / else".to_string()]);
         assert!(t.guard(17).is_empty());
+    }
+
+    #[test]
+    fn the_else_of_a_negated_if_is_opt_in_and_a_plain_else_is_not() {
+        let old = "volumes:\n  - name: config\n    configMap:\n      name: app\n";
+        let negated = "volumes:\n  - name: config\n    {{- if empty .Values.configFromSecret }}\n    configMap:\n      name: app\n    {{- else }}\n    secret:\n      secretName: {{ .Values.configFromSecret }}\n    {{- end }}\n";
+        let opened = opened_lines(Some(old), negated);
+        assert!(
+            opened[6],
+            "the secret is read only where configFromSecret is set: {opened:?}"
+        );
+        let plain = negated.replace(
+            "if empty .Values.configFromSecret",
+            "if .Values.useConfigMap",
+        );
+        assert!(
+            !opened_lines(Some(old), &plain)[6],
+            "a plain else reaches every other install"
+        );
+        assert!(
+            !is_condition("define \"app.labels\""),
+            "a helper is no branch"
+        );
     }
 
     #[test]
