@@ -511,31 +511,12 @@ pub fn write(
             Error::Source(vec![SourceError::new(&file.path, &file.text, 0..0, format!("cannot store the backtest in this record: {why}"))
                 .help("rename or remove the `backtest` key; forewarn writes [[backtest]] tables there")])
         })?;
-        // What is written must load again, or the record would be left broken.
-        let mut ignored = Vec::new();
-        super::record::parse_file(
-            &RuleFile {
-                path: file.path.clone(),
-                text: text.clone(),
-                builtin: false,
-            },
-            &mut ignored,
-        )
-        .map_err(Error::Source)?;
-        let path = root.join(&file.path);
-        // Replaying takes a while; an edit made to the record meanwhile is not overwritten.
-        let on_disk =
-            std::fs::read(&path).map_err(|e| Error::io("read the record again", &path, e))?;
-        if on_disk != file.text.as_bytes() {
-            return Err(Error::usage(
-                format!(
-                    "{} changed on disk while the backtest ran, so it was not written",
-                    file.path
-                ),
-                "run `forewarn backtest --write` again to store the result in the record as it is now",
-            ));
-        }
-        write_atomic(&path, &text)?;
+        super::tables::store(
+            root,
+            file,
+            &text,
+            ("the backtest ran", "forewarn backtest --write"),
+        )?;
         written.push((
             file.path.clone(),
             entries.into_iter().map(|e| e.rule).collect(),

@@ -151,11 +151,7 @@ fn occurrences(events: &[Event], history_acks: &[HistoryAck]) -> Vec<Occurrence>
         if e.kind == Kind::Checked {
             continue;
         }
-        let change = match (e.pull_request, &e.commit) {
-            (Some(pr), _) => format!("pr:{pr}"),
-            (None, Some(c)) => format!("commit:{c}"),
-            (None, None) => format!("event:{i}"),
-        };
+        let change = life::change_of(e, i);
         let entry = grouped
             .entry((e.rule.clone(), e.fingerprint.clone(), change))
             .or_insert_with(|| Occurrence {

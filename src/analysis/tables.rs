@@ -107,6 +107,42 @@ fn set_keeping_decor(table: &mut Table, key: &str, mut value: Value) {
     table.insert(key, Item::Value(value));
 }
 
+/// Writes `text`, the record `file` with results stored in it, back to `root/file.path`: only
+/// when it still loads as a record, and only when the file on disk is still what was read (a
+/// run takes a while; an edit made meanwhile is never overwritten). `while_` names what ran,
+/// `again` the command to run again.
+pub fn store(
+    root: &std::path::Path,
+    file: &crate::rules::load::RuleFile,
+    text: &str,
+    (while_, again): (&str, &str),
+) -> crate::error::Result<()> {
+    use crate::error::Error;
+    // What is written must load again, or the record would be left broken.
+    let mut ignored = Vec::new();
+    super::record::parse_file(
+        &crate::rules::load::RuleFile {
+            path: file.path.clone(),
+            text: text.to_string(),
+            builtin: false,
+        },
+        &mut ignored,
+    )
+    .map_err(Error::Source)?;
+    let path = root.join(&file.path);
+    let on_disk = std::fs::read(&path).map_err(|e| Error::io("read the record again", &path, e))?;
+    if on_disk != file.text.as_bytes() {
+        return Err(Error::usage(
+            format!(
+                "{} changed on disk while {while_}, so it was not written",
+                file.path
+            ),
+            format!("run `{again}` again to store it in the record as it is now"),
+        ));
+    }
+    super::backtest::write_atomic(&path, text)
+}
+
 /// A TOML array of strings.
 pub fn strings(v: &[String]) -> Value {
     let mut a = toml_edit::Array::new();

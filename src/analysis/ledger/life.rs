@@ -93,6 +93,16 @@ pub struct RuleLife {
     pub resolved_before_merge: usize,
 }
 
+/// The change an event belongs to, for counting a finding once per change: its pull request,
+/// else its commit, else the event alone (`i`, its index).
+pub fn change_of(e: &Event, i: usize) -> String {
+    match (e.pull_request, &e.commit) {
+        (Some(pr), _) => format!("pr:{pr}"),
+        (None, Some(c)) => format!("commit:{c}"),
+        (None, None) => format!("event:{i}"),
+    }
+}
+
 /// [`RuleLife`] of every rule the ledger names.
 pub fn by_rule(events: &[Event]) -> BTreeMap<String, RuleLife> {
     let resolved = resolved_before_merge(events);
@@ -101,11 +111,7 @@ pub fn by_rule(events: &[Event]) -> BTreeMap<String, RuleLife> {
         if e.kind == Kind::Checked {
             continue;
         }
-        let change = match (e.pull_request, &e.commit) {
-            (Some(pr), _) => format!("pr:{pr}"),
-            (None, Some(c)) => format!("commit:{c}"),
-            (None, None) => format!("event:{i}"),
-        };
+        let change = change_of(e, i);
         let entry = seen
             .entry((e.rule.as_str(), e.fingerprint.as_str(), change))
             .or_insert((false, false));

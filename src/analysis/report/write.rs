@@ -102,30 +102,12 @@ pub fn write(
                 .help("rename or remove the `report` key; forewarn writes [[report]] tables there"),
             ])
         })?;
-        // What is written must load again, or the record would be left broken.
-        let mut ignored = Vec::new();
-        crate::analysis::record::parse_file(
-            &RuleFile {
-                path: file.path.clone(),
-                text: text.clone(),
-                builtin: false,
-            },
-            &mut ignored,
-        )
-        .map_err(Error::Source)?;
-        let path = root.join(&file.path);
-        let on_disk =
-            std::fs::read(&path).map_err(|e| Error::io("read the record again", &path, e))?;
-        if on_disk != file.text.as_bytes() {
-            return Err(Error::usage(
-                format!(
-                    "{} changed on disk while the report was made, so it was not written",
-                    file.path
-                ),
-                "run `forewarn report --write` again to store the summary in the record as it is now",
-            ));
-        }
-        crate::analysis::backtest::write_atomic(&path, &text)?;
+        crate::analysis::tables::store(
+            root,
+            file,
+            &text,
+            ("the report was made", "forewarn report --write"),
+        )?;
         let mut rules: Vec<String> = entries.into_iter().map(|e| e.rule).collect();
         rules.dedup();
         written.push((file.path.clone(), rules));
