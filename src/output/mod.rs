@@ -135,6 +135,25 @@ pub struct RenderContext<'a> {
     pub sarif_acknowledged: bool,
 }
 
+/// Appends to a finding's message, for formats that place each finding at one line of the new
+/// file: where a removed line was (it is shown at `line`), and the question.
+pub(crate) fn push_where_and_question(
+    message: &mut String,
+    f: &crate::finding::Finding,
+    line: u32,
+) {
+    use std::fmt::Write as _;
+    if let (Some(old), true, Some(_)) = (f.line, f.old_side, &f.path) {
+        let _ = write!(
+            message,
+            "\n(removed line {old} of the old version; shown at line {line} of the new version)"
+        );
+    }
+    if !f.ask.trim().is_empty() {
+        let _ = write!(message, "\nQuestion: {}", f.ask.trim());
+    }
+}
+
 /// Draws a report in the chosen format.
 pub fn render(report: &Report, format: Format, ctx: &RenderContext<'_>) -> String {
     match format {

@@ -92,15 +92,7 @@ pub fn severity(severity: Severity) -> &'static str {
 fn diagnostic<'a>(report: &Report, f: &Finding, url: Option<&'a str>) -> Diagnostic<'a> {
     let line = report.new_side_line(f).unwrap_or(1).max(1);
     let mut message = format!("{}: {}", f.title.trim(), f.message.trim());
-    if let (Some(old), true, Some(_)) = (f.line, f.old_side, &f.path) {
-        let _ = write!(
-            message,
-            "\n(removed line {old} of the old version; shown at line {line} of the new version)"
-        );
-    }
-    if !f.ask.trim().is_empty() {
-        let _ = write!(message, "\nQuestion: {}", f.ask.trim());
-    }
+    super::push_where_and_question(&mut message, f, line);
     if !f.findings.is_empty() {
         let _ = write!(message, "\nLessons: {}", f.findings.join(", "));
     }

@@ -470,15 +470,7 @@ fn is_web_url(s: &str) -> bool {
 fn result(report: &Report, f: &Finding, rule_index: usize) -> SarifResult {
     let start_line = report.new_side_line(f).unwrap_or(1).max(1);
     let mut message = f.message.trim().to_string();
-    if let (Some(old), true, Some(_)) = (f.line, f.old_side, &f.path) {
-        let _ = write!(
-            message,
-            "\n(removed line {old} of the old version; shown at line {start_line} of the new version)"
-        );
-    }
-    if !f.ask.trim().is_empty() {
-        let _ = write!(message, "\nQuestion: {}", f.ask.trim());
-    }
+    super::push_where_and_question(&mut message, f, start_line);
     if let Some(ack) = &f.acknowledged {
         let _ = write!(
             message,
