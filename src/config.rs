@@ -52,6 +52,8 @@ struct RawConfig {
     hotspots: RawHotspots,
     #[serde(default)]
     database: RawDatabase,
+    #[serde(default)]
+    names: BTreeMap<String, Vec<String>>,
 }
 
 /// `[database]`: the engine migrations run on, and per-path engines for a monorepo.
@@ -150,6 +152,9 @@ pub struct Config {
     pub hotspots: HotspotsConfig,
     /// `[database]`: what migration verdicts assume (detected from the repository when unset).
     pub database: crate::migration::profile::DatabaseConfig,
+    /// `[names]`: a chart's (or module's) own names for the keys document rules read, by the
+    /// name the rules use (`readinessProbe = ["healthCheck"]`).
+    pub names: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -168,6 +173,7 @@ impl Default for Config {
             components: Vec::new(),
             hotspots: HotspotsConfig::default(),
             database: Default::default(),
+            names: BTreeMap::new(),
         }
     }
 }
@@ -254,6 +260,7 @@ impl Config {
                     .unwrap_or(defaults.hotspots.include_drafts),
             },
             database,
+            names: raw.names,
         })
     }
 }

@@ -450,3 +450,18 @@ fn a_required_value_inside_a_branch_the_change_opened_is_opt_in() {
     let found = modified("charts/app/templates/configmap.yaml", old, &everyone);
     assert!(fires(&found, "helm-required-value-added"), "{found:?}");
 }
+
+#[test]
+fn a_charts_own_names_for_keys_are_read_as_the_rules_names() {
+    let old = "server:\n  replicas: 2\n  healthCheck:\n    httpGet: {path: /ready, port: 8080}\n";
+    let new = "server:\n  replicas: 2\n";
+    let path = "charts/app/values.yaml";
+    let found = rules_fired(&[(path, Some(old))], &[(path, Some(new))]);
+    assert!(!fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+    let named = "[names]\nreadinessProbe = [\"healthCheck\"]\n";
+    let found = rules_fired(
+        &[("forewarn.toml", Some(named)), (path, Some(old))],
+        &[(path, Some(new))],
+    );
+    assert!(fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+}

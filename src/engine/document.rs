@@ -81,6 +81,20 @@ impl Engine<'_> {
             let Some(document) = &compiled.rule.matcher.document else {
                 continue;
             };
+            // The team's own names for the keys (`[names]`) are read as the rule's.
+            let named;
+            let document = if self.names.is_empty() || document.paths.is_empty() {
+                document
+            } else {
+                let mut d = document.clone();
+                d.paths = document
+                    .paths
+                    .iter()
+                    .flat_map(|p| path::with_names(p, &self.names))
+                    .collect();
+                named = d;
+                &named
+            };
             let regex = match &document.compare {
                 Compare::BecomesMatching(r) => regex::Regex::new(r).ok(),
                 _ => None,

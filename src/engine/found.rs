@@ -3,8 +3,13 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
 use super::{CompiledRule, LineSet};
 use crate::diff::ChangedFile;
+use crate::finding::{Finding, fingerprint};
 
 /// Whether `unless.added` says the file handled what the rule asks about.
 pub(super) fn is_handled(rule: &CompiledRule<'_>, file: &ChangedFile) -> bool {
@@ -90,4 +95,49 @@ impl FoundOnce {
 pub(super) struct Found<'t> {
     pub(super) start: usize,
     pub(super) text: &'t str,
+}
+
+/// Findings in report order: by path (change-wide ones last), line, rule.
+pub fn sort_findings(findings: &mut [Finding]) {
+    // Stable, on every thread: a change can have a hundred thousand findings.
+    findings.par_sort_by(|a, b| {
+        (a.path.is_none(), &a.path, a.line, &a.rule_id).cmp(&(
+            b.path.is_none(),
+            &b.path,
+            b.line,
+            &b.rule_id,
+        ))
+    });
+}
+
+pub(super) fn finding(
+    compiled: &CompiledRule<'_>,
+    path: Option<Arc<str>>,
+    line: Option<u32>,
+    old_side: bool,
+    line_text: Option<&str>,
+    matched: Option<&str>,
+) -> Finding {
+    let rule = compiled.rule;
+    let shared = &compiled.shared;
+    let shown = line_text.map(|t| t.trim().to_string());
+    let path_text = path.as_deref();
+    Finding {
+        rule_id: shared.id.clone(),
+        title: shared.title.clone(),
+        severity: rule.severity,
+        category: shared.category.clone(),
+        message: rule.render_message(path_text, line, matched),
+        ask: shared.ask.clone(),
+        findings: shared.findings.clone(),
+        fingerprint: fingerprint(&rule.id, path_text, shown.as_deref()),
+        path,
+        line,
+        old_side,
+        matched: shown,
+        snippet: None,
+        acknowledged: None,
+        operation: None,
+        subject: None,
+    }
 }

@@ -17,12 +17,13 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diff::{ChangeSet, ChangedFile, FileStatus};
-use crate::finding::{Finding, fingerprint};
+use crate::finding::Finding;
 use crate::migration::Profile;
 use crate::rules::Rule;
 use crate::understand::{Understander, Understood};
 
-use found::{FileState, Found, first_pattern_per_rule, is_handled};
+pub use found::sort_findings;
+use found::{FileState, Found, finding, first_pattern_per_rule, is_handled};
 
 pub use crate::glob::GlobMatcher;
 pub use compile::CompiledRule;
@@ -43,6 +44,8 @@ pub struct Engine<'r> {
     rule_dirs: GlobMatcher,
     components: Vec<(String, crate::rules::Rollout, GlobMatcher)>,
     max_components: Option<usize>,
+    /// `[names]`: other names of the keys document rules read.
+    names: std::collections::BTreeMap<String, Vec<String>>,
     /// The databases migration verdicts assume: from the config, or detected from the new side
     /// of the change the first time a migration needs it (see [`Engine::detect_profile_from`]).
     profile: OnceLock<Profile>,
@@ -245,6 +248,7 @@ impl<'r> Engine<'r> {
                 .map(|c| (c.name.clone(), c.rollout, GlobMatcher::new(&c.paths)))
                 .collect(),
             max_components: config.max_components_per_change,
+            names: config.names.clone(),
             profile: OnceLock::new(),
             profile_source: (config.database.clone(), crate::diff::NewSide::DiffOnly),
             line_sets: Default::default(),
@@ -745,51 +749,6 @@ impl<'r> Engine<'r> {
             Some(&summary),
             Some(&summary),
         ));
-    }
-}
-
-/// Findings in report order: by path (change-wide ones last), line, rule.
-pub fn sort_findings(findings: &mut [Finding]) {
-    // Stable, on every thread: a change can have a hundred thousand findings.
-    findings.par_sort_by(|a, b| {
-        (a.path.is_none(), &a.path, a.line, &a.rule_id).cmp(&(
-            b.path.is_none(),
-            &b.path,
-            b.line,
-            &b.rule_id,
-        ))
-    });
-}
-
-fn finding(
-    compiled: &CompiledRule<'_>,
-    path: Option<Arc<str>>,
-    line: Option<u32>,
-    old_side: bool,
-    line_text: Option<&str>,
-    matched: Option<&str>,
-) -> Finding {
-    let rule = compiled.rule;
-    let shared = &compiled.shared;
-    let shown = line_text.map(|t| t.trim().to_string());
-    let path_text = path.as_deref();
-    Finding {
-        rule_id: shared.id.clone(),
-        title: shared.title.clone(),
-        severity: rule.severity,
-        category: shared.category.clone(),
-        message: rule.render_message(path_text, line, matched),
-        ask: shared.ask.clone(),
-        findings: shared.findings.clone(),
-        fingerprint: fingerprint(&rule.id, path_text, shown.as_deref()),
-        path,
-        line,
-        old_side,
-        matched: shown,
-        snippet: None,
-        acknowledged: None,
-        operation: None,
-        subject: None,
     }
 }
 

@@ -41,6 +41,61 @@ pub fn normalize(key: &str) -> String {
         .collect()
 }
 
+/// The key paths `text` stands for once keys may go by other names (`[names]` in
+/// forewarn.toml: a chart's `healthCheck` for `readinessProbe`): `text` itself first, then each
+/// combination of the names given, at most 64 in all. A name with a `"` cannot be written in a
+/// path and is left out.
+pub fn with_names(
+    text: &str,
+    names: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
+    const MAX: usize = 64;
+    // The segments as written, quotes kept: a quoted key may hold dots.
+    let mut segments: Vec<&str> = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => {
+                segments.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    segments.push(&text[start..]);
+    let mut out: Vec<String> = vec![String::new()];
+    for (n, segment) in segments.iter().enumerate() {
+        let bare = segment.trim_matches('"');
+        let mut choices = vec![segment.to_string()];
+        for (name, aliases) in names {
+            if normalize(name) == normalize(bare) {
+                choices.extend(aliases.iter().filter(|a| !a.contains('"')).map(|a| {
+                    if a.contains('.') {
+                        format!("\"{a}\"")
+                    } else {
+                        a.clone()
+                    }
+                }));
+            }
+        }
+        let mut next = Vec::new();
+        for prefix in &out {
+            for choice in &choices {
+                if next.len() < MAX {
+                    next.push(if n == 0 {
+                        choice.clone()
+                    } else {
+                        format!("{prefix}.{choice}")
+                    });
+                }
+            }
+        }
+        out = next;
+    }
+    out
+}
+
 /// Parses a key path; the error says what is wrong, for a rule-file message.
 pub fn parse(text: &str) -> Result<KeyPath, String> {
     let mut steps = Vec::new();
@@ -243,6 +298,24 @@ fn walk<'a>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn keys_go_by_the_names_a_chart_gives_them() {
+        let mut names = std::collections::BTreeMap::new();
+        names.insert(
+            "readinessProbe".to_string(),
+            vec!["healthCheck".to_string(), "a.b".to_string()],
+        );
+        assert_eq!(
+            with_names("*.readiness_probe", &names),
+            ["*.readiness_probe", "*.healthCheck", "*.\"a.b\""]
+        );
+        assert_eq!(with_names("spec.replicas", &names), ["spec.replicas"]);
+        assert_eq!(
+            with_names(r#"metadata."x.readinessProbe""#, &names).len(),
+            1
+        );
+    }
     use super::*;
     use crate::manifest::yaml;
 
