@@ -45,7 +45,7 @@ impl Loaded {
                 let prior = if python {
                     Prior::Django(django::replay(files, &names))
                 } else {
-                    Prior::Sql(sql::replay(dir, files, engine(dir)))
+                    Prior::Sql(sql::replay(dir, files, engine(dir), names.last().copied()))
                 };
                 Some((dir.clone(), prior))
             })

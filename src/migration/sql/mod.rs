@@ -231,6 +231,7 @@ pub fn replay(
     dir: &str,
     files: &[(String, String)],
     engine: Engine,
+    last_wanted: Option<&str>,
 ) -> super::state::ColumnHistory {
     let mut files: Vec<&(String, String)> = files.iter().collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -238,6 +239,11 @@ pub fn replay(
     for (at, (name, text)) in files.into_iter().enumerate() {
         let at = at as u32;
         history.order.insert(name.clone(), at);
+        // Types are asked for before a wanted migration: those at or after the last one wanted
+        // are placed in the order but not read.
+        if last_wanted.is_some_and(|last| name.as_str() >= last) {
+            continue;
+        }
         let tool = match super::detect::framework(&format!("{dir}/{name}"), text) {
             Some(super::Framework::Sql(tool)) => tool,
             _ => SqlTool::Plain,
