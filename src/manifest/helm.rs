@@ -215,7 +215,43 @@ fn read_branches(text: &str, drop_else: bool) -> Template {
         .map(|a| line_of(a.start))
         .collect();
     let yaml = mark_injected_values(yaml, &injected);
+    let yaml = items_rendered_as_mappings(yaml);
     Template { yaml, guards }
+}
+
+/// A list item written by an action and continued by keys of its own
+/// (`- {{ toYaml $constraint | nindent 8 | trim }}` then `labelSelector:` under it) is a
+/// mapping Helm renders: it reads as one, so the keys after it are its keys, not YAML's error.
+fn items_rendered_as_mappings(yaml: String) -> String {
+    let item = format!("- {TEMPLATED}");
+    if !yaml.contains(&item) {
+        return yaml;
+    }
+    let mut lines: Vec<String> = yaml.split('\n').map(str::to_string).collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    for at in 0..lines.len() {
+        if lines[at].trim() != item {
+            continue;
+        }
+        let Some(next) = (at + 1..lines.len()).find(|&l| !lines[l].trim().is_empty()) else {
+            continue;
+        };
+        let key_column = indent(&lines[at]) + 2;
+        let next_line = lines[next].trim_start();
+        let is_key = !next_line.starts_with('-')
+            && !next_line.starts_with('#')
+            && next_line
+                .split_once(':')
+                .is_some_and(|(k, v)| !k.contains(' ') && (v.is_empty() || v.starts_with(' ')));
+        if indent(&lines[next]) == key_column && is_key {
+            let marked = format!(
+                "{}- {TEMPLATED}: {TEMPLATED}",
+                " ".repeat(indent(&lines[at]))
+            );
+            lines[at] = marked;
+        }
+    }
+    lines.join("\n")
 }
 
 /// A key with no value followed by a line that an action fills (`readinessProbe:` then
@@ -363,6 +399,21 @@ spec:
         assert!(
             !is_condition("define \"app.labels\""),
             "a helper is no branch"
+        );
+    }
+
+    #[test]
+    fn a_list_item_an_action_renders_with_keys_after_it_is_a_mapping() {
+        let text = "spec:\n  topologySpreadConstraints:\n    {{- range $c := .Values.constraints }}\n  - {{ toYaml $c | nindent 8 | trim }}\n    {{- if not $c.labelSelector }}\n    labelSelector:\n      matchLabels: {app: x}\n    {{- end }}\n    {{- end }}\n  args:\n  - {{ .Values.arg }}\n  - --verbose\n";
+        let docs = crate::manifest::yaml::parse(&read(text).yaml).expect("reads as YAML");
+        let args = docs[0].root.at(&["spec", "args"]).unwrap();
+        let crate::manifest::yaml::Value::Seq(items) = &args.value else {
+            panic!("args is a list")
+        };
+        assert_eq!(
+            items[0].as_str(),
+            Some(TEMPLATED),
+            "an item with no keys after it stays a value"
         );
     }
 
