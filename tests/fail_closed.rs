@@ -1330,18 +1330,18 @@ fn rules_at(run: &util::Run, path: &str) -> Vec<String> {
 #[test]
 fn a_link_into_a_migrations_folder_is_checked_by_its_targets_content() {
     let repo = Repo::new();
-    repo.write("shared/drop_users.sql", "DROP TABLE users;\n")
-        .write("shared/notes.sql", "select 1;\n");
+    repo.write("common/drop_users.sql", "DROP TABLE users;\n")
+        .write("common/notes.sql", "select 1;\n");
     repo.commit("shared sql");
     repo.git(&["checkout", "-q", "-b", "feature"]);
     std::fs::create_dir_all(repo.join("db/migrate")).unwrap();
     std::os::unix::fs::symlink(
-        "../../shared/drop_users.sql",
+        "../../common/drop_users.sql",
         repo.join("db/migrate/002_drop.sql"),
     )
     .unwrap();
     // A link to a folder names no file: reported, not passed.
-    std::os::unix::fs::symlink("../../shared", repo.join("db/migrate/003_dir.sql")).unwrap();
+    std::os::unix::fs::symlink("../../common", repo.join("db/migrate/003_dir.sql")).unwrap();
     let assert_read_through = |run: &util::Run, how: &str| {
         let rules = rules_at(run, "db/migrate/002_drop.sql");
         assert!(
@@ -1352,7 +1352,7 @@ fn a_link_into_a_migrations_folder_is_checked_by_its_targets_content() {
         assert!(
             folder.iter().any(|(p, s, m)| p == "db/migrate/003_dir.sql"
                 && s == "error"
-                && m.contains("`../../shared`")),
+                && m.contains("`../../common`")),
             "{how}: {folder:?}"
         );
     };
@@ -1367,7 +1367,7 @@ fn a_link_into_a_migrations_folder_is_checked_by_its_targets_content() {
     // Retargeting the link to a harmless file is a change of the target's content.
     std::fs::remove_file(repo.join("db/migrate/002_drop.sql")).unwrap();
     std::os::unix::fs::symlink(
-        "../../shared/notes.sql",
+        "../../common/notes.sql",
         repo.join("db/migrate/002_drop.sql"),
     )
     .unwrap();
@@ -1379,7 +1379,7 @@ fn a_link_into_a_migrations_folder_is_checked_by_its_targets_content() {
         "the new target drops nothing: {rules:?}"
     );
     // A patch holds the link's target path, not the file: reported.
-    let patch = "diff --git a/db/migrate/009.sql b/db/migrate/009.sql\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/db/migrate/009.sql\n@@ -0,0 +1 @@\n+../../shared/drop_users.sql\n\\ No newline at end of file\n";
+    let patch = "diff --git a/db/migrate/009.sql b/db/migrate/009.sql\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/db/migrate/009.sql\n@@ -0,0 +1 @@\n+../../common/drop_users.sql\n\\ No newline at end of file\n";
     let run = check_patch(patch, &["--format", "json"]);
     assert_not_checked(&run, "db/migrate/009.sql", "error", "not the file it names");
 }
