@@ -345,3 +345,27 @@ fn migration_paths_are_read_as_people_write_them() {
     repo.commit("a test migration");
     assert!(fired(&repo, "migration-drops-table").is_empty());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_database_setting_that_cannot_be_read_is_named_in_the_assumption() {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.join("config")).unwrap();
+    // A settings file that leads out of the repository is never read through.
+    std::os::unix::fs::symlink("/etc/hostname", repo.join("config/database.yml")).unwrap();
+    repo.write("db/migrate/001.sql", "CREATE TABLE t (a int);\n");
+    repo.commit("base");
+    repo.write("db/migrate/002.sql", "CREATE INDEX i ON t(a);\n");
+    repo.commit("index");
+    let found = repo.head_findings();
+    let message = found
+        .iter()
+        .find(|f| f["rule_id"] == "postgres-create-index-not-concurrently")
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(
+        message.contains("config/database.yml is a symbolic link")
+            && message.contains("Postgres assumed"),
+        "the assumption names the setting it could not read: {message}"
+    );
+}
