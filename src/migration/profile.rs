@@ -182,66 +182,51 @@ impl Profile {
                 version: config.version.clone(),
                 source: "forewarn.toml".into(),
             },
-            None => detect(side).unwrap_or_else(|| {
-                let mut default = Profile::default().default;
-                // A settings file that could not be read might have named another database:
-                // the assumption says so, rather than passing for "none found".
-                let unread = unreadable_settings(side);
-                if !unread.is_empty() {
-                    default.source = format!(
-                        "a setting that could not be read: {}; Postgres assumed",
-                        unread.join("; ")
-                    );
-                }
-                default
-            }),
+            None => {
+                let mut unread = Vec::new();
+                detect(side, &mut unread).unwrap_or_else(|| {
+                    let mut default = Profile::default().default;
+                    // A settings file that could not be read might have named another database:
+                    // the assumption says so, rather than passing for "none found".
+                    unread.truncate(3);
+                    if !unread.is_empty() {
+                        default.source = format!(
+                            "a setting that could not be read: {}; Postgres assumed",
+                            unread.join("; ")
+                        );
+                    }
+                    default
+                })
+            }
         };
         Profile { default, by_path }
     }
 }
 
-/// Settings files [`detect`] would read that could not be read (a link out of the repository,
-/// a missing object, over 1 MiB), at most three, each with why.
-fn unreadable_settings(side: &SideReader) -> Vec<String> {
-    if !side.is_known() {
-        return Vec::new();
-    }
-    let settings = |p: &str| {
-        let name = p.rsplit('/').next().unwrap_or(p);
-        p.ends_with("config/database.yml")
-            || p.ends_with(".py") && p.contains("settings")
-            || [
-                "schema.prisma",
-                "docker-compose.yml",
-                "docker-compose.yaml",
-                "compose.yml",
-                "compose.yaml",
-            ]
-            .contains(&name)
-    };
-    side.walk(4, 20_000)
-        .iter()
-        .filter(|p| settings(p))
-        .filter_map(|p| match side.read(p) {
-            Read::Bytes(b) if b.len() < 1 << 20 => None,
-            Read::Bytes(_) => Some(format!("{p} is over 1 MiB")),
-            Read::Absent => None,
-            Read::Unreadable(why) if why.contains(p.as_str()) => Some(why),
-            Read::Unreadable(why) => Some(format!("{p}: {why}")),
-        })
-        .take(3)
-        .collect()
-}
-
-/// Looks through the settings files of a side for the database it names.
-pub fn detect(side: &SideReader) -> Option<Database> {
+/// Looks through the settings files of a side for the database it names. A settings file it
+/// could not read (a link out of the repository, a missing object, over 1 MiB) is pushed to
+/// `unread`, with why.
+pub fn detect(side: &SideReader, unread: &mut Vec<String>) -> Option<Database> {
     if !side.is_known() {
         return None;
     }
     let files = side.walk(4, 20_000);
+    let unread = std::cell::RefCell::new(unread);
     let read = |path: &str| match side.read(path) {
         Read::Bytes(b) if b.len() < 1 << 20 => Some(String::from_utf8_lossy(&b).into_owned()),
-        _ => None,
+        Read::Bytes(_) => {
+            unread.borrow_mut().push(format!("{path} is over 1 MiB"));
+            None
+        }
+        Read::Absent => None,
+        Read::Unreadable(why) if why.contains(path) => {
+            unread.borrow_mut().push(why);
+            None
+        }
+        Read::Unreadable(why) => {
+            unread.borrow_mut().push(format!("{path}: {why}"));
+            None
+        }
     };
     let named = |path: &str, suffixes: &[&str]| {
         let name = path.rsplit('/').next().unwrap_or(path);
