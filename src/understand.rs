@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::diff::revision::{Read, SideReader};
 use crate::diff::{ChangeSet, ChangedFile, FileStatus};
+use crate::manifest::SideReading;
 use crate::migration::{self, Analysis, Profile, Sides, history};
 
 /// What understanding one file gave.
@@ -169,7 +170,20 @@ impl Understander {
                     .filter(|t| {
                         is_helm_template(&file.path) && crate::manifest::helm::is_templated(t)
                     })
-                    .map(|t| crate::manifest::helm::opened_lines(pick(old), t));
+                    .map(|t| match manifest.as_ref().map(|m| (&m.old, &m.new)) {
+                        // Read as documents already, with the branches of each line: no second
+                        // reading (the old side too, unless it is absent).
+                        Some((old_side, SideReading::Parsed(new_side)))
+                            if !new_side.line_guards.is_empty()
+                                && (old_side.parsed().is_some()
+                                    || matches!(old_side, SideReading::Absent)) =>
+                        {
+                            (1..=new_side.line_guards.len() as u32)
+                                .map(|line| new_side.opens_branch(line, old_side.parsed()))
+                                .collect()
+                        }
+                        _ => crate::manifest::helm::opened_lines(pick(old), t),
+                    });
                 Some(Understood {
                     migration: analysis,
                     manifest,

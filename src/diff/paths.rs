@@ -3,6 +3,10 @@
 
 use std::path::{Component, Path, PathBuf};
 
+/// `GIT_INDEX_ENTRY_SKIP_WORKTREE`, in an index entry's extended flags: a file a sparse
+/// checkout leaves out of the working tree.
+pub const SKIP_WORKTREE: u16 = 1 << 14;
+
 /// A path named by its bytes, as git stores it.
 #[cfg(unix)]
 pub fn path_of(bytes: &[u8]) -> PathBuf {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
 
-use super::paths::is_repo_relative;
+use super::paths::{SKIP_WORKTREE, is_repo_relative};
 use super::{NewSide, OldSide};
 
 /// Folders a listing of the whole tree never enters: vendored code holds other projects'
@@ -398,10 +398,6 @@ impl SideReader {
 }
 
 type SparseIndex = std::cell::OnceCell<Option<(Repository, git2::Index)>>;
-
-/// `GIT_INDEX_ENTRY_SKIP_WORKTREE`, in an index entry's extended flags: a file a sparse
-/// checkout leaves out of the working tree.
-const SKIP_WORKTREE: u16 = 1 << 14;
 
 /// The repository and index of a working tree, opened once, when first needed.
 fn sparse_index<'a>(root: &Path, index: &'a SparseIndex) -> Option<&'a (Repository, git2::Index)> {

@@ -12,15 +12,10 @@ use crate::diff::{ChangeSet, NewSide, OldSide};
 use crate::error::Result;
 
 /// Paths the index marks skip-worktree (left out of a sparse checkout).
-fn skip_worktree_paths(repo: &Repository) -> std::collections::HashSet<Vec<u8>> {
-    /// `GIT_INDEX_ENTRY_SKIP_WORKTREE`, in an entry's extended flags.
-    const SKIP_WORKTREE: u16 = 1 << 14;
-    let Ok(index) = current_index(repo) else {
-        return std::collections::HashSet::new();
-    };
+fn skip_worktree_paths(index: &git2::Index) -> std::collections::HashSet<Vec<u8>> {
     index
         .iter()
-        .filter(|e| e.flags_extended & SKIP_WORKTREE != 0)
+        .filter(|e| e.flags_extended & crate::diff::paths::SKIP_WORKTREE != 0)
         .map(|e| e.path)
         .collect()
 }
@@ -72,7 +67,8 @@ pub(super) fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Resu
     // A sparse checkout leaves files out of the working tree on purpose (git marks them
     // skip-worktree in the index): their committed and staged versions are read from the index,
     // not taken for deleted or unchanged.
-    let skipped = skip_worktree_paths(repo);
+    let index = current_index(repo).map_err(|e| diff_error(repo, "the index", &e))?;
+    let skipped = skip_worktree_paths(&index);
     let mut jobs: Jobs = diff
         .deltas()
         .enumerate()
@@ -85,7 +81,6 @@ pub(super) fn working_tree<'r>(repo: &'r Repository, base: Option<&str>) -> Resu
         .filter_map(|(idx, delta)| plan_delta(idx, &delta, NewBlobs::Worktree))
         .collect();
     if !skipped.is_empty() {
-        let index = current_index(repo).map_err(|e| diff_error(repo, "the index", &e))?;
         let mut opts = diff_options();
         opts.disable_pathspec_match(true);
         for path in &skipped {
