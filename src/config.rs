@@ -53,7 +53,7 @@ struct RawConfig {
     #[serde(default)]
     database: RawDatabase,
     #[serde(default)]
-    names: BTreeMap<String, Vec<String>>,
+    names: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
 /// `[database]`: the engine migrations run on, and per-path engines for a monorepo.
@@ -214,6 +214,16 @@ impl Config {
             );
         }
         let database = parse_database(path, text, &raw.database, &mut errors);
+        // Another name for a key must be one a key path can hold.
+        for alias in raw.names.values().flatten() {
+            if alias.get_ref().trim().is_empty() || alias.get_ref().contains('"') {
+                errors.push(
+                    SourceError::new(path, text, alias.span(), "not a key name")
+                        .label("empty, or holds a double quote")
+                        .help("write the key as the chart's values or manifests spell it, e.g. `readinessProbe = [\"healthCheck\"]`"),
+                );
+            }
+        }
         if !errors.is_empty() {
             return Err(Error::Source(errors));
         }
@@ -260,7 +270,11 @@ impl Config {
                     .unwrap_or(defaults.hotspots.include_drafts),
             },
             database,
-            names: raw.names,
+            names: raw
+                .names
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().map(Spanned::into_inner).collect()))
+                .collect(),
         })
     }
 }

@@ -465,3 +465,18 @@ fn a_charts_own_names_for_keys_are_read_as_the_rules_names() {
     );
     assert!(fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
 }
+
+#[test]
+fn a_name_no_key_path_can_hold_is_refused_at_its_line() {
+    let repo = Repo::new();
+    repo.write(
+        "forewarn.toml",
+        "[names]\nreadinessProbe = [\"healthCheck\", 'health\"check']\n",
+    );
+    let run = repo.forewarn(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("not a key name") && run.stderr.contains("forewarn.toml:2"),
+        "{run:?}"
+    );
+}

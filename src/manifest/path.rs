@@ -43,8 +43,7 @@ pub fn normalize(key: &str) -> String {
 
 /// The key paths `text` stands for once keys may go by other names (`[names]` in
 /// forewarn.toml: a chart's `healthCheck` for `readinessProbe`): `text` itself first, then each
-/// combination of the names given, at most 64 in all. A name with a `"` cannot be written in a
-/// path and is left out.
+/// combination of the names given, at most 64 in all (the config refuses a name with a `"`).
 pub fn with_names(
     text: &str,
     names: &std::collections::BTreeMap<String, Vec<String>>,
@@ -70,7 +69,7 @@ pub fn with_names(
         let mut choices = vec![segment.to_string()];
         for (name, aliases) in names {
             if normalize(name) == normalize(bare) {
-                choices.extend(aliases.iter().filter(|a| !a.contains('"')).map(|a| {
+                choices.extend(aliases.iter().map(|a| {
                     if a.contains('.') {
                         format!("\"{a}\"")
                     } else {
