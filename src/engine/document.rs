@@ -143,6 +143,7 @@ pub fn hits(
     pairs: &[Pair<'_>],
 ) -> Vec<Hit> {
     let mut out = Vec::new();
+    let parsed = KeyPaths::of(rule);
     // Names of the objects that answer `unless_defined`, gathered once.
     let defined: std::collections::HashSet<&str> = if rule.unless_defined.is_empty() {
         Default::default()
@@ -164,9 +165,9 @@ pub fn hits(
             continue;
         }
         if rule.paths.is_empty() {
-            object_hits(rule, files, pairs, pair, &mut out);
+            object_hits(rule, &parsed, files, pairs, pair, &mut out);
         } else {
-            value_hits(rule, regex, files, &defined, pair, &mut out);
+            value_hits(rule, &parsed, regex, files, &defined, pair, &mut out);
         }
     }
     out.sort_by(|a, b| (a.file, a.line, &a.shown).cmp(&(b.file, b.line, &b.shown)));
@@ -197,16 +198,33 @@ fn opt_in(files: &[File<'_>], new: &Located<'_>, line: u32) -> bool {
 
 /// Whether the object has none of the rule's `without` keys (a key set to null is there:
 /// `default = null` makes a Terraform variable optional).
-fn without_ok(rule: &DocumentMatch, object: &Object) -> bool {
-    rule.without.iter().all(|w| {
-        path::parse(w)
-            .map(|p| p.select(&object.body).is_empty())
-            .unwrap_or(true)
-    })
+fn without_ok(parsed: &KeyPaths, object: &Object) -> bool {
+    parsed
+        .without
+        .iter()
+        .all(|p| p.select(&object.body).is_empty())
+}
+
+/// A rule's key paths, parsed once for all the objects it is matched against (the loader
+/// checked that each parses).
+struct KeyPaths {
+    paths: Vec<path::KeyPath>,
+    without: Vec<path::KeyPath>,
+}
+
+impl KeyPaths {
+    fn of(rule: &DocumentMatch) -> KeyPaths {
+        let parse = |v: &[String]| v.iter().filter_map(|p| path::parse(p).ok()).collect();
+        KeyPaths {
+            paths: parse(&rule.paths),
+            without: parse(&rule.without),
+        }
+    }
 }
 
 fn object_hits(
     rule: &DocumentMatch,
+    parsed: &KeyPaths,
     files: &[File<'_>],
     pairs: &[Pair<'_>],
     pair: &Pair<'_>,
@@ -254,7 +272,7 @@ fn object_hits(
             });
         }
         (Compare::Added, None, Some(new)) => {
-            if opt_in(files, &new, new.object.line) || !without_ok(rule, new.object) {
+            if opt_in(files, &new, new.object.line) || !without_ok(parsed, new.object) {
                 return;
             }
             let what = describe(new.object);
@@ -345,14 +363,10 @@ fn strip_lines(node: &Node) -> crate::manifest::Value {
     }
 }
 
-fn by_path<'a>(
-    rule: &DocumentMatch,
-    object: Option<&'a Object>,
-) -> HashMap<String, Vec<Found<'a>>> {
+fn by_path<'a>(parsed: &KeyPaths, object: Option<&'a Object>) -> HashMap<String, Vec<Found<'a>>> {
     let mut map: HashMap<String, Vec<Found<'a>>> = HashMap::new();
     let Some(object) = object else { return map };
-    for p in &rule.paths {
-        let Ok(p) = path::parse(p) else { continue };
+    for p in &parsed.paths {
         for f in p.select(&object.body) {
             map.entry(f.at.clone()).or_default().push(f);
         }
@@ -452,14 +466,15 @@ fn replicas_of(object: &Object) -> Option<f64> {
 
 fn value_hits(
     rule: &DocumentMatch,
+    parsed: &KeyPaths,
     regex: Option<&regex::Regex>,
     files: &[File<'_>],
     defined: &std::collections::HashSet<&str>,
     pair: &Pair<'_>,
     out: &mut Vec<Hit>,
 ) {
-    let old_paths = by_path(rule, pair.old.map(|l| l.object));
-    let new_paths = by_path(rule, pair.new.map(|l| l.object));
+    let old_paths = by_path(parsed, pair.old.map(|l| l.object));
+    let new_paths = by_path(parsed, pair.new.map(|l| l.object));
     let default = rule.default.as_deref();
     match &rule.compare {
         Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added => {
@@ -489,7 +504,7 @@ fn value_hits(
                     {
                         continue;
                     }
-                    if opt_in(files, &new, f.node.line) || !without_ok(rule, new.object) {
+                    if opt_in(files, &new, f.node.line) || !without_ok(parsed, new.object) {
                         continue;
                     }
                     if defined.contains(value.as_str()) || answered_beside(rule, f) {

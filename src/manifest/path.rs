@@ -154,53 +154,50 @@ impl KeyPath {
     /// Every value the path reaches in `root`.
     pub fn select<'a>(&self, root: &'a Node) -> Vec<Found<'a>> {
         let mut out = Vec::new();
-        walk(
-            &self.steps,
-            root,
-            root,
-            String::new(),
-            String::new(),
-            &mut out,
-        );
+        let mut trail = Vec::new();
+        walk(&self.steps, root, root, &mut trail, &mut out);
         out.dedup_by(|a, b| a.at == b.at && std::ptr::eq(a.node, b.node));
         out
     }
 }
 
-fn child_segment(at: &str, key: &str) -> String {
-    let key = if key.contains('.') || key.contains('[') {
-        format!("\"{key}\"")
-    } else {
-        key.to_string()
-    };
-    if at.is_empty() {
-        key
-    } else {
-        format!("{at}.{key}")
-    }
+/// One step of the concrete path walked so far: written out only for a value the path
+/// reaches (most of what a `**` walks reaches nothing).
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Key(&'a str),
+    Item(usize, &'a Node),
 }
 
-fn item_segment(at: &str, index: usize, item: &Node) -> String {
-    match item.get("name").and_then(Node::as_str) {
-        Some(name) => format!("{at}[{name}]"),
-        None => format!("{at}[{index}]"),
+/// A concrete path: `spec.containers[web].image`, a key with a dot or bracket quoted, a list
+/// item by its `name`, else its position.
+fn concrete(trail: &[Segment<'_>]) -> String {
+    let mut at = String::new();
+    for segment in trail {
+        match segment {
+            Segment::Key(key) => {
+                if !at.is_empty() {
+                    at.push('.');
+                }
+                if key.contains('.') || key.contains('[') {
+                    at.push('"');
+                    at.push_str(key);
+                    at.push('"');
+                } else {
+                    at.push_str(key);
+                }
+            }
+            Segment::Item(index, item) => {
+                at.push('[');
+                match item.get("name").and_then(Node::as_str) {
+                    Some(name) => at.push_str(name),
+                    None => at.push_str(&index.to_string()),
+                }
+                at.push(']');
+            }
+        }
     }
-}
-
-/// Children of a node with their concrete paths.
-fn children<'a>(node: &'a Node, at: &str) -> Vec<(String, Option<&'a str>, &'a Node)> {
-    match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| (child_segment(at, k), Some(k.as_str()), v))
-            .collect(),
-        Value::Seq(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (item_segment(at, i, v), None, v))
-            .collect(),
-        _ => Vec::new(),
-    }
+    at
 }
 
 /// Whether `key` is `want` (already normalized) without case, `_` or `-`; no allocation.
@@ -223,73 +220,66 @@ fn is_collection(node: &Node) -> bool {
     matches!(node.value, Value::Map(_) | Value::Seq(_))
 }
 
+/// Walks `steps` from `node`; `trail` is the concrete path to `node`, `holder` what holds it.
 fn walk<'a>(
     steps: &[Step],
     node: &'a Node,
     holder: &'a Node,
-    at: String,
-    parent: String,
+    trail: &mut Vec<Segment<'a>>,
     out: &mut Vec<Found<'a>>,
 ) {
     let Some((step, rest)) = steps.split_first() else {
         out.push(Found {
-            at,
+            at: concrete(trail),
             node,
-            parent,
+            parent: concrete(&trail[..trail.len().saturating_sub(1)]),
             holder,
         });
         return;
     };
+    // Walks `next` from each child of `node` for which `keep` holds.
+    let each_child = |next: &[Step],
+                      keep: &dyn Fn(&str, &Node) -> bool,
+                      trail: &mut Vec<Segment<'a>>,
+                      out: &mut Vec<Found<'a>>| {
+        match &node.value {
+            Value::Map(entries) => {
+                for (k, child) in entries {
+                    if keep(k, child) {
+                        trail.push(Segment::Key(k));
+                        walk(next, child, node, trail, out);
+                        trail.pop();
+                    }
+                }
+            }
+            Value::Seq(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    if keep("", child) {
+                        trail.push(Segment::Item(i, child));
+                        walk(next, child, node, trail, out);
+                        trail.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    };
     match step {
         Step::Key(want) => {
-            // Only the matching entries get a concrete path: most keys do not match.
-            if let Value::Map(entries) = &node.value {
-                for (k, child) in entries {
-                    if key_is(k, want) {
-                        walk(rest, child, node, child_segment(&at, k), at.clone(), out);
-                    }
-                }
+            if let Value::Map(_) = &node.value {
+                each_child(rest, &|k, _| key_is(k, want), trail, out);
             }
         }
-        Step::Any => {
-            for (child_at, _, child) in children(node, &at) {
-                walk(rest, child, node, child_at, at.clone(), out);
-            }
-        }
+        Step::Any => each_child(rest, &|_, _| true, trail, out),
         Step::AnyDepth => {
-            walk(rest, node, holder, at.clone(), parent, out);
-            // A scalar has nothing below it for the rest of the path to match.
+            walk(rest, node, holder, trail, out);
+            // A scalar has nothing below it for the rest of the path to match; otherwise the
+            // rest starts at a node's children, which `walk(rest, node)` above already looked
+            // at: only collections can hold more of it.
             if rest.is_empty() {
-                for (child_at, _, child) in children(node, &at) {
-                    walk(steps, child, node, child_at, at.clone(), out);
-                }
-                return;
-            }
-            // The rest of the path starts at a node's children, which `walk(rest, node)` above
-            // already looked at: only collections can hold more of it.
-            match &node.value {
-                Value::Map(entries) => {
-                    for (k, child) in entries {
-                        if is_collection(child) {
-                            walk(steps, child, node, child_segment(&at, k), at.clone(), out);
-                        }
-                    }
-                }
-                Value::Seq(items) => {
-                    for (i, child) in items.iter().enumerate() {
-                        if is_collection(child) {
-                            walk(
-                                steps,
-                                child,
-                                node,
-                                item_segment(&at, i, child),
-                                at.clone(),
-                                out,
-                            );
-                        }
-                    }
-                }
-                _ => {}
+                each_child(steps, &|_, _| true, trail, out);
+            } else {
+                each_child(steps, &|_, child| is_collection(child), trail, out);
             }
         }
     }

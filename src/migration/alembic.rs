@@ -2,7 +2,8 @@
 //! with `batch_alter_table` blocks naming their table and `autocommit_block` leaving the
 //! transaction.
 
-use tree_sitter::Node;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
 
 use super::python::{self, Call, Source};
 use super::{OpKind, Operation, Parsed, Phase, Profile, sql, types};
@@ -11,24 +12,27 @@ use super::{OpKind, Operation, Parsed, Phase, Profile, sql, types};
 pub fn parse(text: &str, profile: &Profile) -> Parsed {
     let src = python::parse(text)?;
     let engine = profile.default.engine;
-    let functions = python::descendants(src.root(), |n| n.kind() == "function_definition");
     let mut ops = Vec::new();
     let mut found = false;
-    for f in functions {
-        let name = f
-            .child_by_field_name("name")
-            .map(|n| src.text_of(n))
-            .unwrap_or("");
-        let phase = match name {
+    for stmt in python::statements(src.body()) {
+        let Stmt::FunctionDef(f) = stmt else {
+            continue;
+        };
+        let phase = match f.name.as_str() {
             "upgrade" => Phase::Up,
             "downgrade" => Phase::Down,
             _ => continue,
         };
         found = true;
-        let Some(body) = f.child_by_field_name("body") else {
-            continue;
+        let mut walk = Walk {
+            src: &src,
+            phase,
+            table: None,
+            in_tx: true,
+            engine,
+            ops: &mut ops,
         };
-        walk(&src, body, phase, None, true, engine, &mut ops);
+        walk.visit_body(&f.body);
     }
     if !found {
         return Err("no upgrade() function found".into());
@@ -36,70 +40,96 @@ pub fn parse(text: &str, profile: &Profile) -> Parsed {
     Ok(ops)
 }
 
-fn walk(
-    src: &Source<'_>,
-    body: Node<'_>,
+/// The operations of one function's body, in source order.
+struct Walk<'s, 'o> {
+    src: &'s Source<'s>,
     phase: Phase,
-    table: Option<&str>,
+    /// The table of a `batch_alter_table` block.
+    table: Option<String>,
     in_tx: bool,
     engine: super::profile::Engine,
-    ops: &mut Vec<Operation>,
-) {
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "with_statement" {
-            // `with op.batch_alter_table("t") as batch_op:` names the table of the calls in it;
-            // `with op.get_context().autocommit_block():` runs them outside the transaction.
-            let header = src.text_of(n).lines().next().unwrap_or("");
-            let batch_table = python::descendants(n, |c| c.kind() == "call")
-                .into_iter()
-                .filter_map(|c| python::call(src, c))
-                .find(|c| c.name == "batch_alter_table")
-                .and_then(|c| c.arg(0, "table_name"))
-                .and_then(|a| python::literal(src, a));
-            let autocommit = header.contains("autocommit_block");
-            if let Some(b) = n.child_by_field_name("body") {
-                walk(
-                    src,
-                    b,
-                    phase,
-                    batch_table.as_deref().or(table),
-                    in_tx && !autocommit,
-                    engine,
-                    ops,
-                );
+    ops: &'o mut Vec<Operation>,
+}
+
+impl<'a> Visitor<'a> for Walk<'_, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        let src = self.src;
+        match stmt {
+            Stmt::With(w) => {
+                // `with op.batch_alter_table("t") as batch_op:` names the table of the calls in
+                // it; `with op.get_context().autocommit_block():` runs them outside the
+                // transaction.
+                let header = src.text_of(w).lines().next().unwrap_or("");
+                let mut calls = Calls::default();
+                for item in &w.items {
+                    calls.visit_expr(&item.context_expr);
+                }
+                let batch_table = calls
+                    .0
+                    .into_iter()
+                    .filter_map(|c| python::call(src, c))
+                    .find(|c| c.name == "batch_alter_table")
+                    .and_then(|c| c.arg(0, "table_name"))
+                    .and_then(|a| python::literal(src, a));
+                let autocommit = header.contains("autocommit_block");
+                let (table, in_tx) = (self.table.clone(), self.in_tx);
+                if batch_table.is_some() {
+                    self.table = batch_table;
+                }
+                self.in_tx = in_tx && !autocommit;
+                self.visit_body(&w.body);
+                (self.table, self.in_tx) = (table, in_tx);
             }
-            continue;
+            // A function defined inside runs only when called: its calls are not the step's.
+            Stmt::FunctionDef(_) => {}
+            Stmt::For(f) => {
+                // `for dashboard in models.Dashboard.query:` rewrites rows one by one.
+                let over = src.text_of(&*f.iter);
+                // A loop over `conn.execute(select(...))` only reads: its writes are found
+                // inside.
+                if over.contains(".query") || over.contains("session.") {
+                    let mut op = Operation::new(OpKind::DataMigration, src.line(f));
+                    op.phase = self.phase;
+                    op.in_transaction = Some(self.in_tx);
+                    op.text = python::first_line(src, f);
+                    self.ops.push(op);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
         }
-        if n.kind() == "function_definition" {
-            continue;
-        }
-        if n.kind() == "for_statement" {
-            // `for dashboard in models.Dashboard.query:` rewrites rows one by one.
-            let over = n
-                .child_by_field_name("right")
-                .map(|r| src.text_of(r))
-                .unwrap_or("");
-            // A loop over `conn.execute(select(...))` only reads: its writes are found inside.
-            if over.contains(".query") || over.contains("session.") {
-                let mut op = Operation::new(OpKind::DataMigration, python::line(n));
-                op.phase = phase;
-                op.in_transaction = Some(in_tx);
-                op.text = python::first_line(src, n);
-                ops.push(op);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Some(c) = python::call(self.src, expr) {
+            let start = self.ops.len();
+            op_call(
+                self.src,
+                &c,
+                self.table.as_deref(),
+                self.in_tx,
+                self.engine,
+                self.ops,
+            );
+            for op in &mut self.ops[start..] {
+                op.phase = self.phase;
+                op.in_transaction.get_or_insert(self.in_tx);
             }
         }
-        if let Some(c) = python::call(src, n) {
-            let start = ops.len();
-            op_call(src, &c, table, in_tx, engine, ops);
-            for op in &mut ops[start..] {
-                op.phase = phase;
-                op.in_transaction.get_or_insert(in_tx);
-            }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// Every call in an expression, outermost first.
+#[derive(Default)]
+struct Calls<'a>(Vec<&'a Expr>);
+
+impl<'a> Visitor<'a> for Calls<'a> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if matches!(expr, Expr::Call(_)) {
+            self.0.push(expr);
         }
-        let mut cursor = n.walk();
-        let children: Vec<Node> = n.named_children(&mut cursor).collect();
-        stack.extend(children.into_iter().rev());
+        visitor::walk_expr(self, expr);
     }
 }
 
@@ -119,7 +149,7 @@ fn op_call(
         _ => (None, 1),
     };
     let table = |key: &str| table.clone().or_else(|| s(0, key));
-    let at = python::line(c.node);
+    let at = src.line(c.node);
     let text = python::first_line(src, c.node);
     let push =
         |ops: &mut Vec<Operation>, kind: OpKind, table: Option<String>, column: Option<String>| {
@@ -140,7 +170,7 @@ fn op_call(
             // SQL run through the connection: read it when it is written out.
             match c.arg(0, "statement").and_then(|a| python::literal(src, a)) {
                 Some(sql_text) => {
-                    let line = c.arg(0, "statement").map_or(at, python::line);
+                    let line = c.arg(0, "statement").map_or(at, |a| src.line(a));
                     ops.extend(sql::parse_statements(&sql_text, line, engine, Some(in_tx)));
                 }
                 None => {
@@ -161,7 +191,7 @@ fn op_call(
             c.name.as_str(),
             "commit" | "add" | "add_all" | "merge" | "bulk_save_objects"
         ) && connection(&c.receiver)
-            || c.positional.iter().any(|a| connection(src.text_of(*a)))
+            || c.positional.iter().any(|a| connection(src.text_of(a)))
                 && !matches!(
                     c.name.as_str(),
                     "execute" | "inspect" | "has_table" | "get_columns"
@@ -191,10 +221,10 @@ fn op_call(
                 .and_then(|n| python::literal(src, n));
             let i = push(ops, OpKind::AddColumn, table("table_name"), name);
             if let Some(col) = column {
-                let nullable = python::boolean(src, col.keywords.get("nullable").copied());
-                let pk = python::boolean(src, col.keywords.get("primary_key").copied());
-                let server_default = col.keywords.get("server_default").map(|n| src.text_of(*n));
-                let ty = col.positional.get(1).map(|n| src.text_of(*n).to_string());
+                let nullable = python::boolean(col.keywords.get("nullable").copied());
+                let pk = python::boolean(col.keywords.get("primary_key").copied());
+                let server_default = col.keywords.get("server_default").map(|n| src.text_of(n));
+                let ty = col.positional.get(1).map(|n| src.text_of(n).to_string());
                 let op = &mut ops[i];
                 op.nullable = Some(nullable.unwrap_or(pk != Some(true)));
                 op.db_default = Some(server_default.is_some_and(|d| d != "None"));
@@ -203,7 +233,7 @@ fn op_call(
                 if col
                     .positional
                     .iter()
-                    .any(|p| src.text_of(*p).contains("ForeignKey("))
+                    .any(|p| src.text_of(p).contains("ForeignKey("))
                 {
                     let t = ops[i].table.clone();
                     let cn = ops[i].column.clone();
@@ -232,7 +262,7 @@ fn op_call(
                 let _ = n;
                 push(ops, OpKind::RenameColumn, t.clone(), col.clone());
             }
-            match python::boolean(src, kw("nullable")) {
+            match python::boolean(kw("nullable")) {
                 Some(false) => {
                     push(ops, OpKind::SetNotNull, t.clone(), col.clone());
                 }
@@ -258,12 +288,10 @@ fn op_call(
             }
         }
         "create_index" => {
-            let unique = python::boolean(src, c.keywords.get("unique").copied()) == Some(true);
-            let concurrent =
-                python::boolean(src, c.keywords.get("postgresql_concurrently").copied())
-                    == Some(true)
-                    || python::boolean(src, c.keywords.get("sqlite_concurrently").copied())
-                        == Some(true);
+            let unique = python::boolean(c.keywords.get("unique").copied()) == Some(true);
+            let concurrent = python::boolean(c.keywords.get("postgresql_concurrently").copied())
+                == Some(true)
+                || python::boolean(c.keywords.get("sqlite_concurrently").copied()) == Some(true);
             let t = if shift == 0 {
                 table("table_name")
             } else {
@@ -285,8 +313,7 @@ fn op_call(
         }
         "drop_index" => {
             let concurrent =
-                python::boolean(src, c.keywords.get("postgresql_concurrently").copied())
-                    == Some(true);
+                python::boolean(c.keywords.get("postgresql_concurrently").copied()) == Some(true);
             let i = push(
                 ops,
                 OpKind::DropIndex,
@@ -311,7 +338,7 @@ fn op_call(
                 s(1, "source_table")
             };
             let not_valid =
-                python::boolean(src, c.keywords.get("postgresql_not_valid").copied()) == Some(true);
+                python::boolean(c.keywords.get("postgresql_not_valid").copied()) == Some(true);
             let i = push(ops, OpKind::AddForeignKey, t, s(0, "constraint_name"));
             ops[i].validated = Some(!not_valid);
         }
@@ -359,17 +386,12 @@ fn op_call(
                     // `sa.text("...")`, `text("...")`.
                     python::call(src, a)
                         .filter(|t| t.name == "text")
-                        .and_then(|t| t.positional.first().and_then(|n| python::literal(src, *n)))
+                        .and_then(|t| t.positional.first().and_then(|n| python::literal(src, n)))
                 })
             });
             push(ops, OpKind::RawSql, None, None);
             if let (Some(a), Some(t)) = (arg, text) {
-                ops.extend(sql::parse_statements(
-                    &t,
-                    python::line(a),
-                    engine,
-                    Some(in_tx),
-                ));
+                ops.extend(sql::parse_statements(&t, src.line(a), engine, Some(in_tx)));
             }
         }
         "bulk_insert" => {

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use tree_sitter::Node;
+use ruff_python_ast::{Expr, Stmt};
 
-use super::python::{self, Call, Source};
+use super::python::{self, Call, Node, Source};
 use super::state::{DjangoState, FieldDef, History, ModelState};
 use super::{OpKind, Operation, Parsed, Profile, sql, types};
 
@@ -23,35 +23,38 @@ struct Migration<'n> {
 }
 
 fn migration<'n>(src: &'n Source<'_>) -> Result<Migration<'n>, String> {
-    let classes = python::descendants(src.root(), |n| n.kind() == "class_definition");
-    let class = classes
+    let class = python::statements(src.body())
         .into_iter()
-        .find(|c| {
-            c.child_by_field_name("superclasses")
-                .is_some_and(|s| src.text_of(s).contains("Migration"))
+        .find_map(|s| match s {
+            Stmt::ClassDef(c)
+                if c.arguments
+                    .as_ref()
+                    .is_some_and(|a| src.text_of(&**a).contains("Migration")) =>
+            {
+                Some(c)
+            }
+            _ => None,
         })
         .ok_or("no `class Migration` found")?;
-    let body = class
-        .child_by_field_name("body")
-        .ok_or("empty Migration class")?;
+    let body = &class.body[..];
     let settings = python::assignments(src, body);
     let atomic = settings
         .get("atomic")
         .is_none_or(|v| src.text_of(*v) != "False");
     let squashed = settings
         .get("replaces")
-        .is_some_and(|v| !python::elements(*v).is_empty());
+        .is_some_and(|v| !python::elements(v).is_empty());
     let mut steps = Vec::new();
     // Lists written as class attributes (`state_operations = [...]`) and named later.
-    let mut module_lists = python::assignments(src, src.root());
+    let mut module_lists = python::assignments(src, src.body());
     module_lists.extend(settings.clone());
     let lists = Lists(module_lists);
     if let Some(ops) = settings.get("operations") {
-        let items = lists.elements(src, *ops);
-        if items.is_empty() && !matches!(ops.kind(), "list" | "tuple") {
+        let items = lists.elements(ops);
+        if items.is_empty() && !matches!(ops, Expr::List(_) | Expr::Tuple(_)) {
             return Err(format!(
                 "`operations` is built at run time (line {}), not written as a list",
-                python::line(*ops)
+                src.line(*ops)
             ));
         }
         collect_steps(src, &lists, &items, false, &mut steps)?;
@@ -69,26 +72,22 @@ struct Lists<'n>(std::collections::BTreeMap<String, Node<'n>>);
 impl<'n> Lists<'n> {
     /// The elements of a list expression, following names (`state_operations`) and sums
     /// (`state_operations + [...]`), a few levels deep.
-    fn elements(&self, src: &Source<'_>, node: Node<'n>) -> Vec<Node<'n>> {
-        self.resolve(src, node, 0)
+    fn elements(&self, node: Node<'n>) -> Vec<Node<'n>> {
+        self.resolve(node, 0)
     }
 
-    fn resolve(&self, src: &Source<'_>, node: Node<'n>, depth: usize) -> Vec<Node<'n>> {
+    fn resolve(&self, node: Node<'n>, depth: usize) -> Vec<Node<'n>> {
         if depth > 8 {
             return Vec::new();
         }
-        match node.kind() {
-            "identifier" => match self.0.get(src.text_of(node)) {
-                Some(bound) if *bound != node => self.resolve(src, *bound, depth + 1),
+        match node {
+            Expr::Name(name) => match self.0.get(name.id.as_str()) {
+                Some(bound) if !std::ptr::eq(*bound, node) => self.resolve(bound, depth + 1),
                 _ => Vec::new(),
             },
-            "binary_operator" => {
-                let mut out = Vec::new();
-                for side in ["left", "right"] {
-                    if let Some(n) = node.child_by_field_name(side) {
-                        out.extend(self.resolve(src, n, depth + 1));
-                    }
-                }
+            Expr::BinOp(b) => {
+                let mut out = self.resolve(&b.left, depth + 1);
+                out.extend(self.resolve(&b.right, depth + 1));
                 out
             }
             _ => python::elements(node),
@@ -105,21 +104,18 @@ fn collect_steps<'n>(
 ) -> Result<(), String> {
     for &item in items {
         let Some(call) = python::call(src, item) else {
-            if item.kind() == "comment" {
-                continue;
-            }
             return Err(format!(
                 "an operation at line {} is not a call: `{}`",
-                python::line(item),
+                src.line(item),
                 python::first_line(src, item)
             ));
         };
         if call.name == "SeparateDatabaseAndState" {
             if let Some(db) = call.keywords.get("database_operations") {
-                collect_steps(src, lists, &lists.elements(src, *db), state_only, out)?;
+                collect_steps(src, lists, &lists.elements(db), state_only, out)?;
             }
             if let Some(state) = call.keywords.get("state_operations") {
-                collect_steps(src, lists, &lists.elements(src, *state), true, out)?;
+                collect_steps(src, lists, &lists.elements(state), true, out)?;
             }
             continue;
         }
@@ -185,20 +181,20 @@ fn together(src: &Source<'_>, node: Option<Node<'_>>) -> BTreeSet<Vec<String>> {
     // `("a", "b")` alone is one set; `{("a", "b"), ("c",)}` is several.
     if items
         .iter()
-        .all(|i| python::literal(src, *i).is_some() && i.kind() != "tuple")
+        .all(|i| python::literal(src, i).is_some() && !matches!(i, Expr::Tuple(_)))
         && !items.is_empty()
     {
         return BTreeSet::from([items
             .iter()
-            .filter_map(|i| python::literal(src, *i))
+            .filter_map(|i| python::literal(src, i))
             .collect()]);
     }
     items
         .iter()
         .map(|set| {
-            python::elements(*set)
+            python::elements(set)
                 .iter()
-                .filter_map(|i| python::literal(src, *i))
+                .filter_map(|i| python::literal(src, i))
                 .collect::<Vec<_>>()
         })
         .filter(|s| !s.is_empty())
@@ -216,17 +212,17 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
                 for pair in python::elements(fields) {
                     let parts = python::elements(pair);
                     if let (Some(n), Some(f)) = (parts.first(), parts.get(1)) {
-                        if let (Some(n), Some(f)) = (python::literal(src, *n), field_def(src, *f)) {
+                        if let (Some(n), Some(f)) = (python::literal(src, n), field_def(src, f)) {
                             m.fields.insert(n, std::sync::Arc::new(f));
                         }
                     }
                 }
             }
             if let Some(options) = call.keywords.get("options") {
-                if let Some(pairs) = dict_entry(src, *options, "unique_together") {
+                if let Some(pairs) = dict_entry(src, options, "unique_together") {
                     m.unique_together = together(src, Some(pairs));
                 }
-                if let Some(pairs) = dict_entry(src, *options, "index_together") {
+                if let Some(pairs) = dict_entry(src, options, "index_together") {
                     m.index_together = together(src, Some(pairs));
                 }
             }
@@ -294,16 +290,12 @@ fn apply(state: &mut DjangoState, src: &Source<'_>, call: &Call<'_>) {
 
 /// The value of `key` in a dict literal.
 fn dict_entry<'n>(src: &Source<'_>, dict: Node<'n>, key: &str) -> Option<Node<'n>> {
-    if dict.kind() != "dictionary" {
+    let Expr::Dict(dict) = dict else {
         return None;
-    }
-    let mut cursor = dict.walk();
-    let pairs: Vec<Node<'n>> = dict.named_children(&mut cursor).collect();
-    pairs.into_iter().find_map(|pair| {
-        let k = pair.child_by_field_name("key")?;
-        (python::literal(src, k).as_deref() == Some(key))
-            .then(|| pair.child_by_field_name("value"))
-            .flatten()
+    };
+    dict.items.iter().find_map(|item| {
+        let k = item.key.as_ref()?;
+        (python::literal(src, k).as_deref() == Some(key)).then_some(&item.value)
     })
 }
 
@@ -364,7 +356,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
     for step in &m.steps {
         let call = &step.call;
         let first_op = ops.len();
-        let at = python::line(call.node);
+        let at = src.line(call.node);
         let text = python::first_line(&src, call.node);
         let model = |i, k| string_arg(&src, call, i, k);
         let push = |ops: &mut Vec<Operation>,
@@ -581,7 +573,7 @@ pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -
                 let sql_node = call.arg(0, "sql");
                 let literal = sql_node.and_then(|n| sql_text(&src, n));
                 if let (Some(node), Some(sql_text)) = (sql_node, literal) {
-                    let first_line = python::line(node);
+                    let first_line = src.line(node);
                     let mut found =
                         sql::parse_statements(&sql_text, first_line, db.engine, Some(m.atomic));
                     for op in &mut found {
@@ -690,7 +682,7 @@ fn sql_text(src: &Source<'_>, node: Node<'_>) -> Option<String> {
         let s = python::literal(src, item).or_else(|| {
             python::elements(item)
                 .first()
-                .and_then(|f| python::literal(src, *f))
+                .and_then(|f| python::literal(src, f))
         })?;
         out.push(s.trim().trim_end_matches(';').to_string());
     }

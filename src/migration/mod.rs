@@ -461,16 +461,26 @@ pub fn mark_new_tables(files: &mut [&mut Analysis]) {
                 .to_ascii_lowercase()
         })
     };
+    // Only the tables something indexes can hold a column an index is built over: the
+    // columns of the others (most, in a large change) are not collected.
+    let indexed: std::collections::HashSet<String> = files
+        .iter()
+        .flat_map(|a| a.operations())
+        .filter(|op| matches!(op.kind, Some(OpKind::AddIndex | OpKind::AddUnique)))
+        .filter_map(|op| lower(&op.table))
+        .collect();
     let mut empty_columns = std::collections::HashSet::new();
-    for a in files.iter() {
+    for a in files.iter().filter(|_| !indexed.is_empty()) {
         for op in a.operations() {
             if op.kind == Some(OpKind::AddColumn)
                 && op.phase == Phase::Up
                 && op.nullable != Some(false)
                 && op.db_default != Some(true)
             {
-                if let (Some(t), Some(c)) = (lower(&op.table), lower(&op.column)) {
-                    empty_columns.insert((t, c));
+                if let Some(t) = lower(&op.table).filter(|t| indexed.contains(t)) {
+                    if let Some(c) = lower(&op.column) {
+                        empty_columns.insert((t, c));
+                    }
                 }
             }
         }
@@ -491,7 +501,7 @@ pub fn mark_new_tables(files: &mut [&mut Analysis]) {
             }
         }
     }
-    let mut created = std::collections::HashSet::new();
+    let mut created: std::collections::HashSet<String> = std::collections::HashSet::new();
     for a in files.iter() {
         for op in a.operations() {
             if op.kind == Some(OpKind::CreateTable) && op.phase == Phase::Up && !op.state_only {
@@ -508,10 +518,13 @@ pub fn mark_new_tables(files: &mut [&mut Analysis]) {
         if let Analysis::Parsed { operations, .. } = a {
             for op in operations {
                 if op.kind != Some(OpKind::CreateTable)
-                    && op
-                        .table
-                        .as_ref()
-                        .is_some_and(|t| created.contains(&t.to_ascii_lowercase()))
+                    && op.table.as_ref().is_some_and(|t| {
+                        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+                            created.contains(&t.to_ascii_lowercase())
+                        } else {
+                            created.contains(t.as_str())
+                        }
+                    })
                 {
                     op.new_table = true;
                 }

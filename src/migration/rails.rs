@@ -605,9 +605,31 @@ pub fn schema_types(text: &str) -> HashMap<(String, String), String> {
     out
 }
 
+/// Parses Ruby with tree-sitter, on one parser a thread: thousands of migrations share it, and
+/// the grammar is loaded once.
+fn parse_ruby(text: &str) -> Result<Tree, String> {
+    thread_local! {
+        static PARSER: std::cell::RefCell<Option<tree_sitter::Parser>> = const { std::cell::RefCell::new(None) };
+    }
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = tree_sitter::Parser::new();
+            parser
+                .set_language(&tree_sitter_ruby::LANGUAGE.into())
+                .map_err(|e| format!("the Ruby grammar could not be loaded: {e}"))?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut().expect("set above");
+        parser
+            .parse(text, None)
+            .ok_or_else(|| "the Ruby parser gave up".to_string())
+    })
+}
+
 /// Parses a Rails migration into operations.
 pub fn parse(path: &str, text: &str, history: &dyn History, profile: &Profile) -> Parsed {
-    let tree = super::python::parse_with(&tree_sitter_ruby::LANGUAGE.into(), "Ruby", text)?;
+    let tree = parse_ruby(text)?;
     if tree.root_node().has_error() {
         return Err("Ruby syntax error".into());
     }
