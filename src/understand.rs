@@ -95,14 +95,35 @@ impl Understander {
         let profile = profile();
         let mut texts: Vec<Option<(Text, Text, bool)>> = Vec::with_capacity(files.len());
         let mut history = history::Loaded::default();
-        for (file, &want) in files.iter().zip(wanted) {
-            // Content that was not read as text is reported as such (content-not-checked), not
-            // parsed as if it were.
-            if !want || file.binary || file.unread.is_some() {
+        // Content that was not read as text is reported as such (content-not-checked), not
+        // parsed as if it were.
+        let read = |file: &ChangedFile, want: bool| want && !file.binary && file.unread.is_none();
+        // An added or deleted file's text is its lines: joined on every thread. Others are
+        // read from git below, on this one.
+        let joined: Vec<Option<(Text, Text, bool)>> = files
+            .par_iter()
+            .zip(wanted.par_iter())
+            .map(|(file, &want)| {
+                if !read(file, want) {
+                    return None;
+                }
+                match file.status {
+                    FileStatus::Added => {
+                        Some((Text::Absent, Text::Known(whole(&file.added)), false))
+                    }
+                    FileStatus::Deleted => {
+                        Some((Text::Known(whole(&file.removed)), Text::Absent, false))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        for ((file, &want), joined) in files.iter().zip(wanted).zip(joined) {
+            if !read(file, want) {
                 texts.push(None);
                 continue;
             }
-            let (old, new, moved_in) = self.sides(file);
+            let (old, new, moved_in) = joined.unwrap_or_else(|| self.sides(file));
             if let Text::Known(t) = &new {
                 self.load_history(&file.path, t, &mut history);
             }
@@ -208,15 +229,6 @@ impl Understander {
     /// Both whole sides of a changed file, and whether it was renamed or copied (its old side
     /// is then no earlier version of the migration).
     fn sides(&self, file: &ChangedFile) -> (Text, Text, bool) {
-        let whole = |lines: &crate::diff::Lines| {
-            if lines.is_empty() {
-                String::new()
-            } else {
-                let mut t = lines.joined(0, lines.len() - 1).to_string();
-                t.push('\n');
-                t
-            }
-        };
         let read = |side: &SideReader, path: &str| match side.read(path) {
             Read::Absent => Text::Absent,
             Read::Bytes(b) => Text::Known(text_of(&b)),
@@ -269,12 +281,22 @@ impl Understander {
         let Some((dir, name)) = path.rsplit_once('/') else {
             return;
         };
-        let lower = path.to_ascii_lowercase();
-        let wants_django = lower.ends_with(".py")
+        let ends = |ext: &str| {
+            path.len() >= ext.len()
+                && path.as_bytes()[path.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+        };
+        let wants_django = ends(".py")
             && (text.contains("AlterField")
                 || text.contains("AlterUniqueTogether")
                 || text.contains("AlterIndexTogether"));
-        let wants_sql = lower.ends_with(".sql") && text.to_ascii_uppercase().contains(" TYPE ");
+        static TYPE: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+        let type_word = TYPE.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build([" TYPE "])
+                .expect("a fixed word builds")
+        });
+        let wants_sql = ends(".sql") && type_word.is_match(text);
         if wants_django || wants_sql {
             history.wanted.insert((dir.to_string(), name.to_string()));
         }
@@ -289,7 +311,7 @@ impl Understander {
             });
             history.folders.insert(dir.to_string(), files);
         }
-        if lower.ends_with(".rb") && text.contains("change_column") {
+        if ends(".rb") && text.contains("change_column") {
             let root = path.rsplit_once("db/").map(|(r, _)| r).unwrap_or("");
             let schema = format!("{root}db/schema.rb");
             if let std::collections::hash_map::Entry::Vacant(slot) = history.old_files.entry(schema)
@@ -301,6 +323,17 @@ impl Understander {
                 slot.insert(text);
             }
         }
+    }
+}
+
+/// The whole text of a file whose lines are all added (or all removed).
+fn whole(lines: &crate::diff::Lines) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        let mut t = lines.joined(0, lines.len() - 1).to_string();
+        t.push('\n');
+        t
     }
 }
 

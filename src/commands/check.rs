@@ -261,6 +261,11 @@ fn check_in_batches(
         ack::apply_inline(&mut found, files, &mut inline_refused);
         anchor_removed_lines(&found, files, &mut anchors);
         batches_found.push(found);
+        // A batch's syntax trees and documents are freed on every thread, not one by one here.
+        {
+            use rayon::prelude::*;
+            understood.into_par_iter().for_each(drop);
+        }
     };
     match batches {
         None => matched(0, &changes.files),
