@@ -6,6 +6,8 @@
 //! it) and from the change's trees otherwise; a side that cannot be read is said to be so, and
 //! never taken for an empty file.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 use crate::diff::revision::{Read, SideReader};
@@ -95,6 +97,7 @@ impl Understander {
         let profile = profile();
         let mut texts: Vec<Option<(Text, Text, bool)>> = Vec::with_capacity(files.len());
         let mut history = history::Loaded::default();
+        let mut chart_values: ChartDefaults = HashMap::new();
         // Content that was not read as text is reported as such (content-not-checked), not
         // parsed as if it were.
         let read = |file: &ChangedFile, want: bool| want && !file.binary && file.unread.is_none();
@@ -127,6 +130,7 @@ impl Understander {
             if let Text::Known(t) = &new {
                 self.load_history(&file.path, t, &mut history);
             }
+            self.load_chart_values(&file.path, [&old, &new], &mut chart_values);
             texts.push(Some((old, new, moved_in)));
         }
         history.prepare(|dir| profile.for_path(&format!("{dir}/x.sql")).engine);
@@ -158,7 +162,16 @@ impl Understander {
                     .map(|(n, _)| n)
                     .collect();
                 let manifest = crate::manifest::applies_to(&file.path).then(|| {
-                    let mut a = crate::manifest::analyze(&file.path, &side(old), &side(new));
+                    let values = crate::manifest::chart_root(&file.path)
+                        .and_then(|root| chart_values.get(root))
+                        .map_or_else(Default::default, |(old, new)| {
+                            crate::manifest::ChartValues {
+                                old: old.as_ref(),
+                                new: new.as_ref(),
+                            }
+                        });
+                    let mut a =
+                        crate::manifest::analyze(&file.path, &side(old), &side(new), values);
                     // An added or deleted file's lines are all of it; another's may be cut.
                     if from_patch && !matches!(file.status, FileStatus::Added | FileStatus::Deleted)
                     {
@@ -254,6 +267,45 @@ impl Understander {
         (old, new, moved_in)
     }
 
+    /// A Helm template that writes a value whole from the chart's values (`toYaml .Values.x`):
+    /// the chart's `values.yaml` on each side, read once per chart, so the template is read
+    /// with the defaults a plain install gets.
+    fn load_chart_values(&self, path: &str, texts: [&Text; 2], out: &mut ChartDefaults) {
+        let Some(root) = crate::manifest::chart_root(path) else {
+            return;
+        };
+        let writes_values = |t: &Text| match t {
+            Text::Known(t) => t.contains(".Values") && t.contains("toYaml"),
+            _ => false,
+        };
+        if out.contains_key(root) || !texts.iter().any(|t| writes_values(t)) {
+            return;
+        }
+        let values_path = if root.is_empty() {
+            "values.yaml".to_string()
+        } else {
+            format!("{root}/values.yaml")
+        };
+        let read = |side: &SideReader| match side.read(&values_path) {
+            Read::Bytes(b) => crate::manifest::yaml::parse(&text_of(&b))
+                .ok()
+                .and_then(|docs| docs.into_iter().next())
+                .map(|d| d.root),
+            _ => None,
+        };
+        let old = if matches!(texts[0], Text::Absent) {
+            None
+        } else {
+            read(self.old_reader())
+        };
+        let new = if matches!(texts[1], Text::Absent) {
+            None
+        } else {
+            read(self.new_reader())
+        };
+        out.insert(root.to_string(), (old, new));
+    }
+
     /// The migrations of folder `dir` that `keep` names, `(file name, text)`, from the new side
     /// (it holds the change's own earlier migrations too). `None` when the folder, or any file
     /// of it, cannot be read: a history with a gap would be replayed wrong, so it is unknown.
@@ -325,6 +377,15 @@ impl Understander {
         }
     }
 }
+
+/// Chart root → its default values on the old and the new side.
+type ChartDefaults = HashMap<
+    String,
+    (
+        Option<crate::manifest::yaml::Node>,
+        Option<crate::manifest::yaml::Node>,
+    ),
+>;
 
 /// The whole text of a file whose lines are all added (or all removed).
 fn whole(lines: &crate::diff::Lines) -> String {

@@ -94,7 +94,6 @@ impl Tree {
 /// Applies every rule's `[rule.verify]` to its findings, searching the change's trees.
 pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     // Each block's paths and name pattern compiled once, not once per finding.
-    type Block<'v> = (crate::glob::GlobMatcher, Option<regex::Regex>, &'v Verify);
     let by_id: HashMap<&str, Vec<Block<'_>>> = rules
         .iter()
         .filter(|r| !r.verify.is_empty())
@@ -116,108 +115,139 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     if by_id.is_empty() || !findings.iter().any(|f| by_id.contains_key(&*f.rule_id)) {
         return;
     }
+    // What each finding asks (on every thread), each distinct question searched once (on
+    // this thread: the trees' caches are shared), then each answer applied (on every thread).
+    use rayon::prelude::*;
+    let asked: Vec<Option<Question<'_>>> =
+        findings.par_iter().map(|f| question(f, &by_id)).collect();
     let mut old = Tree::new(SideReader::old(&change.old_side));
     let mut new = Tree::new(SideReader::new(&change.new_side));
-    let mut answers: HashMap<(String, String), Answer> = HashMap::new();
-    let mut keep = Vec::with_capacity(findings.len());
-    for mut f in findings.drain(..) {
-        let path = f.path.as_deref().unwrap_or("");
-        let Some((_, name_from, v)) = by_id.get(&*f.rule_id).and_then(|blocks| {
-            blocks
-                .iter()
-                .find(|(paths, _, b)| b.paths.is_empty() || paths.is_match(path))
-        }) else {
-            keep.push(f);
-            continue;
-        };
-        let table = f.subject.as_ref().map_or("", |s| s.0.as_str()).to_string();
-        let mut column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
-        // A name taken from the matched line stands where a column would.
+    let mut answers: HashMap<&(String, String), Answer> = HashMap::new();
+    for q in asked.iter().flatten() {
+        if !answers.contains_key(&q.key) {
+            let answer = search(q.verify, (&q.table, &q.column, &q.dir), &mut old, &mut new);
+            answers.insert(&q.key, answer);
+        }
+    }
+    let keep: Vec<bool> = findings
+        .par_iter_mut()
+        .zip(asked.par_iter())
+        .map(|(f, q)| match q {
+            Some(q) => apply(f, q, &answers[&q.key]),
+            None => true,
+        })
+        .collect();
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(true));
+}
+
+/// The question a finding asks of the repository: which check, about what, and the key its
+/// answer is kept under (findings asking the same share one search).
+struct Question<'v> {
+    verify: &'v Verify,
+    table: String,
+    column: String,
+    dir: String,
+    key: (String, String),
+}
+
+/// A rule's checks, each with its paths and name pattern compiled.
+type Block<'v> = (crate::glob::GlobMatcher, Option<regex::Regex>, &'v Verify);
+
+fn question<'v>(f: &Finding, by_id: &HashMap<&str, Vec<Block<'v>>>) -> Option<Question<'v>> {
+    let path = f.path.as_deref().unwrap_or("");
+    let (_, name_from, v) = by_id.get(&*f.rule_id).and_then(|blocks| {
+        blocks
+            .iter()
+            .find(|(paths, _, b)| b.paths.is_empty() || paths.is_match(path))
+    })?;
+    let table = f.subject.as_ref().map_or("", |s| s.0.as_str()).to_string();
+    let mut column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
+    // A name taken from the matched line stands where a column would; a finding with no such
+    // name asks nothing.
+    if v.name_from.is_some() {
         let named = name_from.as_ref().and_then(|re| {
             let caps = re.captures(f.matched.as_deref()?)?;
             Some(caps.get(1)?.as_str().to_string())
         });
-        if v.name_from.is_some() {
-            match named {
-                Some(n) => column = n,
-                None => {
-                    keep.push(f);
-                    continue;
-                }
-            }
-        }
-        // `{dir}` in a glob is the finding's own folder (a Terraform module's other files), and
-        // `{path}` its own file (the rest of a CI workflow).
-        let globs = || v.look_in.iter().chain(&v.exclude);
-        let dir = if globs().any(|g| g.contains("{dir}")) {
-            path.rsplit_once('/').map_or("", |(d, _)| d).to_string()
-        } else if globs().any(|g| g.contains("{path}")) {
-            path.to_string()
-        } else {
-            String::new()
-        };
-        let key = (
-            format!("{}\u{0}{}", f.rule_id, v.look_in.join(",")),
-            format!("{table}\u{0}{column}\u{0}{dir}"),
-        );
-        let answer = answers
-            .entry(key)
-            .or_insert_with(|| search(v, (&table, &column, &dir), &mut old, &mut new))
-            .clone();
-        if answer.unsearchable {
-            f.message
-                .push_str(" (This could not be checked in the repository: ");
-            f.message.push_str(&answer.searched);
-            f.message.push_str(".)");
-            keep.push(f);
-            continue;
-        }
-        if !answer.unless.is_empty() {
-            keep.push(f);
-            continue;
-        }
-        let outcome = if !answer.stopped.is_empty() {
-            &v.stopped
-        } else if answer.hits.is_empty() {
-            &v.missing
-        } else {
-            &v.found
-        };
-        let hits = if answer.stopped.is_empty() {
-            &answer.hits
-        } else {
-            &answer.stopped
-        };
-        match outcome.severity.as_deref() {
-            Some("quiet") => continue,
-            Some("error") => f.severity = Severity::Error,
-            Some("warning") => f.severity = Severity::Warning,
-            Some("note") => f.severity = Severity::Note,
-            _ => {}
-        }
-        let shown: Vec<&str> = hits.iter().take(SHOWN).map(String::as_str).collect();
-        let mut place = shown.join(", ");
-        if hits.len() > SHOWN {
-            place.push_str(&format!(" and {} more", hits.len() - SHOWN));
-        }
-        if !outcome.message.is_empty() {
-            f.message.push(' ');
-            f.message.push_str(
-                &outcome
-                    .message
-                    .replace("{where}", &place)
-                    .replace("{searched}", &answer.searched)
-                    .replace("{table}", &table)
-                    .replace("{column}", &column)
-                    .replace("{name}", &column),
-            );
-        }
-        if let Some(ask) = &outcome.ask {
-            f.ask = Arc::from(ask.as_str());
-        }
-        keep.push(f);
+        column = named?;
     }
-    *findings = keep;
+    // `{dir}` in a glob is the finding's own folder (a Terraform module's other files), and
+    // `{path}` its own file (the rest of a CI workflow).
+    let globs = || v.look_in.iter().chain(&v.exclude);
+    let dir = if globs().any(|g| g.contains("{dir}")) {
+        path.rsplit_once('/').map_or("", |(d, _)| d).to_string()
+    } else if globs().any(|g| g.contains("{path}")) {
+        path.to_string()
+    } else {
+        String::new()
+    };
+    let key = (
+        format!("{}\u{0}{}", f.rule_id, v.look_in.join(",")),
+        format!("{table}\u{0}{column}\u{0}{dir}"),
+    );
+    Some(Question {
+        verify: v,
+        table,
+        column,
+        dir,
+        key,
+    })
+}
+
+/// Applies a check's answer to its finding; `false` when the finding goes quiet.
+fn apply(f: &mut Finding, q: &Question<'_>, answer: &Answer) -> bool {
+    let (v, table, column) = (q.verify, &q.table, &q.column);
+    if answer.unsearchable {
+        f.message
+            .push_str(" (This could not be checked in the repository: ");
+        f.message.push_str(&answer.searched);
+        f.message.push_str(".)");
+        return true;
+    }
+    if !answer.unless.is_empty() {
+        return true;
+    }
+    let outcome = if !answer.stopped.is_empty() {
+        &v.stopped
+    } else if answer.hits.is_empty() {
+        &v.missing
+    } else {
+        &v.found
+    };
+    let hits = if answer.stopped.is_empty() {
+        &answer.hits
+    } else {
+        &answer.stopped
+    };
+    match outcome.severity.as_deref() {
+        Some("quiet") => return false,
+        Some("error") => f.severity = Severity::Error,
+        Some("warning") => f.severity = Severity::Warning,
+        Some("note") => f.severity = Severity::Note,
+        _ => {}
+    }
+    let shown: Vec<&str> = hits.iter().take(SHOWN).map(String::as_str).collect();
+    let mut place = shown.join(", ");
+    if hits.len() > SHOWN {
+        place.push_str(&format!(" and {} more", hits.len() - SHOWN));
+    }
+    if !outcome.message.is_empty() {
+        f.message.push(' ');
+        f.message.push_str(
+            &outcome
+                .message
+                .replace("{where}", &place)
+                .replace("{searched}", &answer.searched)
+                .replace("{table}", table)
+                .replace("{column}", column)
+                .replace("{name}", column),
+        );
+    }
+    if let Some(ask) = &outcome.ask {
+        f.ask = Arc::from(ask.as_str());
+    }
+    true
 }
 
 #[derive(Debug, Clone, Default)]

@@ -480,3 +480,122 @@ fn a_name_no_key_path_can_hold_is_refused_at_its_line() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_template_is_read_with_the_chart_s_default_values_where_it_writes_them_whole() {
+    const OLD: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include \"app.fullname\" . }}
+spec:
+  strategy:
+    {{- toYaml .Values.updateStrategy | nindent 4 }}
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/app:1.0
+";
+    let new = OLD.replace(
+        "    {{- toYaml .Values.updateStrategy | nindent 4 }}",
+        "    type: Recreate",
+    );
+    let chart = "apiVersion: v2\nname: app\nversion: 1.0.0\n";
+    let with_default = |strategy: &str| {
+        let values = format!("updateStrategy:\n  type: {strategy}\n");
+        let repo = Repo::new();
+        repo.write("charts/app/Chart.yaml", chart);
+        repo.write("charts/app/values.yaml", &values);
+        repo.write("charts/app/templates/deployment.yaml", OLD);
+        repo.commit("before");
+        repo.write("charts/app/templates/deployment.yaml", &new);
+        repo.commit("after");
+        let run = repo.forewarn(&[
+            "check",
+            "--commit",
+            "HEAD",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
+            .map(|f| f["message"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    // A default install already rolled out with Recreate: writing it in the template changes
+    // nothing for it.
+    assert!(with_default("Recreate").is_empty());
+    // It rolled out with RollingUpdate: every default install now stops all pods first.
+    let found = with_default("RollingUpdate");
+    assert_eq!(found.len(), 1, "{found:?}");
+    // Without a values file the strategy was chosen at install time: still said.
+    assert!(fires(
+        &rules_fired(
+            &[("charts/app/templates/deployment.yaml", Some(OLD))],
+            &[("charts/app/templates/deployment.yaml", Some(&new))]
+        ),
+        "k8s-recreate-strategy"
+    ));
+}
+
+#[test]
+fn a_finding_read_with_the_chart_s_defaults_says_so() {
+    const TEMPLATE: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  strategy:
+    {{- toYaml .Values.updateStrategy | nindent 4 }}
+";
+    let repo = Repo::new();
+    repo.write(
+        "charts/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    );
+    repo.write(
+        "charts/app/values.yaml",
+        "updateStrategy:\n  type: RollingUpdate\n",
+    );
+    repo.write("charts/app/templates/deployment.yaml", TEMPLATE);
+    repo.commit("before");
+    repo.write(
+        "charts/app/values.yaml",
+        "updateStrategy:\n  type: Recreate\n",
+    );
+    repo.write(
+        "charts/app/templates/deployment.yaml",
+        format!("{TEMPLATE}  minReadySeconds: 5\n"),
+    );
+    repo.commit("after");
+    let run = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
+        .filter(|f| f["path"] == "charts/app/templates/deployment.yaml")
+        .map(|f| f["message"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(messages.len(), 1, "{doc}");
+    assert!(
+        messages[0].contains("with the chart's default values (values.yaml)"),
+        "{}",
+        messages[0]
+    );
+}

@@ -191,7 +191,14 @@ fn describe(object: &Object) -> String {
 }
 
 fn reading(parsed: &Parsed) -> String {
-    format!("Read as {}.", parsed.format.as_str())
+    if parsed.with_defaults {
+        format!(
+            "Read as {}, with the chart's default values (values.yaml) where the template writes them whole.",
+            parsed.format.as_str()
+        )
+    } else {
+        format!("Read as {}.", parsed.format.as_str())
+    }
 }
 
 /// The old side of the new object's file, for telling a branch the change opened.

@@ -231,7 +231,7 @@ mod tests {
     fn run(files: &[(&str, &str, &str)]) -> Vec<(Option<String>, Option<String>, Gone)> {
         let analyses: Vec<Analysis> = files
             .iter()
-            .map(|(p, o, n)| analyze(p, &text(o), &text(n)))
+            .map(|(p, o, n)| analyze(p, &text(o), &text(n), Default::default()))
             .collect();
         let list: Vec<File> = files
             .iter()

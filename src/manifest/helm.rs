@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use super::yaml::{Node, Value};
+
 /// What a templated part of a value reads as: a rule regex can tell `⟨tpl⟩:latest` (a tag
 /// written in the template) from `⟨tpl⟩` (a value chosen at install time).
 pub const TEMPLATED: &str = "⟨tpl⟩";
@@ -24,6 +26,8 @@ pub struct Template {
     pub yaml: String,
     /// Guard of each line (index 0 is line 1); empty outside any branch.
     pub guards: Vec<Guard>,
+    /// Whether a value was written from the chart's default values (see [`read_with`]).
+    pub used_defaults: bool,
 }
 
 impl Template {
@@ -139,17 +143,22 @@ pub(crate) fn is_condition(entry: &str) -> bool {
 
 /// Reads a template: see the module docs.
 pub fn read(text: &str) -> Template {
-    read_branches(text, false)
+    read_with(text, false, None)
 }
 
 /// Reads a template with its `else` branches set aside: where both branches of an `if` give
 /// the same key a value (`rules:` a list, else `[]`), rendering both is not YAML, and the first
 /// branch alone usually is.
 pub fn read_first_branches(text: &str) -> Template {
-    read_branches(text, true)
+    read_with(text, true, None)
 }
 
-fn read_branches(text: &str, drop_else: bool) -> Template {
+/// Reads a template (its `else` branches set aside when `drop_else`), with the chart's default
+/// values when they are known: a key whose whole value an action writes from them
+/// (`strategy:` then `{{- toYaml .Values.strategy | nindent 4 }}`) reads as what a default
+/// install gets (`strategy: {"type": "Recreate"}`, on the key's line), not as a value chosen at
+/// install time. Only that shape is rendered; any other action reads as [`TEMPLATED`].
+pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template {
     let actions = actions(text);
     // Which lines hold nothing but actions and blanks.
     let mut line_starts = vec![0usize];
@@ -209,14 +218,106 @@ fn read_branches(text: &str, drop_else: bool) -> Template {
         at = a.end;
     }
     push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
-    let injected: Vec<usize> = actions
+    let injected: Vec<(usize, Option<&Node>)> = actions
         .iter()
         .filter(|a| matches!(a.op, Op::Output) && !has_content[line_of(a.start)])
-        .map(|a| line_of(a.start))
+        .map(|a| {
+            let default = values.and_then(|v| values_written(&text[a.start..a.end], v));
+            (line_of(a.start), default)
+        })
         .collect();
-    let yaml = mark_injected_values(yaml, &injected);
+    let (yaml, used_defaults) = mark_injected_values(yaml, &injected);
     let yaml = items_rendered_as_mappings(yaml);
-    Template { yaml, guards }
+    Template {
+        yaml,
+        guards,
+        used_defaults,
+    }
+}
+
+/// The default value an action writes whole from the chart's values: `toYaml .Values.a.b`
+/// or `.Values.a.b | toYaml`, with only formatting after it (`nindent`, `indent`, `trim`).
+/// `None` for anything else (a helper, a condition, a value with a default of its own).
+fn values_written<'v>(action: &str, values: &'v Node) -> Option<&'v Node> {
+    let body = action
+        .trim_start_matches("{{")
+        .trim_end_matches("}}")
+        .trim_matches('-')
+        .trim();
+    let mut stages = body.split('|').map(str::trim);
+    let first = stages.next()?;
+    let path = match first.strip_prefix("toYaml ") {
+        Some(rest) => rest.trim(),
+        None => {
+            let next = stages.next()?;
+            (next == "toYaml").then_some(first)?
+        }
+    };
+    let formatting = |s: &str| {
+        let word = s.split_whitespace().next().unwrap_or("");
+        matches!(word, "nindent" | "indent" | "trim")
+            && s.split_whitespace()
+                .skip(1)
+                .all(|a| a.parse::<u32>().is_ok())
+    };
+    if !stages.all(formatting) {
+        return None;
+    }
+    let keys: Vec<&str> = path.strip_prefix(".Values.")?.split('.').collect();
+    if keys.iter().any(|k| {
+        k.is_empty()
+            || !k
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    }) {
+        return None;
+    }
+    values
+        .at(&keys)
+        .filter(|v| matches!(v.value, Value::Map(_)))
+}
+
+/// A mapping or list as one line of flow YAML, every scalar quoted.
+fn flow(node: &Node, out: &mut String) {
+    let quoted = |s: &str, out: &mut String| {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c if c.is_control() => {}
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    };
+    match &node.value {
+        Value::Null => out.push_str("null"),
+        Value::Scalar(s) => quoted(s, out),
+        Value::Seq(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                flow(item, out);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                quoted(k, out);
+                out.push_str(": ");
+                flow(v, out);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// A list item written by an action and continued by keys of its own
@@ -257,13 +358,14 @@ fn items_rendered_as_mappings(yaml: String) -> String {
 /// A key with no value followed by a line that an action fills (`readinessProbe:` then
 /// `{{- toYaml .Values.readinessProbe | nindent 12 }}`) has a value chosen at install time, not
 /// none: it reads as [`TEMPLATED`] when no child of its own follows.
-fn mark_injected_values(yaml: String, injected: &[usize]) -> String {
+fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (String, bool) {
     if injected.is_empty() {
-        return yaml;
+        return (yaml, false);
     }
+    let mut used = false;
     let mut lines: Vec<String> = yaml.split('\n').map(str::to_string).collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
-    for &at in injected {
+    for &(at, default) in injected {
         let Some(key) = (0..at).rev().find(|&l| !lines[l].trim().is_empty()) else {
             continue;
         };
@@ -278,11 +380,18 @@ fn mark_injected_values(yaml: String, injected: &[usize]) -> String {
                     && indent(&lines[n]) == indent(&lines[key])
         });
         if !has_child {
-            let marked = format!("{trimmed} {TEMPLATED}");
+            let mut marked = format!("{trimmed} ");
+            match default {
+                Some(value) => {
+                    flow(value, &mut marked);
+                    used = true;
+                }
+                None => marked.push_str(TEMPLATED),
+            }
             lines[key] = marked;
         }
     }
-    lines.join("\n")
+    (lines.join("\n"), used)
 }
 
 /// Copies text outside actions, dropping it on lines that hold only actions and blanks.
@@ -442,5 +551,43 @@ spec:
         let t = read(text);
         let docs = crate::manifest::yaml::parse(&t.yaml).unwrap();
         assert_eq!(docs[0].root.get("kind").unwrap().line, 4);
+    }
+
+    #[test]
+    fn only_a_value_written_whole_from_the_defaults_is_rendered() {
+        let values = &crate::manifest::yaml::parse(
+            "strategy:\n  type: Recreate\nprobe:\n  path: \"/re\\\"ady\"\nport: 80\n",
+        )
+        .unwrap()[0]
+            .root;
+        let render = |action: &str| {
+            let text = format!("spec:\n  strategy:\n    {action}\n  other: x\n");
+            let t = read_with(&text, false, Some(values));
+            (t.yaml.lines().nth(1).unwrap().to_string(), t.used_defaults)
+        };
+        let rendered = ("  strategy: {\"type\": \"Recreate\"}".to_string(), true);
+        assert_eq!(
+            render("{{- toYaml .Values.strategy | nindent 4 }}"),
+            rendered
+        );
+        assert_eq!(
+            render("{{- .Values.strategy | toYaml | nindent 4 }}"),
+            rendered
+        );
+        let kept = |action: &str| render(action) == (format!("  strategy: {TEMPLATED}"), false);
+        // A helper, a default of its own, a scalar, a key the values do not have: not rendered.
+        assert!(kept("{{- include \"strategy\" . | nindent 4 }}"));
+        assert!(kept(
+            "{{- toYaml (default .Values.x .Values.strategy) | nindent 4 }}"
+        ));
+        assert!(kept("{{- toYaml .Values.port | nindent 4 }}"));
+        assert!(kept("{{- toYaml .Values.missing | nindent 4 }}"));
+        // Quotes inside a value survive as YAML.
+        let text = "spec:\n  probe:\n    {{- toYaml .Values.probe | nindent 4 }}\n";
+        let t = read_with(text, false, Some(values));
+        let docs = crate::manifest::yaml::parse(&t.yaml).unwrap();
+        let path = docs[0].root.at(&["spec", "probe", "path"]).unwrap();
+        assert_eq!(path.as_str(), Some("/re\"ady"));
+        assert_eq!(path.line, 2);
     }
 }

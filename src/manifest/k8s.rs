@@ -13,20 +13,21 @@ pub const HELM_VALUES: &str = "HelmValues";
 
 /// Reads one side; `first_branches` sets a template's `else` branches aside from the start (to
 /// read both sides alike when the other side needed it).
-pub fn read(path: &str, text: &str, first_branches: bool) -> SideReading {
+pub fn read(
+    path: &str,
+    text: &str,
+    first_branches: bool,
+    values: Option<&super::yaml::Node>,
+) -> SideReading {
     let templated = helm::is_templated(text);
     let mut set_aside = first_branches;
     let (parsed, template) = if templated {
-        let t = if first_branches {
-            helm::read_first_branches(text)
-        } else {
-            helm::read(text)
-        };
+        let t = helm::read_with(text, first_branches, values);
         match yaml::parse(&t.yaml) {
             Ok(d) => (Ok(d), Some(t)),
             // Both branches of an if/else rendered at once may not be YAML; the first ones are.
             Err(e) if !first_branches => {
-                let first = helm::read_first_branches(text);
+                let first = helm::read_with(text, true, values);
                 set_aside = true;
                 match yaml::parse(&first.yaml) {
                     Ok(d) => (Ok(d), Some(first)),
@@ -73,6 +74,7 @@ pub fn read(path: &str, text: &str, first_branches: bool) -> SideReading {
         objects,
         moved: Vec::new(),
         conditions,
+        with_defaults: template.as_ref().is_some_and(|t| t.used_defaults),
         line_guards: template.map(|t| t.guards).unwrap_or_default(),
         first_branches: set_aside,
     })
@@ -191,7 +193,7 @@ mod tests {
     use super::*;
 
     fn objects(path: &str, text: &str) -> Vec<Object> {
-        match read(path, text, false) {
+        match read(path, text, false, None) {
             SideReading::Parsed(p) => p.objects,
             other => panic!("{other:?}"),
         }
@@ -234,7 +236,7 @@ mod tests {
         let old = "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  {{- if .Values.a }}\n  x: 1\n  {{- end }}\n";
         let new_else_if = "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  {{- if .Values.a }}\n  x: 1\n  {{- else if .Values.b }}\n  y: 2\n  {{- end }}\n";
         let new_else = new_else_if.replace("else if .Values.b", "else");
-        let parsed = |t: &str| match read("c/templates/cm.yaml", t, false) {
+        let parsed = |t: &str| match read("c/templates/cm.yaml", t, false, None) {
             SideReading::Parsed(p) => p,
             other => panic!("{other:?}"),
         };
@@ -256,7 +258,7 @@ mod tests {
     fn a_template_that_stays_unreadable_says_why() {
         let text = "kind: ConfigMap\ndata:\n  a: [{{ .Values.x }}\n";
         assert!(matches!(
-            read("t/templates/cm.yaml", text, false),
+            read("t/templates/cm.yaml", text, false, None),
             SideReading::Failed { .. }
         ));
     }

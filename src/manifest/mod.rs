@@ -89,6 +89,8 @@ pub struct Parsed {
     pub line_guards: Vec<Guard>,
     /// Helm: read with `else` branches set aside (see [`helm::read_first_branches`]).
     pub first_branches: bool,
+    /// Helm: some value was written from the chart's default values (see [`helm::read_with`]).
+    pub with_defaults: bool,
 }
 
 impl Parsed {
@@ -208,23 +210,46 @@ pub fn applies_to(path: &str) -> bool {
 }
 
 /// Reads both sides of a changed file as documents.
-pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>) -> Analysis {
+pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'_>) -> Analysis {
     let mut analysis = Analysis {
-        old: read_side(path, old, false),
-        new: read_side(path, new, false),
+        old: read_side(path, old, false, values.old),
+        new: read_side(path, new, false, values.new),
     };
     // Both sides of a template are read alike: one read with its `else` branches set aside
     // compared with one read whole would show the else branches' values as removed.
     let aside = |r: &SideReading| r.parsed().is_some_and(|p| p.first_branches);
     if aside(&analysis.old) && analysis.new.parsed().is_some() && !aside(&analysis.new) {
-        analysis.new = read_side(path, new, true);
+        analysis.new = read_side(path, new, true, values.new);
     } else if aside(&analysis.new) && analysis.old.parsed().is_some() && !aside(&analysis.old) {
-        analysis.old = read_side(path, old, true);
+        analysis.old = read_side(path, old, true, values.old);
     }
     analysis
 }
 
-fn read_side(path: &str, side: &Side<'_>, first_branches: bool) -> SideReading {
+/// A Helm chart's default values (its `values.yaml`) on each side of the change, for the
+/// templates that write a value whole from them (see [`helm::read_with`]). `None` where the
+/// chart has none, or it could not be read: such templates read as they would without.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChartValues<'a> {
+    pub old: Option<&'a yaml::Node>,
+    pub new: Option<&'a yaml::Node>,
+}
+
+/// The root of the Helm chart a template belongs to (`charts/app` for
+/// `charts/app/templates/deployment.yaml`), when the path is under a `templates/` folder.
+pub fn chart_root(path: &str) -> Option<&str> {
+    match path.rfind("/templates/") {
+        Some(at) => Some(&path[..at]),
+        None => path.starts_with("templates/").then_some(""),
+    }
+}
+
+fn read_side(
+    path: &str,
+    side: &Side<'_>,
+    first_branches: bool,
+    values: Option<&yaml::Node>,
+) -> SideReading {
     let text = match side {
         Side::Absent => return SideReading::Absent,
         Side::Unread(reason) => return SideReading::Unread(reason.to_string()),
@@ -232,7 +257,7 @@ fn read_side(path: &str, side: &Side<'_>, first_branches: bool) -> SideReading {
     };
     match format_of(path) {
         Some(Format::Hcl) => hcl::read(path, text),
-        Some(_) => k8s::read(path, text, first_branches),
+        Some(_) => k8s::read(path, text, first_branches, values),
         None => SideReading::Unread("not a YAML or HCL file".into()),
     }
 }
@@ -240,4 +265,26 @@ fn read_side(path: &str, side: &Side<'_>, first_branches: bool) -> SideReading {
 /// The folder of a path (`""` at the root).
 pub(crate) fn folder(path: &str) -> &str {
     path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_template_s_chart_is_the_folder_above_its_templates() {
+        use super::chart_root;
+        assert_eq!(
+            chart_root("charts/app/templates/deployment.yaml"),
+            Some("charts/app")
+        );
+        assert_eq!(
+            chart_root("charts/app/templates/sub/cm.yaml"),
+            Some("charts/app")
+        );
+        assert_eq!(chart_root("templates/deployment.yaml"), Some(""));
+        assert_eq!(
+            chart_root("charts/app/charts/db/templates/sts.yaml"),
+            Some("charts/app/charts/db")
+        );
+        assert_eq!(chart_root("k8s/deployment.yaml"), None);
+    }
 }
