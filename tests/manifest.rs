@@ -599,3 +599,27 @@ spec:
         messages[0]
     );
 }
+
+#[test]
+fn a_templates_folder_of_another_language_is_not_helm() {
+    // Timoni and other tools keep CUE or Jsonnet under `templates/`: the Helm globs name Helm's
+    // own files (YAML and `.tpl`), not every file of such a folder.
+    let cue = "package templates\n\n#Deployment: {\n\timage: _config.image.reference\n}\n";
+    let found = rules_fired(
+        &[(
+            "timoni/app/templates/deployment.cue",
+            Some("package templates\n"),
+        )],
+        &[("timoni/app/templates/deployment.cue", Some(cue))],
+    );
+    assert!(!fires(&found, "k8s-image-latest-or-untagged"), "{found:?}");
+    let helper = "{{- define \"app.image\" -}}\nimage: registry.example.com/app\n{{- end }}\n";
+    let found = rules_fired(
+        &[(
+            "charts/app/templates/_helpers.tpl",
+            Some("{{/* helpers */}}\n"),
+        )],
+        &[("charts/app/templates/_helpers.tpl", Some(helper))],
+    );
+    assert!(fires(&found, "k8s-image-latest-or-untagged"), "{found:?}");
+}
