@@ -545,59 +545,90 @@ spec:
 }
 
 #[test]
-fn a_finding_read_with_the_chart_s_defaults_says_so() {
+fn a_finding_read_with_the_chart_s_defaults_says_so_and_is_told_once() {
     const TEMPLATE: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: app
 spec:
   strategy:
-    {{- toYaml .Values.updateStrategy | nindent 4 }}
+    {{- toYaml .Values.strategy | nindent 4 }}
 ";
-    let repo = Repo::new();
-    repo.write(
-        "charts/app/Chart.yaml",
-        "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    let literal = TEMPLATE.replace(
+        "    {{- toYaml .Values.strategy | nindent 4 }}",
+        "    type: RollingUpdate",
     );
-    repo.write(
-        "charts/app/values.yaml",
-        "updateStrategy:\n  type: RollingUpdate\n",
+    let recreate_findings = |before: &[(&str, &str)], after: &[(&str, &str)]| {
+        let repo = Repo::new();
+        repo.write(
+            "charts/app/Chart.yaml",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+        );
+        for (path, text) in before {
+            repo.write(path, text);
+        }
+        repo.commit("before");
+        for (path, text) in after {
+            repo.write(path, text);
+        }
+        repo.commit("after");
+        let run = repo.forewarn(&[
+            "check",
+            "--commit",
+            "HEAD",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap_or("").to_string(),
+                    f["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    const VALUES: &str = "charts/app/values.yaml";
+    const DEPLOYMENT: &str = "charts/app/templates/deployment.yaml";
+    // The template now takes the strategy from a default that is Recreate: said at the
+    // template, and said to come from the chart's defaults.
+    let found = recreate_findings(
+        &[
+            (VALUES, "strategy:\n  type: Recreate\n"),
+            (DEPLOYMENT, &literal),
+        ],
+        &[(DEPLOYMENT, TEMPLATE)],
     );
-    repo.write("charts/app/templates/deployment.yaml", TEMPLATE);
-    repo.commit("before");
-    repo.write(
-        "charts/app/values.yaml",
-        "updateStrategy:\n  type: Recreate\n",
-    );
-    repo.write(
-        "charts/app/templates/deployment.yaml",
-        format!("{TEMPLATE}  minReadySeconds: 5\n"),
-    );
-    repo.commit("after");
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    let messages: Vec<&str> = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
-        .filter(|f| f["path"] == "charts/app/templates/deployment.yaml")
-        .map(|f| f["message"].as_str().unwrap_or(""))
-        .collect();
-    assert_eq!(messages.len(), 1, "{doc}");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, DEPLOYMENT);
     assert!(
-        messages[0].contains("with the chart's default values (values.yaml)"),
+        found[0]
+            .1
+            .contains("with the chart's default values (values.yaml)"),
         "{}",
-        messages[0]
+        found[0].1
     );
+    // The default itself changed: said once, in values.yaml, not again in each template that
+    // writes it.
+    let found = recreate_findings(
+        &[
+            (VALUES, "strategy:\n  type: RollingUpdate\n"),
+            (DEPLOYMENT, TEMPLATE),
+        ],
+        &[
+            (VALUES, "strategy:\n  type: Recreate\n"),
+            (DEPLOYMENT, &format!("{TEMPLATE}  minReadySeconds: 5\n")),
+        ],
+    );
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, [VALUES], "{found:?}");
 }
 
 #[test]

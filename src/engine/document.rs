@@ -103,7 +103,28 @@ impl Engine<'_> {
                     Compare::BecomesMatching(r) => regex::Regex::new(r).ok(),
                     _ => None,
                 };
-                for hit in hits(document, regex.as_ref(), &list, &pairs) {
+                let found = hits(document, regex.as_ref(), &list, &pairs);
+                // A chart's values file that this rule fired on is where its default changed:
+                // the templates that write that default whole are not told again.
+                let values_fired: std::collections::HashSet<&str> = found
+                    .iter()
+                    .filter_map(|h| match list[h.file].path {
+                        "values.yaml" => Some(""),
+                        path => path.strip_suffix("/values.yaml"),
+                    })
+                    .collect();
+                let from_changed_default = |hit: &Hit| {
+                    let file = &list[hit.file];
+                    !hit.old_side
+                        && crate::manifest::chart_root(file.path)
+                            .is_some_and(|root| values_fired.contains(root))
+                        && file
+                            .analysis
+                            .new
+                            .parsed()
+                            .is_some_and(|p| p.default_lines.contains(&hit.line))
+                };
+                for hit in found.iter().filter(|h| !from_changed_default(h)) {
                     let (k, _) = read[hit.file];
                     let (fact, file, _) = files[k];
                     // `unless.added` reads lines: it belongs to the rule's line fallback, not
@@ -111,7 +132,7 @@ impl Engine<'_> {
                     if fact.candidates.binary_search(&(i as u32)).is_err() {
                         continue;
                     }
-                    out.push(finding(compiled, &file.path, &hit));
+                    out.push(finding(compiled, &file.path, hit));
                 }
                 out
             })
@@ -190,10 +211,11 @@ fn describe(object: &Object) -> String {
     }
 }
 
-fn reading(parsed: &Parsed) -> String {
-    if parsed.with_defaults {
+/// How the file was read; `line` (the value's) says whether the chart's defaults gave it.
+fn reading(parsed: &Parsed, line: u32) -> String {
+    if parsed.default_lines.contains(&line) {
         format!(
-            "Read as {}, with the chart's default values (values.yaml) where the template writes them whole.",
+            "Read as {}, with the chart's default values (values.yaml) that the template writes here.",
             parsed.format.as_str()
         )
     } else {
@@ -713,7 +735,7 @@ fn value_hit(
     };
     if value.contains(TEMPLATED) || at.parsed.format == crate::manifest::Format::HelmTemplate {
         extra.push(' ');
-        extra.push_str(&reading(at.parsed));
+        extra.push_str(&reading(at.parsed, found.node.line));
     }
     Hit {
         file: at.file,

@@ -88,7 +88,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         conditions: BTreeSet::new(),
         line_guards: Vec::new(),
         first_branches: false,
-        with_defaults: false,
+        default_lines: Vec::new(),
     })
 }
 

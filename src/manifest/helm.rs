@@ -26,8 +26,9 @@ pub struct Template {
     pub yaml: String,
     /// Guard of each line (index 0 is line 1); empty outside any branch.
     pub guards: Vec<Guard>,
-    /// Whether a value was written from the chart's default values (see [`read_with`]).
-    pub used_defaults: bool,
+    /// The 1-based lines whose value was written from the chart's default values (see
+    /// [`read_with`]).
+    pub default_lines: Vec<u32>,
 }
 
 impl Template {
@@ -226,12 +227,12 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
             (line_of(a.start), default)
         })
         .collect();
-    let (yaml, used_defaults) = mark_injected_values(yaml, &injected);
+    let (yaml, default_lines) = mark_injected_values(yaml, &injected);
     let yaml = items_rendered_as_mappings(yaml);
     Template {
         yaml,
         guards,
-        used_defaults,
+        default_lines,
     }
 }
 
@@ -358,11 +359,11 @@ fn items_rendered_as_mappings(yaml: String) -> String {
 /// A key with no value followed by a line that an action fills (`readinessProbe:` then
 /// `{{- toYaml .Values.readinessProbe | nindent 12 }}`) has a value chosen at install time, not
 /// none: it reads as [`TEMPLATED`] when no child of its own follows.
-fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (String, bool) {
+fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (String, Vec<u32>) {
+    let mut used = Vec::new();
     if injected.is_empty() {
-        return (yaml, false);
+        return (yaml, used);
     }
-    let mut used = false;
     let mut lines: Vec<String> = yaml.split('\n').map(str::to_string).collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
     for &(at, default) in injected {
@@ -384,7 +385,7 @@ fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (S
             match default {
                 Some(value) => {
                     flow(value, &mut marked);
-                    used = true;
+                    used.push(key as u32 + 1);
                 }
                 None => marked.push_str(TEMPLATED),
             }
@@ -563,7 +564,10 @@ spec:
         let render = |action: &str| {
             let text = format!("spec:\n  strategy:\n    {action}\n  other: x\n");
             let t = read_with(&text, false, Some(values));
-            (t.yaml.lines().nth(1).unwrap().to_string(), t.used_defaults)
+            (
+                t.yaml.lines().nth(1).unwrap().to_string(),
+                !t.default_lines.is_empty(),
+            )
         };
         let rendered = ("  strategy: {\"type\": \"Recreate\"}".to_string(), true);
         assert_eq!(

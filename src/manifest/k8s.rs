@@ -74,7 +74,10 @@ pub fn read(
         objects,
         moved: Vec::new(),
         conditions,
-        with_defaults: template.as_ref().is_some_and(|t| t.used_defaults),
+        default_lines: template
+            .as_ref()
+            .map(|t| t.default_lines.clone())
+            .unwrap_or_default(),
         line_guards: template.map(|t| t.guards).unwrap_or_default(),
         first_branches: set_aside,
     })

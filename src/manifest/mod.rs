@@ -89,8 +89,9 @@ pub struct Parsed {
     pub line_guards: Vec<Guard>,
     /// Helm: read with `else` branches set aside (see [`helm::read_first_branches`]).
     pub first_branches: bool,
-    /// Helm: some value was written from the chart's default values (see [`helm::read_with`]).
-    pub with_defaults: bool,
+    /// Helm: the lines whose value was written from the chart's default values (see
+    /// [`helm::read_with`]).
+    pub default_lines: Vec<u32>,
 }
 
 impl Parsed {
