@@ -593,6 +593,11 @@ fn value_hits(
                 let Some(o) = found.iter().find(|o| !o.node.is_empty()) else {
                     continue;
                 };
+                // A key removed while it held the value its absence means (a partition of 0)
+                // changes nothing.
+                if default.is_some() && o.node.as_str() == default {
+                    continue;
+                }
                 let after = new_paths.get(at);
                 if after.is_some_and(|n| n.iter().any(|n| !n.node.is_empty())) {
                     continue;
