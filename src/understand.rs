@@ -95,9 +95,11 @@ impl Understander {
             return vec![None; files.len()];
         }
         let profile = profile();
-        let mut texts: Vec<Option<(Text, Text, bool)>> = Vec::with_capacity(files.len());
+        // Both sides, whether the file was moved in, whether it lies outside what a chart installs.
+        let mut texts: Vec<Option<(Text, Text, bool, bool)>> = Vec::with_capacity(files.len());
         let mut history = history::Loaded::default();
         let mut chart_values: ChartDefaults = HashMap::new();
+        let mut chart_dirs: HashMap<String, bool> = HashMap::new();
         // Content that was not read as text is reported as such (content-not-checked), not
         // parsed as if it were.
         let read = |file: &ChangedFile, want: bool| want && !file.binary && file.unread.is_none();
@@ -131,7 +133,8 @@ impl Understander {
                 self.load_history(&file.path, t, &mut history);
             }
             self.load_chart_values(&file.path, [&old, &new], &mut chart_values);
-            texts.push(Some((old, new, moved_in)));
+            let not_installed = self.outside_chart_install(&file.path, &mut chart_dirs);
+            texts.push(Some((old, new, moved_in, not_installed)));
         }
         history.prepare(|dir| profile.for_path(&format!("{dir}/x.sql")).engine);
         let history = &history;
@@ -140,7 +143,7 @@ impl Understander {
             .par_iter()
             .zip(texts.par_iter())
             .map(|(file, sides)| {
-                let (old, new, moved_in) = sides.as_ref()?;
+                let (old, new, moved_in, not_installed) = sides.as_ref()?;
                 fn pick(t: &Text) -> Option<&str> {
                     match t {
                         Text::Known(s) => Some(s.as_str()),
@@ -168,8 +171,13 @@ impl Understander {
                             crate::manifest::ChartValues {
                                 old: old.as_ref(),
                                 new: new.as_ref(),
+                                not_installed: false,
                             }
                         });
+                    let values = crate::manifest::ChartValues {
+                        not_installed: *not_installed,
+                        ..values
+                    };
                     let mut a =
                         crate::manifest::analyze(&file.path, &side(old), &side(new), values);
                     // An added or deleted file's lines are all of it; another's may be cut.
@@ -304,6 +312,34 @@ impl Understander {
             read(self.new_reader())
         };
         out.insert(root.to_string(), (old, new));
+    }
+
+    /// Whether a YAML file lies in a Helm chart's folder (a folder above it holds `Chart.yaml`)
+    /// without being one of the files the chart reads or installs ([`crate::manifest::chart_reads`]).
+    /// `dirs` caches, per folder, whether it holds a `Chart.yaml`.
+    fn outside_chart_install(&self, path: &str, dirs: &mut HashMap<String, bool>) -> bool {
+        let lower = path.to_ascii_lowercase();
+        if !(lower.ends_with(".yaml") || lower.ends_with(".yml"))
+            || crate::manifest::chart_reads(path)
+        {
+            return false;
+        }
+        let side = if self.new_reader().is_known() {
+            self.new_reader()
+        } else {
+            self.old_reader()
+        };
+        let mut dir = path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            dir = parent;
+            let holds_chart = *dirs.entry(dir.to_string()).or_insert_with(|| {
+                matches!(side.read(&format!("{dir}/Chart.yaml")), Read::Bytes(_))
+            });
+            if holds_chart {
+                return true;
+            }
+        }
+        false
     }
 
     /// The migrations of folder `dir` that `keep` names, `(file name, text)`, from the new side

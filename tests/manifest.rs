@@ -654,3 +654,39 @@ fn a_templates_folder_of_another_language_is_not_helm() {
     );
     assert!(fires(&found, "k8s-image-latest-or-untagged"), "{found:?}");
 }
+
+#[test]
+fn files_in_a_chart_s_folder_that_the_chart_does_not_install_are_not_workloads() {
+    // Rendered examples kept beside a chart (`exports/`), CI inputs and the like: Helm installs
+    // only the chart's templates (and CRDs), so nothing deploys these objects.
+    let lowered = DEPLOYMENT.replace("replicas: 6", "replicas: 1");
+    let found = rules_fired(
+        &[
+            (
+                "charts/app/Chart.yaml",
+                Some("apiVersion: v2\nname: app\nversion: 1.0.0\n"),
+            ),
+            ("charts/app/exports/small/deployment.yaml", Some(DEPLOYMENT)),
+        ],
+        &[("charts/app/exports/small/deployment.yaml", Some(&lowered))],
+    );
+    assert!(!fires(&found, "k8s-replicas-lowered-to-one"), "{found:?}");
+    // The same manifests with no chart around them are deployed as they are.
+    let found = rules_fired(
+        &[("deploy/small/deployment.yaml", Some(DEPLOYMENT))],
+        &[("deploy/small/deployment.yaml", Some(&lowered))],
+    );
+    assert!(fires(&found, "k8s-replicas-lowered-to-one"), "{found:?}");
+    // A chart's values still count: they are what the chart installs with.
+    let found = rules_fired(
+        &[
+            (
+                "charts/app/Chart.yaml",
+                Some("apiVersion: v2\nname: app\nversion: 1.0.0\n"),
+            ),
+            ("charts/app/values.yaml", Some("replicaCount: 3\n")),
+        ],
+        &[("charts/app/values.yaml", Some("replicaCount: 1\n"))],
+    );
+    assert!(fires(&found, "k8s-replicas-lowered-to-one"), "{found:?}");
+}

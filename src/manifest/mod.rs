@@ -212,6 +212,12 @@ pub fn applies_to(path: &str) -> bool {
 
 /// Reads both sides of a changed file as documents.
 pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'_>) -> Analysis {
+    if values.not_installed && format_of(path) == Some(Format::Yaml) {
+        return Analysis {
+            old: nothing_installed(old),
+            new: nothing_installed(new),
+        };
+    }
     let mut analysis = Analysis {
         old: read_side(path, old, false, values.old),
         new: read_side(path, new, false, values.new),
@@ -234,6 +240,43 @@ pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'
 pub struct ChartValues<'a> {
     pub old: Option<&'a yaml::Node>,
     pub new: Option<&'a yaml::Node>,
+    /// The file lies in a Helm chart's folder but outside what the chart installs (its
+    /// `templates/` and `crds/`) and is no values file: rendered examples (`exports/`), CI
+    /// inputs, docs. Its objects are deployed by nothing: none are read from it.
+    pub not_installed: bool,
+}
+
+/// A side of a file that deploys nothing: read, with no objects.
+fn nothing_installed(side: &Side<'_>) -> SideReading {
+    match side {
+        Side::Absent => SideReading::Absent,
+        Side::Unread(reason) => SideReading::Unread(reason.to_string()),
+        Side::Text(_) => SideReading::Parsed(Parsed {
+            format: Format::Yaml,
+            objects: Vec::new(),
+            moved: Vec::new(),
+            conditions: BTreeSet::new(),
+            line_guards: Vec::new(),
+            first_branches: false,
+            default_lines: Vec::new(),
+        }),
+    }
+}
+
+/// Whether a YAML file in a chart's folder is one the chart itself reads or installs (so not
+/// [`ChartValues::not_installed`]): a template, a CRD, a values file, the chart's own files.
+pub fn chart_reads(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let in_folder =
+        |f: &str| lower.starts_with(&format!("{f}/")) || lower.contains(&format!("/{f}/"));
+    in_folder("templates")
+        || in_folder("crds")
+        || name.starts_with("values")
+        || matches!(
+            name,
+            "chart.yaml" | "chart.lock" | "requirements.yaml" | "requirements.lock"
+        )
 }
 
 /// The root of the Helm chart a template belongs to (`charts/app` for
@@ -287,5 +330,26 @@ mod tests {
             Some("charts/app/charts/db")
         );
         assert_eq!(chart_root("k8s/deployment.yaml"), None);
+    }
+
+    #[test]
+    fn a_chart_reads_its_templates_crds_and_values_only() {
+        use super::chart_reads;
+        for read in [
+            "charts/app/templates/deployment.yaml",
+            "charts/app/crds/crd.yaml",
+            "charts/app/values.yaml",
+            "charts/app/values-production.yaml",
+            "charts/app/Chart.yaml",
+            "charts/app/requirements.yaml",
+        ] {
+            assert!(chart_reads(read), "{read}");
+        }
+        for not in [
+            "charts/app/exports/small/deployment.yaml",
+            "charts/app/ci/ct.yaml",
+        ] {
+            assert!(!chart_reads(not), "{not}");
+        }
     }
 }
