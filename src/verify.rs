@@ -172,10 +172,13 @@ fn question<'v>(f: &Finding, by_id: &HashMap<&str, Vec<Block<'v>>>) -> Option<Qu
         });
         column = named?;
     }
-    // `{dir}` in a glob is the finding's own folder (a Terraform module's other files), and
-    // `{path}` its own file (the rest of a CI workflow).
+    // `{dir}` in a glob is the finding's own folder (a Terraform module's other files),
+    // `{path}` its own file (the rest of a CI workflow), and `{chart}` the Helm chart its
+    // template belongs to (a finding outside any chart asks nothing of such a check).
     let globs = || v.look_in.iter().chain(&v.exclude);
-    let dir = if globs().any(|g| g.contains("{dir}")) {
+    let dir = if globs().any(|g| g.contains("{chart}")) {
+        crate::manifest::chart_root(path)?.to_string()
+    } else if globs().any(|g| g.contains("{dir}")) {
         path.rsplit_once('/').map_or("", |(d, _)| d).to_string()
     } else if globs().any(|g| g.contains("{path}")) {
         path.to_string()
@@ -277,9 +280,14 @@ fn in_dir(globs: &[String], dir: &str) -> Vec<String> {
         .iter()
         .map(|g| {
             if escaped.is_empty() {
-                g.replace("{dir}/", "").replace("{dir}", "")
+                g.replace("{dir}/", "")
+                    .replace("{dir}", "")
+                    .replace("{chart}/", "")
+                    .replace("{chart}", "")
             } else {
-                g.replace("{dir}", &escaped).replace("{path}", &escaped)
+                g.replace("{dir}", &escaped)
+                    .replace("{path}", &escaped)
+                    .replace("{chart}", &escaped)
             }
         })
         .collect()

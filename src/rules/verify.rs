@@ -13,7 +13,8 @@ pub struct Verify {
     /// Findings on these paths are checked by this block; empty: every finding of the rule.
     #[serde(default)]
     pub paths: Vec<String>,
-    /// Globs of the files searched; `{dir}` is the finding's folder, `{path}` its file.
+    /// Globs of the files searched; `{dir}` is the finding's folder, `{path}` its file,
+    /// `{chart}` the Helm chart its template belongs to.
     pub look_in: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
