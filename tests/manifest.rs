@@ -690,3 +690,42 @@ fn files_in_a_chart_s_folder_that_the_chart_does_not_install_are_not_workloads()
     );
     assert!(fires(&found, "k8s-replicas-lowered-to-one"), "{found:?}");
 }
+
+#[test]
+fn a_values_file_with_template_text_is_read_as_plain_yaml() {
+    // Helm never renders values.yaml: `{{ ... }}` there is a string (for `tpl`) or a comment.
+    // (From grafana/helm-charts' values.yaml: a comment's `"{{"` read as an action that ran on
+    // to a later line's `}}`, and the file no longer read as YAML.)
+    let before = "readinessProbe:\n  httpGet: {path: /ready, port: 8080}\nenvFromSecret: \"\"\n## If the secret values contains \"{{\", they'll need to be properly escaped\nalerting: {}\n  #       name: '{{ .Chart.Name }}_my_rule_group'\n";
+    let after = before.replace(
+        "readinessProbe:\n  httpGet: {path: /ready, port: 8080}\n",
+        "",
+    );
+    let found = rules_fired(
+        &[
+            (
+                "charts/app/Chart.yaml",
+                Some("apiVersion: v2\nname: app\nversion: 1.0.0\n"),
+            ),
+            ("charts/app/values.yaml", Some(before)),
+        ],
+        &[("charts/app/values.yaml", Some(&after))],
+    );
+    assert!(fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+    assert!(!fires(&found, "deploy-config-read-as-lines"), "{found:?}");
+    // Deleted with its whole chart: no probe of a running workload is removed.
+    let found = rules_fired(
+        &[
+            (
+                "charts/app/Chart.yaml",
+                Some("apiVersion: v2\nname: app\nversion: 1.0.0\n"),
+            ),
+            ("charts/app/values.yaml", Some(before)),
+        ],
+        &[
+            ("charts/app/Chart.yaml", None),
+            ("charts/app/values.yaml", None),
+        ],
+    );
+    assert!(!fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
+}

@@ -19,7 +19,9 @@ pub fn read(
     first_branches: bool,
     values: Option<&super::yaml::Node>,
 ) -> SideReading {
-    let templated = helm::is_templated(text);
+    // Helm renders templates, never a values file: `{{ ... }}` there is text (a value passed
+    // to `tpl`, an example in a comment), read as plain YAML.
+    let templated = helm::is_templated(text) && !is_values_file(path);
     let mut set_aside = first_branches;
     let (parsed, template) = if templated {
         let t = helm::read_with(text, first_branches, values);
