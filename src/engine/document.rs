@@ -530,6 +530,21 @@ fn value_hits(
                     if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
                         continue;
                     }
+                    // The same key moved one section up or down (`loki.image.tag` became
+                    // `image.tag` when a chart was split) with a value that already fit.
+                    let nested = |outer: &str, inner: &str| {
+                        outer.len() > inner.len()
+                            && outer.ends_with(inner)
+                            && outer.as_bytes()[outer.len() - inner.len() - 1] == b'.'
+                    };
+                    if rule.compare != Compare::Added
+                        && old_paths.iter().any(|(old_at, found)| {
+                            (nested(old_at, at) || nested(at, old_at))
+                                && found.iter().any(|o| fits(&value_text(o.node)))
+                        })
+                    {
+                        continue;
+                    }
                     // Added: a value the object already had anywhere (a container renamed, a
                     // list reordered) is not new to it.
                     if rule.compare == Compare::Added
