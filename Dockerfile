@@ -2,6 +2,10 @@
 #   docker build -t forewarn .
 #   docker run --rm -v "$PWD:/repo" forewarn check --base origin/main
 FROM rust:1-bookworm AS build
+# libclang: bindgen generates the bindings of prism (the Ruby parser) at build time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libclang-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads (benches: Cargo.toml names them, so the manifest needs them).
 COPY Cargo.toml Cargo.lock ./

@@ -2,11 +2,10 @@
 //! operations, one vocabulary across frameworks.
 //!
 //! A file is recognised by its path and content ([`detect`]), parsed with a real parser for its
-//! language (ruff's parser for Python, tree-sitter for Ruby, sqlparser's tokenizer for SQL), and
-//! turned into [`Operation`]s: what the migration does to the database, with the line it is
-//! written on, the half it belongs to (only `up` deploys), whether it touches the database or
-//! only the ORM's state, whether its table is created in the same change, and whether it runs in
-//! a transaction.
+//! language (ruff's parser for Python, prism for Ruby, sqlparser's tokenizer for SQL), and turned
+//! into [`Operation`]s: what the migration does to the database, with the line it is written on,
+//! the half it belongs to (only `up` deploys), whether it touches the database or only the ORM's
+//! state, whether its table is created in the same change, and whether it runs in a transaction.
 //! Django's `AlterField` is judged against the field it replaces, replayed from the app's earlier
 //! migrations ([`state`]); the database engine the verdicts assume comes from [`profile`].
 //! A file the parser cannot read is reported as read as text, and the line rules take over.
