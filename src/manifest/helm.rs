@@ -212,19 +212,28 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
         let control =
             (line_of(a.start)..=line_of(a.end.saturating_sub(1))).all(|l| !has_content[l]);
         let span = &text[a.start..a.end];
-        if !control {
+        if !control && !renders_block_after_key(text, a) {
             yaml.push_str(TEMPLATED);
         }
         yaml.extend(span.chars().filter(|&c| c == '\n'));
         at = a.end;
     }
     push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
+    // A value written on the lines after its key: by an action on a line of its own, or by one
+    // that ends the key's line and indents what it writes (`startupProbe: {{- include "x" . |
+    // nindent 12 }}`). The key is looked for above the first, on the line itself for the second.
     let injected: Vec<(usize, Option<&Node>)> = actions
         .iter()
-        .filter(|a| matches!(a.op, Op::Output) && !has_content[line_of(a.start)])
+        .filter(|a| {
+            matches!(a.op, Op::Output)
+                && (!has_content[line_of(a.start)] || renders_block_after_key(text, a))
+        })
         .map(|a| {
             let default = values.and_then(|v| values_written(&text[a.start..a.end], v));
-            (line_of(a.start), default)
+            let line = line_of(a.start);
+            // Where the key is looked for (the lines above this index), and the children (from
+            // the line after the action's).
+            (if has_content[line] { line + 1 } else { line }, default)
         })
         .collect();
     let (yaml, default_lines) = mark_injected_values(yaml, &injected);
@@ -234,6 +243,25 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
         guards,
         default_lines,
     }
+}
+
+/// Whether an action ends a key's line (`key: {{ ... | nindent N }}`) and writes its value on
+/// the lines after it: it reads as nothing there, and the key's value is what follows (or
+/// [`TEMPLATED`], when nothing of its own does).
+fn renders_block_after_key(text: &str, a: &Action) -> bool {
+    if !matches!(a.op, Op::Output) {
+        return false;
+    }
+    let line_start = text[..a.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[a.end..].find('\n').map_or(text.len(), |i| a.end + i);
+    let before = text[line_start..a.start].trim_end();
+    let after = text[a.end..line_end].trim();
+    let body = &text[a.start..a.end];
+    before.ends_with(':')
+        && !before.trim_start().starts_with('#')
+        && !before.trim_start().starts_with('-')
+        && after.is_empty()
+        && body.contains("nindent")
 }
 
 /// The default value an action writes whole from the chart's values: `toYaml .Values.a.b`
@@ -374,7 +402,10 @@ fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (S
         if !trimmed.ends_with(':') || trimmed.trim_start().starts_with('#') {
             continue;
         }
-        let next = (at + 1..lines.len()).find(|&l| !lines[l].trim().is_empty());
+        // The children start after the action's line; `at` is that line for an action on a line
+        // of its own, the line after the key for one that ends the key's line.
+        let children_from = if key + 1 == at { at } else { at + 1 };
+        let next = (children_from..lines.len()).find(|&l| !lines[l].trim().is_empty());
         let has_child = next.is_some_and(|n| {
             indent(&lines[n]) > indent(&lines[key])
                 || lines[n].trim_start().starts_with('-')
@@ -593,5 +624,25 @@ spec:
         let path = docs[0].root.at(&["spec", "probe", "path"]).unwrap();
         assert_eq!(path.as_str(), Some("/re\"ady"));
         assert_eq!(path.line, 2);
+    }
+
+    #[test]
+    fn a_key_whose_line_ends_with_an_indented_action_holds_the_lines_after_it() {
+        // From bitnami-labs/sealed-secrets: the probe's own keys follow what the include writes.
+        let text = "containers:\n  - name: app\n    {{- if .Values.probe.enabled }}\n    startupProbe: {{- include \"render\" (dict \"value\" .Values.probe) | nindent 6 }}\n      tcpSocket:\n        port: http\n    {{- end }}\n    resources: {{- toYaml .Values.resources | nindent 6 }}\n    image: app:1.0\n";
+        let t = read(text);
+        let docs = crate::manifest::yaml::parse(&t.yaml).expect(&t.yaml);
+        let app = &docs[0].root.at(&["containers"]).unwrap();
+        let Value::Seq(items) = &app.value else {
+            panic!("a list")
+        };
+        let port = items[0].at(&["startupProbe", "tcpSocket", "port"]).unwrap();
+        assert_eq!((port.as_str(), port.line), (Some("http"), 6));
+        // With nothing of its own after it, the value is chosen at install time.
+        assert_eq!(
+            items[0].at(&["resources"]).unwrap().as_str(),
+            Some(TEMPLATED)
+        );
+        assert_eq!(items[0].at(&["image"]).unwrap().as_str(), Some("app:1.0"));
     }
 }
