@@ -314,6 +314,19 @@ fn search(
     };
     let (patterns, stopped_by) = (compile(&v.patterns), compile(&v.stopped_by));
     let unless_found = compile(&v.unless_found);
+    // Every pattern of the three lists at once, over a file's whole text: most files searched
+    // hold none, and one pass over the text tells so. A file it matches is read line by line.
+    let anywhere = regex::Regex::new(&format!(
+        "(?m){}",
+        patterns
+            .iter()
+            .chain(&stopped_by)
+            .chain(&unless_found)
+            .map(|p| format!("(?:{})", p.as_str()))
+            .collect::<Vec<_>>()
+            .join("|")
+    ))
+    .ok();
     let look_in = crate::glob::GlobMatcher::new(&in_dir(&v.look_in, dir));
     let exclude = crate::glob::GlobMatcher::new(&in_dir(&v.exclude, dir));
     let mut answer = Answer::default();
@@ -350,6 +363,9 @@ fn search(
                 unread.push(path);
                 continue;
             };
+            if anywhere.as_ref().is_some_and(|a| !a.is_match(&text)) {
+                continue;
+            }
             for (i, line) in text.lines().enumerate() {
                 for (list, out) in [
                     (&patterns, &mut answer.hits),
