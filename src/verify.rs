@@ -123,9 +123,17 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     let mut old = Tree::new(SideReader::old(&change.old_side));
     let mut new = Tree::new(SideReader::new(&change.new_side));
     let mut answers: HashMap<&(String, String), Answer> = HashMap::new();
+    // Compiled glob sets by their globs: the same for every question of a check unless its
+    // globs name the finding's folder or chart.
+    let mut globs: HashMap<Vec<String>, crate::glob::GlobMatcher> = HashMap::new();
     for q in asked.iter().flatten() {
         if !answers.contains_key(&q.key) {
-            let answer = search(q.verify, (&q.table, &q.column, &q.dir), &mut old, &mut new);
+            let answer = search(
+                q.verify,
+                (&q.table, &q.column, &q.dir),
+                (&mut old, &mut new),
+                &mut globs,
+            );
             answers.insert(&q.key, answer);
         }
     }
@@ -296,8 +304,8 @@ fn in_dir(globs: &[String], dir: &str) -> Vec<String> {
 fn search(
     v: &Verify,
     (table, column, dir): (&str, &str, &str),
-    old: &mut Tree,
-    new: &mut Tree,
+    (old, new): (&mut Tree, &mut Tree),
+    globs: &mut HashMap<Vec<String>, crate::glob::GlobMatcher>,
 ) -> Answer {
     let model = model_of(table);
     let compile = |list: &[String]| -> Vec<regex::Regex> {
@@ -316,19 +324,28 @@ fn search(
     let unless_found = compile(&v.unless_found);
     // Every pattern of the three lists at once, over a file's whole text: most files searched
     // hold none, and one pass over the text tells so. A file it matches is read line by line.
-    let anywhere = regex::Regex::new(&format!(
-        "(?m){}",
-        patterns
-            .iter()
-            .chain(&stopped_by)
-            .chain(&unless_found)
-            .map(|p| format!("(?:{})", p.as_str()))
-            .collect::<Vec<_>>()
-            .join("|")
-    ))
-    .ok();
-    let look_in = crate::glob::GlobMatcher::new(&in_dir(&v.look_in, dir));
-    let exclude = crate::glob::GlobMatcher::new(&in_dir(&v.exclude, dir));
+    // Built only for a search over many files: compiling it costs more than a few files do.
+    let anywhere = std::cell::OnceCell::new();
+    let build_anywhere = || {
+        regex::Regex::new(&format!(
+            "(?m){}",
+            patterns
+                .iter()
+                .chain(&stopped_by)
+                .chain(&unless_found)
+                .map(|p| format!("(?:{})", p.as_str()))
+                .collect::<Vec<_>>()
+                .join("|")
+        ))
+        .ok()
+    };
+    let (look_in, exclude) = (in_dir(&v.look_in, dir), in_dir(&v.exclude, dir));
+    for list in [&look_in, &exclude] {
+        if !globs.contains_key(list) {
+            globs.insert(list.clone(), crate::glob::GlobMatcher::new(list));
+        }
+    }
+    let (look_in, exclude) = (&globs[&look_in], &globs[&exclude]);
     let mut answer = Answer::default();
     let mut searched_files = 0;
     // Files that could not be read (too large, binary, missing objects): a search that skipped
@@ -358,12 +375,18 @@ fn search(
         if patterns.is_empty() && stopped_by.is_empty() {
             continue;
         }
+        let many = files.len() >= 16;
         for path in files {
             let Some(text) = tree.text(&path) else {
                 unread.push(path);
                 continue;
             };
-            if anywhere.as_ref().is_some_and(|a| !a.is_match(&text)) {
+            if many
+                && anywhere
+                    .get_or_init(build_anywhere)
+                    .as_ref()
+                    .is_some_and(|a: &regex::Regex| !a.is_match(&text))
+            {
                 continue;
             }
             for (i, line) in text.lines().enumerate() {
