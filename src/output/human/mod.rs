@@ -31,9 +31,17 @@ pub fn render(report: &Report, color: bool, width: Option<usize>) -> String {
     } else {
         Renderer::plain()
     };
-    let mut out = String::new();
-    for finding in &report.findings {
-        out.push_str(&renderer.render(&[finding_group(finding, width)]));
+    // Each finding drawn on every thread (a migration-heavy change draws tens of thousands),
+    // then joined in the report's order.
+    use rayon::prelude::*;
+    let drawn: Vec<String> = report
+        .findings
+        .par_iter()
+        .map(|finding| renderer.render(&[finding_group(finding, width)]))
+        .collect();
+    let mut out = String::with_capacity(drawn.iter().map(|d| d.len() + 2).sum::<usize>() + 256);
+    for d in &drawn {
+        out.push_str(d);
         out.push_str("\n\n");
     }
 
