@@ -30,7 +30,7 @@ pub enum Read {
 
 enum Source {
     Tree {
-        repo: Repository,
+        repo: std::rc::Rc<Repository>,
         tree: Oid,
     },
     Index {
@@ -471,8 +471,27 @@ fn link_or_file(link: bool, read: Read) -> Entry {
     }
 }
 
+/// The repository at `path`, opened once a thread: a backtest reads both sides of thousands of
+/// commits, and opening a repository (its config files, its object database) cost more than
+/// reading a commit's files.
+fn opened(path: &Path) -> Result<std::rc::Rc<Repository>, git2::Error> {
+    thread_local! {
+        static OPENED: std::cell::RefCell<std::collections::HashMap<PathBuf, std::rc::Rc<Repository>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    OPENED.with(|cell| {
+        if let Some(repo) = cell.borrow().get(path) {
+            return Ok(std::rc::Rc::clone(repo));
+        }
+        let repo = std::rc::Rc::new(Repository::open(path)?);
+        cell.borrow_mut()
+            .insert(path.to_path_buf(), std::rc::Rc::clone(&repo));
+        Ok(repo)
+    })
+}
+
 fn tree_source(repo: &Path, commit: &str) -> Source {
-    let opened = Repository::open(repo).and_then(|r| {
+    let opened = opened(repo).and_then(|r| {
         let tree = r.find_commit(Oid::from_str(commit)?)?.tree_id();
         Ok((r, tree))
     });
