@@ -27,6 +27,17 @@ spec:
 /// A repository whose first commit holds `before` and whose HEAD holds `after` (a file given
 /// as `None` is absent). Returns the rule ids of the JSON findings of HEAD.
 fn rules_fired(before: &[(&str, Option<&str>)], after: &[(&str, Option<&str>)]) -> Vec<String> {
+    findings(before, after)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// The JSON findings of HEAD in the repository [`rules_fired`] describes.
+fn findings(
+    before: &[(&str, Option<&str>)],
+    after: &[(&str, Option<&str>)],
+) -> Vec<serde_json::Value> {
     let repo = Repo::new();
     for (path, text) in before {
         if let Some(text) = text {
@@ -58,12 +69,7 @@ fn rules_fired(before: &[(&str, Option<&str>)], after: &[(&str, Option<&str>)]) 
     ]);
     assert_eq!(run.code, 0, "{run:?}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap_or("").to_string())
-        .collect()
+    doc["findings"].as_array().expect("findings").clone()
 }
 
 fn modified(path: &str, old: &str, new: &str) -> Vec<String> {
@@ -380,27 +386,12 @@ fn a_file_that_does_not_parse_is_read_as_lines_with_a_note() {
 
 #[test]
 fn a_finding_says_where_its_value_came_from() {
-    let repo = Repo::new();
-    repo.write("k8s/d.yaml", DEPLOYMENT);
-    repo.commit("before");
-    repo.write(
-        "k8s/d.yaml",
-        DEPLOYMENT.replace("replicas: 6", "replicas: 1"),
+    let lowered = DEPLOYMENT.replace("replicas: 6", "replicas: 1");
+    let found = findings(
+        &[("k8s/d.yaml", Some(DEPLOYMENT))],
+        &[("k8s/d.yaml", Some(&lowered))],
     );
-    repo.commit("after");
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
+    let f = found
         .iter()
         .find(|f| f["rule_id"] == "k8s-replicas-lowered-to-one")
         .expect("finding");
@@ -503,30 +494,18 @@ spec:
     let chart = "apiVersion: v2\nname: app\nversion: 1.0.0\n";
     let with_default = |strategy: &str| {
         let values = format!("updateStrategy:\n  type: {strategy}\n");
-        let repo = Repo::new();
-        repo.write("charts/app/Chart.yaml", chart);
-        repo.write("charts/app/values.yaml", &values);
-        repo.write("charts/app/templates/deployment.yaml", OLD);
-        repo.commit("before");
-        repo.write("charts/app/templates/deployment.yaml", &new);
-        repo.commit("after");
-        let run = repo.forewarn(&[
-            "check",
-            "--commit",
-            "HEAD",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ]);
-        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-        doc["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
-            .map(|f| f["message"].as_str().unwrap_or("").to_string())
-            .collect::<Vec<_>>()
+        findings(
+            &[
+                ("charts/app/Chart.yaml", Some(chart)),
+                ("charts/app/values.yaml", Some(&values)),
+                ("charts/app/templates/deployment.yaml", Some(OLD)),
+            ],
+            &[("charts/app/templates/deployment.yaml", Some(&new))],
+        )
+        .iter()
+        .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
+        .map(|f| f["message"].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
     };
     // A default install already rolled out with Recreate: writing it in the template changes
     // nothing for it.
@@ -559,32 +538,15 @@ spec:
         "    type: RollingUpdate",
     );
     let recreate_findings = |before: &[(&str, &str)], after: &[(&str, &str)]| {
-        let repo = Repo::new();
-        repo.write(
+        let chart = (
             "charts/app/Chart.yaml",
-            "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+            Some("apiVersion: v2\nname: app\nversion: 1.0.0\n"),
         );
-        for (path, text) in before {
-            repo.write(path, text);
-        }
-        repo.commit("before");
-        for (path, text) in after {
-            repo.write(path, text);
-        }
-        repo.commit("after");
-        let run = repo.forewarn(&[
-            "check",
-            "--commit",
-            "HEAD",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ]);
-        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-        doc["findings"]
-            .as_array()
-            .expect("findings")
+        let before: Vec<(&str, Option<&str>)> = std::iter::once(chart)
+            .chain(before.iter().map(|(p, t)| (*p, Some(*t))))
+            .collect();
+        let after: Vec<(&str, Option<&str>)> = after.iter().map(|(p, t)| (*p, Some(*t))).collect();
+        findings(&before, &after)
             .iter()
             .filter(|f| f["rule_id"] == "k8s-recreate-strategy")
             .map(|f| {
