@@ -206,13 +206,17 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
     }
     // Second pass: write the text with actions replaced. A line of nothing but actions is left
     // empty (not blanks: spaces would count as indentation inside a block scalar).
+    let after_key: Vec<bool> = actions
+        .iter()
+        .map(|a| renders_block_after_key(text, a))
+        .collect();
     let mut at = 0;
-    for a in &actions {
+    for (a, &after_key) in actions.iter().zip(&after_key) {
         push_plain(&mut yaml, &text[at..a.start], &has_content, &line_of, at);
         let control =
             (line_of(a.start)..=line_of(a.end.saturating_sub(1))).all(|l| !has_content[l]);
         let span = &text[a.start..a.end];
-        if !control && !renders_block_after_key(text, a) {
+        if !control && !after_key {
             yaml.push_str(TEMPLATED);
         }
         yaml.extend(span.chars().filter(|&c| c == '\n'));
@@ -224,11 +228,11 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
     // nindent 12 }}`). The key is looked for above the first, on the line itself for the second.
     let injected: Vec<(usize, Option<&Node>)> = actions
         .iter()
-        .filter(|a| {
-            matches!(a.op, Op::Output)
-                && (!has_content[line_of(a.start)] || renders_block_after_key(text, a))
+        .zip(&after_key)
+        .filter(|(a, after_key)| {
+            matches!(a.op, Op::Output) && (!has_content[line_of(a.start)] || **after_key)
         })
-        .map(|a| {
+        .map(|(a, _)| {
             let default = values.and_then(|v| values_written(&text[a.start..a.end], v));
             let line = line_of(a.start);
             // Where the key is looked for (the lines above this index), and the children (from

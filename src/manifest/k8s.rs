@@ -85,7 +85,7 @@ pub fn read(
     })
 }
 
-fn is_values_file(path: &str) -> bool {
+pub(crate) fn is_values_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }

@@ -272,7 +272,7 @@ pub fn chart_reads(path: &str) -> bool {
         |f: &str| lower.starts_with(&format!("{f}/")) || lower.contains(&format!("/{f}/"));
     in_folder("templates")
         || in_folder("crds")
-        || name.starts_with("values")
+        || k8s::is_values_file(path)
         || matches!(
             name,
             "chart.yaml" | "chart.lock" | "requirements.yaml" | "requirements.lock"
