@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use std::cell::OnceCell;
+
 use rayon::prelude::*;
 
 use crate::diff::revision::{Read, SideReader};
@@ -103,32 +105,46 @@ impl Understander {
         // Content that was not read as text is reported as such (content-not-checked), not
         // parsed as if it were.
         let read = |file: &ChangedFile, want: bool| want && !file.binary && file.unread.is_none();
-        // An added or deleted file's text is its lines: joined on every thread. Others are
-        // read from git below, on this one.
+        // An added or deleted file's text is its lines, joined; others are read from git, on
+        // every thread when each can open its own readers (an index is read once, here).
+        let (old_side, new_side) = (&self.old_side, &self.new_side);
+        let per_thread = !matches!(new_side, crate::diff::NewSide::Index(_));
         let joined: Vec<Option<(Text, Text, bool)>> = files
             .par_iter()
             .zip(wanted.par_iter())
-            .map(|(file, &want)| {
-                if !read(file, want) {
-                    return None;
-                }
-                match file.status {
-                    FileStatus::Added => {
-                        Some((Text::Absent, Text::Known(whole(&file.added)), false))
+            .map_init(
+                || (OnceCell::new(), OnceCell::new()),
+                |(old, new), (file, &want)| {
+                    if !read(file, want) {
+                        return None;
                     }
-                    FileStatus::Deleted => {
-                        Some((Text::Known(whole(&file.removed)), Text::Absent, false))
+                    match file.status {
+                        FileStatus::Added => {
+                            Some((Text::Absent, Text::Known(whole(&file.added)), false))
+                        }
+                        FileStatus::Deleted => {
+                            Some((Text::Known(whole(&file.removed)), Text::Absent, false))
+                        }
+                        _ if per_thread => {
+                            let (old, new): (&OnceCell<_>, &OnceCell<_>) = (old, new);
+                            Some(sides(
+                                file,
+                                || old.get_or_init(|| SideReader::old(old_side)),
+                                || new.get_or_init(|| SideReader::new(new_side)),
+                            ))
+                        }
+                        _ => None,
                     }
-                    _ => None,
-                }
-            })
+                },
+            )
             .collect();
         for ((file, &want), joined) in files.iter().zip(wanted).zip(joined) {
             if !read(file, want) {
                 texts.push(None);
                 continue;
             }
-            let (old, new, moved_in) = joined.unwrap_or_else(|| self.sides(file));
+            let (old, new, moved_in) =
+                joined.unwrap_or_else(|| sides(file, || self.old_reader(), || self.new_reader()));
             if let Text::Known(t) = &new {
                 self.load_history(&file.path, t, &mut history);
             }
@@ -245,34 +261,6 @@ impl Understander {
             }
         }
         out
-    }
-
-    /// Both whole sides of a changed file, and whether it was renamed or copied (its old side
-    /// is then no earlier version of the migration).
-    fn sides(&self, file: &ChangedFile) -> (Text, Text, bool) {
-        let read = |side: &SideReader, path: &str| match side.read(path) {
-            Read::Absent => Text::Absent,
-            Read::Bytes(b) => Text::Known(text_of(&b)),
-            Read::Unreadable(why) => Text::Unreadable(why),
-        };
-        let new = match file.status {
-            FileStatus::Deleted => Text::Absent,
-            // An added file's lines are the whole file.
-            FileStatus::Added if !file.binary => Text::Known(whole(&file.added)),
-            _ => read(self.new_reader(), &file.path),
-        };
-        let old_path = file.old_path.as_deref().unwrap_or(&file.path);
-        let old = match file.status {
-            FileStatus::Added => Text::Absent,
-            FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
-            _ => read(self.old_reader(), old_path),
-        };
-        // A migration renamed, moved or copied is a new one to the tool that runs it (Django,
-        // Rails, Flyway and the rest track migrations by name or version): all of its
-        // operations run again where the old name was already applied. Deploy configuration
-        // keeps its real old side (a moved object is the same object).
-        let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied);
-        (old, new, moved_in)
     }
 
     /// A Helm template that writes a value whole from the chart's values (`toYaml .Values.x`):
@@ -457,4 +445,36 @@ fn is_helm_template(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     [".tpl", ".yaml", ".yml"].iter().any(|e| lower.ends_with(e))
         && (lower.contains("/templates/") || lower.starts_with("templates/"))
+}
+
+/// Both whole sides of a changed file, and whether it was renamed or copied (its old side is
+/// then no earlier version of the migration). The readers are opened only when a side is read.
+fn sides<'r>(
+    file: &ChangedFile,
+    old_reader: impl FnOnce() -> &'r SideReader,
+    new_reader: impl FnOnce() -> &'r SideReader,
+) -> (Text, Text, bool) {
+    let read = |side: &SideReader, path: &str| match side.read(path) {
+        Read::Absent => Text::Absent,
+        Read::Bytes(b) => Text::Known(text_of(&b)),
+        Read::Unreadable(why) => Text::Unreadable(why),
+    };
+    let new = match file.status {
+        FileStatus::Deleted => Text::Absent,
+        // An added file's lines are the whole file.
+        FileStatus::Added if !file.binary => Text::Known(whole(&file.added)),
+        _ => read(new_reader(), &file.path),
+    };
+    let old_path = file.old_path.as_deref().unwrap_or(&file.path);
+    let old = match file.status {
+        FileStatus::Added => Text::Absent,
+        FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
+        _ => read(old_reader(), old_path),
+    };
+    // A migration renamed, moved or copied is a new one to the tool that runs it (Django,
+    // Rails, Flyway and the rest track migrations by name or version): all of its operations
+    // run again where the old name was already applied. Deploy configuration keeps its real
+    // old side (a moved object is the same object).
+    let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied);
+    (old, new, moved_in)
 }

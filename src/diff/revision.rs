@@ -505,8 +505,8 @@ fn tree_source(repo: &Path, commit: &str) -> Source {
 }
 
 fn blob(repo: &Repository, id: Oid) -> Read {
-    match repo.find_blob(id) {
-        Ok(b) => Read::Bytes(b.content().to_vec()),
+    match super::git::read_blob(repo, id) {
+        Ok(content) => Read::Bytes(content),
         Err(e) => Read::Unreadable(format!(
             "object {id} could not be read ({}); in a partial clone, fetch it with `git fetch --refetch` or clone without --filter",
             e.message()

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, Oid, Patch, Repository};
+use git2::{Oid, Patch, Repository};
 
 use crate::diff::paths::path_of;
 use crate::diff::{ChangedFile, Lines, Unread, attributes};
@@ -183,30 +183,52 @@ impl<'r> BinaryCheck<'r> {
 
     /// Diffs two versions of a file held in memory into `file`'s lines; UTF-16 with a
     /// byte-order mark is decoded first. `forced_text`: the `diff` attribute says text.
+    ///
+    /// The lines are compared with imara-diff's Myers, its hunks slid as git's xdiff slides
+    /// them: the same lines libgit2 would give, about five times faster (libgit2 hashes both
+    /// buffers to name them before it diffs). A NUL byte in the first 8000 bytes of either side
+    /// makes the file binary, as it does for git, unless the attribute says text.
     pub(super) fn diff_buffers(
         &mut self,
         file: &mut ChangedFile,
         (old, new): (&[u8], &[u8]),
         forced_text: bool,
-        opts: &mut DiffOptions,
-    ) -> std::result::Result<std::result::Result<(), Unread>, git2::Error> {
-        if let Err(reason) = self.too_large(old).and_then(|()| self.too_large(new)) {
-            return Ok(Err(reason));
-        }
+    ) -> std::result::Result<(), Unread> {
+        self.too_large(old)?;
+        self.too_large(new)?;
         if crate::diff::is_lfs_pointer(new) || crate::diff::is_lfs_pointer(old) {
-            return Ok(Err(Unread::LfsPointer));
+            return Err(Unread::LfsPointer);
         }
         let (old16, new16) = (decode_utf16(old), decode_utf16(new));
         let decoded = old16.is_some() || new16.is_some();
         let old = old16.as_ref().map_or(old, |t| t.as_bytes());
         let new = new16.as_ref().map_or(new, |t| t.as_bytes());
-        opts.force_text(forced_text || decoded);
-        let patch = Patch::from_buffers(old, None, new, None, Some(opts))?;
-        push_patch(file, &patch)?;
-        if file.binary {
-            return Ok(Err(Unread::NulByte));
+        let has_nul = |content: &[u8]| content[..content.len().min(8000)].contains(&0);
+        if !(forced_text || decoded) && (has_nul(old) || has_nul(new)) {
+            file.binary = true;
+            return Err(Unread::NulByte);
         }
-        Ok(Ok(()))
+        push_diff(file, old, new);
+        Ok(())
+    }
+}
+
+/// The removed and added lines of `old` against `new`, numbered in their sides.
+pub(super) fn push_diff(file: &mut ChangedFile, old: &[u8], new: &[u8]) {
+    use imara_diff::{Algorithm, Diff, InternedInput};
+    let input = InternedInput::new(old, new);
+    let mut diff = Diff::compute(Algorithm::Myers, &input);
+    diff.postprocess_no_heuristic(&input);
+    let number = |at: u32| at.saturating_add(1);
+    for hunk in diff.hunks() {
+        for at in hunk.before {
+            let line = input.interner[input.before[at as usize]];
+            file.removed.push_bytes(number(at), line);
+        }
+        for at in hunk.after {
+            let line = input.interner[input.after[at as usize]];
+            file.added.push_bytes(number(at), line);
+        }
     }
 }
 

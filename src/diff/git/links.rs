@@ -7,7 +7,6 @@
 use git2::Repository;
 
 use super::content::BinaryCheck;
-use super::jobs::diff_options;
 use crate::diff::revision::{Read, SideReader};
 use crate::diff::{ChangeSet, ChangedFile, FileStatus, Lines, Unread};
 
@@ -23,7 +22,6 @@ pub(super) fn read_through(
     let old_side = SideReader::old(&change.old_side);
     let new_side = SideReader::new(&change.new_side);
     let mut binary = BinaryCheck::new(repo, Some(attributes));
-    let mut opts = diff_options();
     for (file, link) in files.iter_mut().zip(links) {
         // A link out of the repository was already reported as unread.
         if !link || file.unread.is_some() {
@@ -56,7 +54,7 @@ pub(super) fn read_through(
         file.added = Lines::new();
         file.removed = Lines::new();
         file.binary = false;
-        if let Err(reason) = binary.diff_buffers(file, (&old, &new), false, &mut opts)? {
+        if let Err(reason) = binary.diff_buffers(file, (&old, &new), false) {
             file.binary = true;
             file.added = Lines::new();
             file.removed = Lines::new();

@@ -6,7 +6,9 @@
 //! ([`PlannedChange::read_batch`]), so a change of any size is never held in memory at once.
 //! Every diff has zero context lines and rename detection on. Whole added and deleted files are
 //! read straight from their blobs (libgit2's line-by-line diff of a file against nothing costs
-//! three times as much); modified ones are diffed as buffers. When the new side is stored (not
+//! three times as much); modified ones are diffed as buffers (imara-diff's Myers, slid as git
+//! slides hunks). Blob content is decoded by gitoxide's object store (`objects`), libgit2 reading
+//! whatever it cannot. When the new side is stored (not
 //! the working tree), files are read on every thread, each with its own libgit2 handle. No line
 //! is allocated beyond [`super::Lines`]'s buffer.
 //!
@@ -14,7 +16,7 @@
 //! own object database), `base` resolves revisions, merge bases and shallow clones; `worktree`,
 //! `index`, `range` and `commit` plan one input each (`commit` with the tree comparison backtest
 //! uses); `jobs` decides how each file is read, `read` reads them in batches (on every thread
-//! when it can), `content` decides what is read as text (attributes, LFS, UTF-16), `links`
+//! when it can), `objects` reads blob content, `content` decides what is read as text (attributes, LFS, UTF-16), `links`
 //! reads a symbolic link as the file it names, and `new_file` reads whole new versions of files.
 
 mod base;
@@ -24,6 +26,7 @@ mod index;
 mod jobs;
 mod links;
 mod new_file;
+mod objects;
 mod open;
 mod range;
 mod read;
@@ -37,6 +40,7 @@ pub use base::fetch_command;
 pub use commit::CommitReader;
 pub(crate) use content::decode_utf16;
 pub use new_file::{NewFileReader, read_new_file};
+pub(crate) use objects::read_blob;
 pub use open::{discover, find, open_for_thread};
 
 use super::{ChangeSet, ChangedFile};

@@ -1,10 +1,11 @@
 //! Reading planned jobs into lines, in batches: on the calling thread, or on every thread of the
 //! pool, each with a libgit2 handle of its own, when the new side is stored.
 
-use git2::{Diff, DiffOptions, Oid, Patch, Repository};
+use git2::{Diff, Oid, Patch, Repository};
 
 use super::content::{BinaryCheck, attributes_may_set_diff, push_patch};
-use super::jobs::{Job, Read, diff_options};
+use super::jobs::{Job, Read};
+use super::objects::read_blob;
 use super::open::diff_error;
 use crate::diff::paths::read_worktree_file;
 use crate::diff::{ChangedFile, FileStatus, Lines, Unread};
@@ -53,11 +54,10 @@ pub(super) fn read_jobs_from(
     }
     // On this thread: a small change, or no other thread could open the repository.
     let mut binary = BinaryCheck::new(repo, attributes).with_revision_attributes(attributes_from);
-    let mut opts = diff_options();
     let mut read = Vec::new();
     let mut bytes = 0usize;
     for (file, job) in files[start..].iter().zip(&jobs[start..]) {
-        let file = read_job(repo, diff, &mut binary, &mut opts, file, job).map_err(error)?;
+        let file = read_job(repo, diff, &mut binary, file, job).map_err(error)?;
         bytes += file.added.text_len() + file.removed.text_len();
         read.push(file);
         if bytes >= budget {
@@ -91,7 +91,6 @@ pub(super) fn read_in_parallel(
         };
         let mut binary =
             BinaryCheck::new(&repo, Some(attributes)).with_revision_attributes(attributes_from);
-        let mut opts = diff_options();
         let mut out = Vec::new();
         // Jobs are claimed in order, so those read always run from `start` without a gap.
         while !failed.load(Ordering::Relaxed) && bytes.load(Ordering::Relaxed) < budget {
@@ -99,7 +98,7 @@ pub(super) fn read_in_parallel(
             let (Some(file), Some(job)) = (files.get(at), jobs.get(at)) else {
                 break;
             };
-            match read_job(&repo, None, &mut binary, &mut opts, file, job) {
+            match read_job(&repo, None, &mut binary, file, job) {
                 Ok(file) => {
                     let size = file.added.text_len() + file.removed.text_len();
                     bytes.fetch_add(size, Ordering::Relaxed);
@@ -130,7 +129,6 @@ pub(super) fn read_job(
     repo: &Repository,
     diff: Option<&Diff<'_>>,
     binary: &mut BinaryCheck<'_>,
-    opts: &mut DiffOptions,
     planned: &ChangedFile,
     job: &Job,
 ) -> std::result::Result<ChangedFile, git2::Error> {
@@ -150,13 +148,13 @@ pub(super) fn read_job(
             new_from_worktree,
         } => {
             if let Some(id) = old {
-                let blob = repo.find_blob(id)?;
-                let read = binary.push_whole(&mut file.removed, &job.old_path, blob.content());
+                let content = read_blob(repo, id)?;
+                let read = binary.push_whole(&mut file.removed, &job.old_path, &content);
                 unread(&mut file, read);
             }
             if let Some(id) = new {
-                let blob = repo.find_blob(id)?;
-                let read = binary.push_whole(&mut file.added, &job.new_path, blob.content());
+                let content = read_blob(repo, id)?;
+                let read = binary.push_whole(&mut file.added, &job.new_path, &content);
                 unread(&mut file, read);
             } else if new_from_worktree {
                 let content = repo
@@ -176,13 +174,9 @@ pub(super) fn read_job(
             match binary.by_attributes(&job.new_path) {
                 Some(Err(reason)) => unread(&mut file, Err(reason)),
                 by_attributes => {
-                    let (old, new) = (repo.find_blob(old)?, repo.find_blob(new)?);
-                    let read = binary.diff_buffers(
-                        &mut file,
-                        (old.content(), new.content()),
-                        by_attributes.is_some(),
-                        opts,
-                    )?;
+                    let (old, new) = (read_blob(repo, old)?, read_blob(repo, new)?);
+                    let read =
+                        binary.diff_buffers(&mut file, (&old, &new), by_attributes.is_some());
                     unread(&mut file, read);
                 }
             }
@@ -196,7 +190,7 @@ pub(super) fn read_job(
                 push_patch(&mut file, &patch)?;
                 if file.binary {
                     // Binary to libgit2: UTF-16 is decoded and read after all; otherwise say why.
-                    let read = reread_binary_worktree_file(repo, binary, &mut file, &patch, opts)?;
+                    let read = reread_binary_worktree_file(repo, binary, &mut file, &patch)?;
                     unread(&mut file, read);
                 } else if crate::diff::is_lfs_pointer_lines(&file.added) {
                     unread(&mut file, Err(Unread::LfsPointer));
@@ -244,7 +238,6 @@ pub(super) fn reread_binary_worktree_file(
     binary: &mut BinaryCheck<'_>,
     file: &mut ChangedFile,
     patch: &Patch<'_>,
-    opts: &mut DiffOptions,
 ) -> std::result::Result<std::result::Result<(), Unread>, git2::Error> {
     let delta = patch.delta();
     let path = delta
@@ -268,5 +261,5 @@ pub(super) fn reread_binary_worktree_file(
         .unwrap_or_default();
     let old: &[u8] = old.as_ref().map_or(&[], |b| b.content());
     file.binary = false;
-    binary.diff_buffers(file, (old, &new), false, opts)
+    Ok(binary.diff_buffers(file, (old, &new), false))
 }
