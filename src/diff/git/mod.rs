@@ -8,16 +8,17 @@
 //! read straight from their blobs (libgit2's line-by-line diff of a file against nothing costs
 //! three times as much); modified ones are diffed as buffers (imara-diff's Myers, slid as git
 //! slides hunks). Blob content is decoded by gitoxide's object store (`objects`), libgit2 reading
-//! whatever it cannot. When the new side is stored (not
-//! the working tree), files are read on every thread, each with its own libgit2 handle. No line
-//! is allocated beyond [`super::Lines`]'s buffer.
+//! whatever it cannot. When the new side is stored (not the working tree), files are read on
+//! every thread, each with its own handles. No line is allocated beyond [`super::Lines`]'s
+//! buffer.
 //!
 //! One file per concern: `open` finds and opens the repository (and gives a worker thread its
 //! own object database), `base` resolves revisions, merge bases and shallow clones; `worktree`,
 //! `index`, `range` and `commit` plan one input each (`commit` with the tree comparison backtest
 //! uses); `jobs` decides how each file is read, `read` reads them in batches (on every thread
-//! when it can), `objects` reads blob content, `content` decides what is read as text (attributes, LFS, UTF-16), `links`
-//! reads a symbolic link as the file it names, and `new_file` reads whole new versions of files.
+//! when it can), `objects` reads blob content, `content` decides what is read as text
+//! (attributes, LFS, UTF-16), `links` reads a symbolic link as the file it names, and
+//! `new_file` reads whole new versions of files.
 
 mod base;
 mod commit;
