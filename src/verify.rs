@@ -325,7 +325,6 @@ fn search(
     // Every pattern of the three lists at once, over a file's whole text: most files searched
     // hold none, and one pass over the text tells so. A file it matches is read line by line.
     // Built only for a search over many files: compiling it costs more than a few files do.
-    let anywhere = std::cell::OnceCell::new();
     let build_anywhere = || {
         regex::Regex::new(&format!(
             "(?m){}",
@@ -376,30 +375,47 @@ fn search(
             continue;
         }
         let many = files.len() >= 16;
-        for path in files {
-            let Some(text) = tree.text(&path) else {
+        // Texts read here (the tree's cache is this thread's), then searched on every thread.
+        let texts: Vec<(String, Option<Arc<str>>)> = files
+            .into_iter()
+            .map(|path| {
+                let text = tree.text(&path);
+                (path, text)
+            })
+            .collect();
+        let anywhere = if many { build_anywhere() } else { None };
+        let lists = [&patterns, &stopped_by, &unless_found];
+        use rayon::prelude::*;
+        let found: Vec<[Vec<String>; 3]> = texts
+            .par_iter()
+            .map(|(path, text)| {
+                let mut found: [Vec<String>; 3] = Default::default();
+                let Some(text) = text else {
+                    return found;
+                };
+                if anywhere.as_ref().is_some_and(|a| !a.is_match(text)) {
+                    return found;
+                }
+                for (i, line) in text.lines().enumerate() {
+                    for (list, out) in lists.iter().zip(found.iter_mut()) {
+                        if list.iter().any(|p| p.is_match(line)) {
+                            out.push(format!("{path}:{}", i + 1));
+                        }
+                    }
+                }
+                found
+            })
+            .collect();
+        for ((path, text), found) in texts.into_iter().zip(found) {
+            if text.is_none() {
                 unread.push(path);
                 continue;
-            };
-            if many
-                && anywhere
-                    .get_or_init(build_anywhere)
-                    .as_ref()
-                    .is_some_and(|a: &regex::Regex| !a.is_match(&text))
-            {
-                continue;
             }
-            for (i, line) in text.lines().enumerate() {
-                for (list, out) in [
-                    (&patterns, &mut answer.hits),
-                    (&stopped_by, &mut answer.stopped),
-                    (&unless_found, &mut answer.unless),
-                ] {
-                    if list.iter().any(|p| p.is_match(line)) {
-                        let hit = format!("{path}:{}", i + 1);
-                        if !out.contains(&hit) {
-                            out.push(hit);
-                        }
+            let outs = [&mut answer.hits, &mut answer.stopped, &mut answer.unless];
+            for (out, hits) in outs.into_iter().zip(found) {
+                for hit in hits {
+                    if !out.contains(&hit) {
+                        out.push(hit);
                     }
                 }
             }
