@@ -202,6 +202,23 @@ fn concrete(trail: &[Segment<'_>]) -> String {
 
 /// Whether `key` is `want` (already normalized) without case, `_` or `-`; no allocation.
 fn key_is(key: &str, want: &str) -> bool {
+    // Keys are nearly always ASCII: compared byte by byte, the first difference ends it.
+    let mut wanted = want.bytes();
+    for b in key.bytes() {
+        match b {
+            b'_' | b'-' => {}
+            0x80.. => return key_is_unicode(key, want),
+            _ => {
+                if wanted.next() != Some(b.to_ascii_lowercase()) {
+                    return false;
+                }
+            }
+        }
+    }
+    wanted.next().is_none()
+}
+
+fn key_is_unicode(key: &str, want: &str) -> bool {
     let mut have = key
         .chars()
         .filter(|c| *c != '_' && *c != '-')
@@ -287,6 +304,21 @@ fn walk<'a>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn keys_compare_without_case_underscores_or_dashes() {
+        use super::key_is;
+        assert!(key_is("readinessProbe", "readinessprobe"));
+        assert!(key_is("readiness_probe", "readinessprobe"));
+        assert!(key_is("Readiness-Probe", "readinessprobe"));
+        assert!(!key_is("readinessProbes", "readinessprobe"));
+        assert!(!key_is("readiness", "readinessprobe"));
+        assert!(!key_is("livenessProbe", "readinessprobe"));
+        assert!(key_is("_", ""));
+        // Past ASCII, Unicode's lowercase: `Ä` is `ä`.
+        assert!(key_is("Ärger_Wert", "ärgerwert"));
+        assert!(!key_is("Ärger", "ärgerwert"));
+    }
 
     #[test]
     fn keys_go_by_the_names_a_chart_gives_them() {

@@ -49,7 +49,11 @@ pub(super) fn read_jobs_from(
         )
         .map_err(error)?;
         if end > start && read.iter().all(Option::is_some) {
-            return Ok((read.into_iter().flatten().collect(), end));
+            // Sized once: collecting through `flatten` grew the vector by doubling, moving
+            // every file read so far each time.
+            let mut files = Vec::with_capacity(read.len());
+            files.extend(read.into_iter().flatten());
+            return Ok((files, end));
         }
     }
     // On this thread: a small change, or no other thread could open the repository.
