@@ -334,21 +334,36 @@ impl Understander {
     /// (it holds the change's own earlier migrations too). `None` when the folder, or any file
     /// of it, cannot be read: a history with a gap would be replayed wrong, so it is unknown.
     fn read_folder(&self, dir: &str, keep: impl Fn(&str) -> bool) -> Option<Vec<(String, String)>> {
-        let side = if self.new_reader().is_known() {
+        let from_new = self.new_reader().is_known();
+        let side = if from_new {
             self.new_reader()
         } else {
             self.old_reader()
         };
-        side.list(dir)?
-            .into_iter()
-            .filter(|p| keep(p))
-            .map(|p| match side.read(&p) {
-                Read::Bytes(b) => {
-                    Some((p.rsplit('/').next().unwrap_or(&p).to_string(), text_of(&b)))
-                }
-                _ => None,
-            })
-            .collect()
+        let paths: Vec<String> = side.list(dir)?.into_iter().filter(|p| keep(p)).collect();
+        let read = |side: &SideReader, p: &String| match side.read(p) {
+            Read::Bytes(b) => Some((p.rsplit('/').next().unwrap_or(p).to_string(), text_of(&b))),
+            _ => None,
+        };
+        // A large folder is read on every thread, each with readers of its own (an index is
+        // read once, here).
+        if paths.len() >= 16 && !matches!(self.new_side, crate::diff::NewSide::Index(_)) {
+            let (old_side, new_side) = (&self.old_side, &self.new_side);
+            return paths
+                .par_iter()
+                .map_init(
+                    || {
+                        if from_new {
+                            SideReader::new(new_side)
+                        } else {
+                            SideReader::old(old_side)
+                        }
+                    },
+                    |side, p| read(side, p),
+                )
+                .collect();
+        }
+        paths.iter().map(|p| read(side, p)).collect()
     }
 
     /// Reads what a migration's operations are judged against: a Django app's earlier

@@ -126,16 +126,27 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     // Compiled glob sets by their globs: the same for every question of a check unless its
     // globs name the finding's folder or chart.
     let mut globs: HashMap<Vec<String>, crate::glob::GlobMatcher> = HashMap::new();
-    for q in asked.iter().flatten() {
-        if !answers.contains_key(&q.key) {
-            let answer = search(
-                q.verify,
-                (&q.table, &q.column, &q.dir),
-                (&mut old, &mut new),
-                &mut globs,
-            );
-            answers.insert(&q.key, answer);
-        }
+    // Each distinct question's patterns compiled on every thread (thousands of questions
+    // compile thousands of regexes), then searched here in turn.
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<&Question<'_>> = asked
+        .iter()
+        .flatten()
+        .filter(|q| seen.insert(&q.key))
+        .collect();
+    let compiled: Vec<Patterns> = distinct
+        .par_iter()
+        .map(|q| Patterns::compile(q.verify, &q.table, &q.column))
+        .collect();
+    for (q, patterns) in distinct.into_iter().zip(compiled) {
+        let answer = search(
+            q.verify,
+            &patterns,
+            &q.dir,
+            (&mut old, &mut new),
+            &mut globs,
+        );
+        answers.insert(&q.key, answer);
     }
     let keep: Vec<bool> = findings
         .par_iter_mut()
@@ -301,27 +312,49 @@ fn in_dir(globs: &[String], dir: &str) -> Vec<String> {
         .collect()
 }
 
+/// A question's three lists of patterns, with its table and column filled in; a pattern that
+/// needs a name the question lacks is left out.
+struct Patterns {
+    patterns: Vec<regex::Regex>,
+    stopped_by: Vec<regex::Regex>,
+    unless_found: Vec<regex::Regex>,
+}
+
+impl Patterns {
+    fn compile(v: &Verify, table: &str, column: &str) -> Patterns {
+        let model = model_of(table);
+        let compile = |list: &[String]| -> Vec<regex::Regex> {
+            list.iter()
+                .filter(|p| {
+                    (!p.contains("{column}") && !p.contains("{name}") || !column.is_empty())
+                        && (!p.contains("{table}") || !table.is_empty())
+                })
+                .filter_map(|p| {
+                    let p =
+                        fill(p, table, column, &model).replace("{name}", &regex::escape(column));
+                    regex::Regex::new(&p).ok()
+                })
+                .collect()
+        };
+        Patterns {
+            patterns: compile(&v.patterns),
+            stopped_by: compile(&v.stopped_by),
+            unless_found: compile(&v.unless_found),
+        }
+    }
+}
+
 fn search(
     v: &Verify,
-    (table, column, dir): (&str, &str, &str),
+    Patterns {
+        patterns,
+        stopped_by,
+        unless_found,
+    }: &Patterns,
+    dir: &str,
     (old, new): (&mut Tree, &mut Tree),
     globs: &mut HashMap<Vec<String>, crate::glob::GlobMatcher>,
 ) -> Answer {
-    let model = model_of(table);
-    let compile = |list: &[String]| -> Vec<regex::Regex> {
-        list.iter()
-            .filter(|p| {
-                (!p.contains("{column}") && !p.contains("{name}") || !column.is_empty())
-                    && (!p.contains("{table}") || !table.is_empty())
-            })
-            .filter_map(|p| {
-                let p = fill(p, table, column, &model).replace("{name}", &regex::escape(column));
-                regex::Regex::new(&p).ok()
-            })
-            .collect()
-    };
-    let (patterns, stopped_by) = (compile(&v.patterns), compile(&v.stopped_by));
-    let unless_found = compile(&v.unless_found);
     // Every pattern of the three lists at once, over a file's whole text: most files searched
     // hold none, and one pass over the text tells so. A file it matches is read line by line.
     // Built only for a search over many files: compiling it costs more than a few files do.
@@ -330,8 +363,8 @@ fn search(
             "(?m){}",
             patterns
                 .iter()
-                .chain(&stopped_by)
-                .chain(&unless_found)
+                .chain(stopped_by)
+                .chain(unless_found)
                 .map(|p| format!("(?:{})", p.as_str()))
                 .collect::<Vec<_>>()
                 .join("|")
@@ -384,7 +417,7 @@ fn search(
             })
             .collect();
         let anywhere = if many { build_anywhere() } else { None };
-        let lists = [&patterns, &stopped_by, &unless_found];
+        let lists = [patterns, stopped_by, unless_found];
         use rayon::prelude::*;
         let found: Vec<[Vec<String>; 3]> = texts
             .par_iter()
