@@ -106,9 +106,18 @@ impl Understander {
         // parsed as if it were.
         let read = |file: &ChangedFile, want: bool| want && !file.binary && file.unread.is_none();
         // An added or deleted file's text is its lines, joined; others are read from git, on
-        // every thread when each can open its own readers (an index is read once, here).
+        // every thread when each can open its own readers (an index is read once, here) and there
+        // are enough of them.
         let (old_side, new_side) = (&self.old_side, &self.new_side);
-        let per_thread = !matches!(new_side, crate::diff::NewSide::Index(_));
+        let to_read = files
+            .iter()
+            .zip(wanted)
+            .filter(|&(f, &want)| {
+                read(f, want) && !matches!(f.status, FileStatus::Added | FileStatus::Deleted)
+            })
+            .count();
+        // Readers of their own cost more than a few files take (a backtest's commits).
+        let per_thread = to_read >= 16 && !matches!(new_side, crate::diff::NewSide::Index(_));
         let joined: Vec<Option<(Text, Text, bool)>> = files
             .par_iter()
             .zip(wanted.par_iter())

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
 
-/// Delta bases kept per thread: enough for the chains of a pack, bounded in memory as libgit2
-/// bounds its own (16 MiB).
-const DELTA_CACHE_ENTRIES: usize = 64;
+/// Delta bases kept per thread, found by hash (a list of a few dozen, searched in turn, cost
+/// more than it saved on a history of small commits), bounded in memory as libgit2 bounds its
+/// own (16 MiB).
 const DELTA_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A thread's reader of one object database.
@@ -100,9 +100,9 @@ fn open(git_dir: &Path) -> Option<Reader> {
         .ok()?;
     let mut store = store.store().to_cache_arc();
     store.set_pack_cache(|| {
-        Box::new(
-            gix_pack::cache::lru::StaticLinkedList::<DELTA_CACHE_ENTRIES>::new(DELTA_CACHE_BYTES),
-        )
+        Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(
+            DELTA_CACHE_BYTES,
+        ))
     });
     Some(Reader {
         store,
