@@ -193,10 +193,17 @@ fn question<'v>(f: &Finding, by_id: &HashMap<&str, Vec<Block<'v>>>) -> Option<Qu
     }
     // `{dir}` in a glob is the finding's own folder (a Terraform module's other files),
     // `{path}` its own file (the rest of a CI workflow), and `{chart}` the Helm chart its
-    // template belongs to (a finding outside any chart asks nothing of such a check).
+    // template or values file belongs to (a finding outside any chart asks nothing of such a
+    // check).
     let globs = || v.look_in.iter().chain(&v.exclude);
     let dir = if globs().any(|g| g.contains("{chart}")) {
-        crate::manifest::chart_root(path)?.to_string()
+        let values_dir = || {
+            crate::manifest::is_values_file(path)
+                .then(|| path.rsplit_once('/').map_or("", |(d, _)| d))
+        };
+        crate::manifest::chart_root(path)
+            .or_else(values_dir)?
+            .to_string()
     } else if globs().any(|g| g.contains("{dir}")) {
         path.rsplit_once('/').map_or("", |(d, _)| d).to_string()
     } else if globs().any(|g| g.contains("{path}")) {

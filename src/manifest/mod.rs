@@ -14,6 +14,7 @@ pub mod compare;
 mod hcl;
 pub mod helm;
 mod k8s;
+pub(crate) use k8s::is_values_file;
 pub mod path;
 pub mod replacement;
 pub mod yaml;
