@@ -402,7 +402,7 @@ fn strip_lines(node: &Node) -> crate::manifest::Value {
 fn by_path<'a>(parsed: &KeyPaths, object: Option<&'a Object>) -> HashMap<String, Vec<Found<'a>>> {
     let mut map: HashMap<String, Vec<Found<'a>>> = HashMap::new();
     let Some(object) = object else { return map };
-    for p in &parsed.paths {
+    for p in parsed.paths.iter().filter(|p| object.may_hold(p)) {
         for f in p.select(&object.body) {
             map.entry(f.at.clone()).or_default().push(f);
         }

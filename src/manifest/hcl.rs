@@ -79,6 +79,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
             guard: Arc::from(Vec::new()),
             body: body_node(&block.body, text, &lines, line),
             templated_key: false,
+            keys: Default::default(),
         });
     }
     SideReading::Parsed(Parsed {

@@ -124,6 +124,7 @@ fn collect(path: &str, root: Node, doc_line: u32, out: &mut Vec<Object>) {
                 guard: Arc::from(Vec::new()),
                 body: root,
                 templated_key: true,
+                keys: Default::default(),
             });
         }
     }
@@ -163,6 +164,7 @@ fn kubernetes_object(path: &str, kind: String, mut root: Node) -> Object {
         guard: Arc::from(Vec::new()),
         body: root,
         templated_key,
+        keys: Default::default(),
     }
 }
 

@@ -68,6 +68,16 @@ pub struct Object {
     pub body: Node,
     /// Whether the key holds a templated part: such an object is only matched in its own file.
     pub templated_key: bool,
+    /// Which keys `body` holds at any depth, worked out when first asked.
+    pub keys: path::KeySummary,
+}
+
+impl Object {
+    /// Whether key path `p` can reach anything in this object: a path naming a key the object
+    /// holds nowhere reaches nothing, and is not walked.
+    pub fn may_hold(&self, p: &path::KeyPath) -> bool {
+        p.may_reach(self.keys.of(&self.body))
+    }
 }
 
 /// A Terraform `moved` block (or `removed` with `destroy = false`: `to` is `None`).

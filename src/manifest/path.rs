@@ -19,6 +19,82 @@ enum Step {
 pub struct KeyPath {
     steps: Vec<Step>,
     pub text: String,
+    /// The bits of the keys it names (see [`KeySummary`]).
+    bits: u128,
+}
+
+impl KeyPath {
+    /// Whether an object whose keys sum to `keys` may hold this path: every key the path
+    /// names must be somewhere in it.
+    pub fn may_reach(&self, keys: u128) -> bool {
+        self.bits & !keys == 0
+    }
+}
+
+/// Which keys a document holds, at any depth, as 128 bits: each key, compared as key paths
+/// compare them (without case, `_` or `-`), sets one bit. A bit that is clear proves a key
+/// absent, so a rule's path that names it is not walked; a bit that is set proves nothing.
+#[derive(Default, Clone)]
+pub struct KeySummary(std::sync::OnceLock<u128>);
+
+impl KeySummary {
+    pub fn of(&self, body: &Node) -> u128 {
+        *self.0.get_or_init(|| {
+            let mut bits = 0;
+            add_keys(body, &mut bits);
+            bits
+        })
+    }
+}
+
+// Two objects are the same whether or not their keys have been summed yet.
+impl PartialEq for KeySummary {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for KeySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeySummary")
+    }
+}
+
+fn add_keys(node: &Node, bits: &mut u128) {
+    match &node.value {
+        Value::Map(entries) => {
+            for (k, child) in entries {
+                *bits |= key_bit(k);
+                add_keys(child, bits);
+            }
+        }
+        Value::Seq(items) => items.iter().for_each(|i| add_keys(i, bits)),
+        _ => {}
+    }
+}
+
+/// The bit of a key, normalized as [`key_is`] compares keys (FNV-1a over the normalized bytes).
+fn key_bit(key: &str) -> u128 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut add = |b: u8| {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    };
+    if key.is_ascii() {
+        for b in key.bytes().filter(|b| *b != b'_' && *b != b'-') {
+            add(b.to_ascii_lowercase());
+        }
+    } else {
+        let mut buf = [0u8; 4];
+        for c in key
+            .chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+        {
+            c.encode_utf8(&mut buf).bytes().for_each(&mut add);
+        }
+    }
+    1u128 << (hash % 128)
 }
 
 /// A value found by a path, with the concrete path that reached it: list items that are
@@ -138,15 +214,24 @@ pub fn parse(text: &str) -> Result<KeyPath, String> {
             .strip_prefix('.')
             .ok_or("after a quoted key comes `.` or the end of the path")?;
     }
+    let steps: Vec<Step> = steps
+        .into_iter()
+        .map(|s| match s {
+            Step::Key(k) => Step::Key(normalize(&k)),
+            other => other,
+        })
+        .collect();
+    let bits = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Key(k) => Some(key_bit(k)),
+            _ => None,
+        })
+        .fold(0, |all, bit| all | bit);
     Ok(KeyPath {
-        steps: steps
-            .into_iter()
-            .map(|s| match s {
-                Step::Key(k) => Step::Key(normalize(&k)),
-                other => other,
-            })
-            .collect(),
+        steps,
         text: text.to_string(),
+        bits,
     })
 }
 
@@ -304,6 +389,33 @@ fn walk<'a>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_path_naming_a_key_the_document_lacks_is_not_walked() {
+        let doc = crate::manifest::yaml::parse(
+            "spec:\n  template:\n    spec:\n      containers:\n        - name: web\n          readiness_probe: {}\n",
+        )
+        .unwrap()
+        .remove(0)
+        .root;
+        let keys = super::KeySummary::default();
+        let bits = keys.of(&doc);
+        let reach = |p: &str| super::parse(p).unwrap().may_reach(bits);
+        // The keys are there, written another way (`readiness_probe`).
+        assert!(reach("**.readinessProbe"));
+        assert!(reach("spec.template.spec.containers.*.name"));
+        assert!(reach("**"));
+        // `livenessProbe` is nowhere in it: a walk would find nothing.
+        assert!(!reach("**.livenessProbe"));
+        assert!(
+            super::parse("**.livenessProbe")
+                .unwrap()
+                .select(&doc)
+                .is_empty()
+        );
+        // Asked again, the summary is the one worked out first.
+        assert_eq!(keys.of(&doc), bits);
+    }
 
     #[test]
     fn keys_compare_without_case_underscores_or_dashes() {
