@@ -416,6 +416,44 @@ fn a_bad_document_rule_is_an_error_at_its_line() {
 }
 
 #[test]
+fn an_unless_defined_entry_that_does_not_read_is_an_error() {
+    let repo = Repo::new();
+    repo.write(
+        ".forewarn/rules/team.toml",
+        "[[rule]]\nid = \"team-x\"\ntitle = \"t\"\nseverity = \"warning\"\ncategory = \"config\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = [\"**/*.yaml\"]\n[rule.match.document]\nkinds = [\"Pod\"]\npath = \"**.secretKeyRef.name\"\nadded = true\nunless_defined = [\"Secret\", \"Cluster={cluster}-app\"]\n",
+    );
+    let run = repo.forewarn(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert!(text.contains("team.toml:10"), "{text}");
+    assert!(text.contains("`Cluster={cluster}-app`"), "{text}");
+    assert!(text.contains("{name}"), "{text}");
+}
+
+#[test]
+fn a_secret_an_operator_writes_for_an_object_of_the_change_is_not_new() {
+    let cluster = "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: orders-db\nspec:\n  instances: 3\n";
+    let client = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: psql\nspec:\n  containers:\n    - name: psql\n      image: postgres:16.4\n      env:\n        - name: PGPASSWORD\n          valueFrom:\n            secretKeyRef:\n              name: orders-db-app\n              key: password\n";
+    let both = rules_fired(
+        &[],
+        &[
+            ("db/cluster.yaml", Some(cluster)),
+            ("db/client.yaml", Some(client)),
+        ],
+    );
+    assert!(
+        !both.iter().any(|r| r == "k8s-new-secret-reference"),
+        "{both:?}"
+    );
+    // Without the Cluster, nothing in the change writes `orders-db-app`.
+    let alone = rules_fired(&[], &[("db/client.yaml", Some(client))]);
+    assert!(
+        alone.iter().any(|r| r == "k8s-new-secret-reference"),
+        "{alone:?}"
+    );
+}
+
+#[test]
 fn a_helper_template_opened_branch_is_opt_in_and_an_unguarded_line_is_not() {
     let old = "{{- define \"app.env\" -}}\n- name: MODE\n  value: prod\n{{- end }}\n";
     // A `range` over an opt-in list the change opened: it reaches only installs that fill it.

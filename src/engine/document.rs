@@ -173,16 +173,7 @@ pub fn hits(
     let mut out = Vec::new();
     let parsed = KeyPaths::of(rule);
     // Names of the objects that answer `unless_defined`, gathered once.
-    let defined: std::collections::HashSet<&str> = if rule.unless_defined.is_empty() {
-        Default::default()
-    } else {
-        pairs
-            .iter()
-            .filter_map(|p| p.new)
-            .filter(|n| rule.unless_defined.contains(&n.object.kind))
-            .map(|n| n.object.name.as_str())
-            .collect()
-    };
+    let defined = super::defined::names(rule, pairs);
     for pair in pairs {
         let kind = pair
             .new
@@ -505,7 +496,7 @@ fn value_hits(
     parsed: &KeyPaths,
     regex: Option<&regex::Regex>,
     files: &[File<'_>],
-    defined: &std::collections::HashSet<&str>,
+    defined: &std::collections::HashSet<String>,
     pair: &Pair<'_>,
     out: &mut Vec<Hit>,
 ) {

@@ -4,6 +4,7 @@
 //! so compiling here cannot fail on user input.
 
 mod compile;
+mod defined;
 pub mod document;
 mod found;
 mod operation;

@@ -73,7 +73,9 @@ pub struct RawDocument {
     #[serde(default)]
     without: Vec<Spanned<String>>,
     /// Kinds: a value naming an object of one of these kinds in the change (a Secret defined
-    /// beside the Deployment that reads it) does not count.
+    /// beside the Deployment that reads it) does not count. `Kind=template` names what an
+    /// object of that kind writes instead: `Cluster={name}-app` (the operator writes a Secret
+    /// named after the object), `Certificate=spec.secretName` (the key holding the name).
     #[serde(default)]
     unless_defined: Vec<String>,
     /// Keys beside the value that answer the rule: `{ optional = "true" }` next to a
@@ -393,6 +395,16 @@ pub fn check(
         );
         return None;
     }
+    for entry in &raw.unless_defined {
+        if let Err(why) = Defined::parse(entry) {
+            errors.push(
+                SourceError::new(file, text, table_span.clone(), "an `unless_defined` entry does not read")
+                    .label(format!("`{entry}`: {why}"))
+                    .help("write a kind (`Secret`), a kind and the name it writes (`Cluster={name}-app`), or a kind and the key that holds the name (`Certificate=spec.secretName`)"),
+            );
+            ok = false;
+        }
+    }
     if !ok {
         return None;
     }
@@ -412,6 +424,43 @@ pub fn check(
         not_kinds: raw.not_kinds,
         unless_removed_with: raw.unless_removed_with,
     })
+}
+
+/// One entry of `unless_defined`: what names an object of a kind stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Defined {
+    /// The object's own name (`Secret`).
+    Named(String),
+    /// A name made from the object's (`Cluster={name}-app`).
+    Template(String, String),
+    /// The value at a key path of the object (`Certificate=spec.secretName`).
+    At(String, crate::manifest::path::KeyPath),
+}
+
+impl Defined {
+    pub fn parse(entry: &str) -> Result<Defined, String> {
+        let Some((kind, what)) = entry.split_once('=') else {
+            return Ok(Defined::Named(entry.trim().to_string()));
+        };
+        let (kind, what) = (kind.trim(), what.trim());
+        if kind.is_empty() || what.is_empty() {
+            return Err("a kind and what it writes, each side of `=`".into());
+        }
+        if what.contains('{') {
+            let rest = what.replace("{name}", "");
+            if !what.contains("{name}") || rest.contains('{') || rest.contains('}') {
+                return Err("a name template holds `{name}` and no other placeholder".into());
+            }
+            return Ok(Defined::Template(kind.to_string(), what.to_string()));
+        }
+        crate::manifest::path::parse(what).map(|p| Defined::At(kind.to_string(), p))
+    }
+
+    pub fn kind(&self) -> &str {
+        match self {
+            Defined::Named(k) | Defined::Template(k, _) | Defined::At(k, _) => k,
+        }
+    }
 }
 
 #[cfg(test)]
