@@ -317,3 +317,78 @@ fn an_unwritable_ledger_is_a_clear_error_and_nothing_is_half_written() {
         "not a folder\n"
     );
 }
+
+#[test]
+fn a_corrupt_pack_is_an_error_not_a_crash_and_packed_objects_read_as_loose_ones_do() {
+    let repo = Repo::new();
+    for i in 0..30 {
+        repo.write(
+            &format!("deploy/d{i}.yaml"),
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app{i}\nspec:\n  replicas: 2\n"),
+        );
+    }
+    repo.commit("workloads");
+    for i in 0..30 {
+        repo.write(
+            &format!("deploy/d{i}.yaml"),
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app{i}\nspec:\n  replicas: 2\n  strategy:\n    type: Recreate\n"),
+        );
+    }
+    repo.commit("recreate");
+    let recreate = |run: &util::Run| finding_paths(run, "k8s-recreate-strategy").len();
+    // Loose objects (libgit2 reads them), then the same objects packed (gitoxide reads them).
+    let loose = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(loose.code, 0, "{loose:?}");
+    assert_eq!(recreate(&loose), 30, "{loose:?}");
+    repo.git(&["gc", "-q", "--prune=now"]);
+    let packed = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(packed.code, 0, "{packed:?}");
+    assert_eq!(json(&packed)["findings"], json(&loose)["findings"]);
+    // Bytes of the pack overwritten: neither reader can inflate them.
+    let pack_dir = repo.join(".git/objects/pack");
+    let pack = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .expect("a pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    // The middle half: past the header, before the checksum, over most objects.
+    let (from, to) = (bytes.len() / 4, bytes.len() * 3 / 4);
+    for b in &mut bytes[from..to] {
+        *b ^= 0x5a;
+    }
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+    let corrupt = repo.forewarn(&[
+        "check",
+        "--commit",
+        "HEAD",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(corrupt.code, 2, "{corrupt:?}");
+    assert!(!corrupt.stderr.contains("panicked"), "{corrupt:?}");
+    assert!(corrupt.stderr.contains("error:"), "{corrupt:?}");
+}
