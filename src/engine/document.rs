@@ -622,7 +622,10 @@ fn value_hits(
                 let section_kept = section.is_empty()
                     || o.parent.is_empty()
                     || new.object.body.get(&section).is_some_and(|n| !n.is_empty());
-                if !section_kept || !holder_exists(new.object, item, &new_paths) {
+                if !section_kept
+                    || !holder_exists(new.object, item, &new_paths)
+                    || rendered_elsewhere(&new, &o.at)
+                {
                     continue;
                 }
                 match after.and_then(|n| n.first()) {
@@ -707,6 +710,29 @@ fn value_hits(
         }
         Compare::Replaced => {}
     }
+}
+
+/// Whether the new object's template renders the removed key's block from a helper or from
+/// values (`include "app.readinessProbe"` where `readinessProbe:` was): moved, not removed.
+fn rendered_elsewhere(new: &Located<'_>, at: &str) -> bool {
+    let key = at.rsplit('.').next().unwrap_or(at);
+    let key = path::normalize(key.split('[').next().unwrap_or(key));
+    if key.is_empty() {
+        return false;
+    }
+    let start = new.object.line;
+    let end = new
+        .parsed
+        .objects
+        .iter()
+        .map(|o| o.line)
+        .filter(|&l| l > start)
+        .min()
+        .unwrap_or(u32::MAX);
+    new.parsed
+        .renders
+        .iter()
+        .any(|(line, text)| (start..end).contains(line) && text.contains(&key))
 }
 
 /// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).

@@ -88,6 +88,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         moved,
         conditions: BTreeSet::new(),
         line_guards: Vec::new(),
+        renders: Vec::new(),
         first_branches: false,
         default_lines: Vec::new(),
     })

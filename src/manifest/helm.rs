@@ -462,6 +462,20 @@ fn apply(op: &Op, stack: &mut Vec<String>, current: &mut Guard) {
     *current = Arc::from(stack.clone());
 }
 
+/// The lines whose action renders a block from a helper or from values (`include`, `template`,
+/// `toYaml`), each normalized as keys compare: a key a template stopped writing itself may be
+/// written by one of them (`{{- include "loki.ingester.readinessProbe" . | nindent 10 }}`).
+pub fn rendering_actions(text: &str) -> Vec<(u32, String)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.contains("{{")
+                && (l.contains("include") || l.contains("template") || l.contains("toYaml"))
+        })
+        .map(|(i, l)| (i as u32 + 1, super::path::normalize(l)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,11 @@ pub fn read(
             .map(|t| t.default_lines.clone())
             .unwrap_or_default(),
         line_guards: template.map(|t| t.guards).unwrap_or_default(),
+        renders: if templated {
+            helm::rendering_actions(text)
+        } else {
+            Vec::new()
+        },
         first_branches: set_aside,
     })
 }

@@ -103,6 +103,10 @@ pub struct Parsed {
     /// Helm: the lines whose value was written from the chart's default values (see
     /// [`helm::read_with`]).
     pub default_lines: Vec<u32>,
+    /// Helm: the actions that render a block from elsewhere (`include "app.readinessProbe"`,
+    /// `toYaml .Values.probe`), by 1-based line, their text compared as keys compare (no case,
+    /// `_` or `-`).
+    pub renders: Vec<(u32, String)>,
 }
 
 impl Parsed {
@@ -268,6 +272,7 @@ fn nothing_installed(side: &Side<'_>) -> SideReading {
             moved: Vec::new(),
             conditions: BTreeSet::new(),
             line_guards: Vec::new(),
+            renders: Vec::new(),
             first_branches: false,
             default_lines: Vec::new(),
         }),
