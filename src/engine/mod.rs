@@ -2,6 +2,14 @@
 //!
 //! Rules are compiled once ([`compile`]); every glob and regex was already checked by the loader,
 //! so compiling here cannot fail on user input.
+//!
+//! One file per concern:
+//! - `session` matches a change batch by batch, and `found` builds findings;
+//! - `statement` matches whole statements;
+//! - `operation` holds rules over migration operations;
+//! - `document` holds rules over deploy configuration read as documents;
+//! - `values` compares a key's old and new value for those rules;
+//! - `defined` gives the names that the change's objects define or write.
 
 mod compile;
 mod defined;
@@ -10,6 +18,7 @@ mod found;
 mod operation;
 mod session;
 mod statement;
+mod values;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};

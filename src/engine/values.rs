@@ -1,0 +1,406 @@
+//! Document rules with a key path: each value's old and new side compared (`becomes`,
+//! `removed`, `rises`, ...), with what quiets a comparison (a default, a value defined in the
+//! change, a key beside it, a block a template now renders from a helper).
+
+use std::collections::HashMap;
+
+use super::document::{Hit, KeyPaths, describe, opt_in, reading, value_text, without_ok};
+use crate::manifest::compare::{File, Located, Pair};
+use crate::manifest::path::{self, Found};
+use crate::manifest::{Node, Object, TEMPLATED};
+use crate::rules::document::{Amount, Compare, DocumentMatch};
+
+fn by_path<'a>(parsed: &KeyPaths, object: Option<&'a Object>) -> HashMap<String, Vec<Found<'a>>> {
+    let mut map: HashMap<String, Vec<Found<'a>>> = HashMap::new();
+    let Some(object) = object else { return map };
+    for p in parsed.paths.iter().filter(|p| object.may_hold(p)) {
+        for f in p.select(&object.body) {
+            map.entry(f.at.clone()).or_default().push(f);
+        }
+    }
+    map
+}
+
+/// Whether a concrete path (or its holder) exists in an object.
+fn holder_exists(
+    object: &Object,
+    parent: &str,
+    new_paths: &HashMap<String, Vec<Found<'_>>>,
+) -> bool {
+    if parent.is_empty() || new_paths.values().flatten().any(|f| f.parent == parent) {
+        return true;
+    }
+    // Walk the concrete parent path: keys and named items.
+    let mut node = &object.body;
+    for step in split_concrete(parent) {
+        let next = match step {
+            Step::Key(k) => node.get(&k),
+            Step::Item(name) => match &node.value {
+                crate::manifest::Value::Seq(items) => {
+                    items.iter().enumerate().find_map(|(i, it)| {
+                        let id = it
+                            .get("name")
+                            .and_then(Node::as_str)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string());
+                        (id == name).then_some(it)
+                    })
+                }
+                _ => None,
+            },
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    !node.is_empty()
+}
+
+enum Step {
+    Key(String),
+    Item(String),
+}
+
+fn split_concrete(at: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut rest = at;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']').unwrap_or(r.len());
+            steps.push(Step::Item(r[..close].to_string()));
+            rest = r.get(close + 1..).unwrap_or("");
+        } else if let Some(r) = rest.strip_prefix('"') {
+            let close = r.find('"').unwrap_or(r.len());
+            steps.push(Step::Key(r[..close].to_string()));
+            rest = r.get(close + 1..).unwrap_or("");
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            steps.push(Step::Key(rest[..end].to_string()));
+            rest = &rest[end..];
+        }
+    }
+    steps
+}
+
+fn amount_of(node: Option<&Node>, default: Option<&str>) -> Option<Amount> {
+    match node {
+        Some(n) if !n.is_empty() => n.as_str().and_then(Amount::parse),
+        _ => default.and_then(Amount::parse),
+    }
+}
+
+/// Both amounts in one unit: a share becomes a count when the object says how many replicas.
+fn same_unit(a: Amount, b: Amount, replicas: Option<f64>) -> Option<(f64, f64)> {
+    match (a, b) {
+        (Amount::Count(x), Amount::Count(y)) | (Amount::Percent(x), Amount::Percent(y)) => {
+            Some((x, y))
+        }
+        (Amount::Percent(x), Amount::Count(y)) => replicas.map(|r| ((x * r / 100.0).floor(), y)),
+        (Amount::Count(x), Amount::Percent(y)) => replicas.map(|r| (x, (y * r / 100.0).floor())),
+    }
+}
+
+fn replicas_of(object: &Object) -> Option<f64> {
+    object
+        .body
+        .at(&["spec", "replicas"])
+        .and_then(Node::as_str)
+        .and_then(|s| s.parse().ok())
+}
+
+pub(super) fn value_hits(
+    rule: &DocumentMatch,
+    parsed: &KeyPaths,
+    regex: Option<&regex::Regex>,
+    files: &[File<'_>],
+    defined: &std::collections::HashSet<String>,
+    pair: &Pair<'_>,
+    out: &mut Vec<Hit>,
+) {
+    let old_paths = by_path(parsed, pair.old.map(|l| l.object));
+    let new_paths = by_path(parsed, pair.new.map(|l| l.object));
+    let default = rule.default.as_deref();
+    match &rule.compare {
+        Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added => {
+            let Some(new) = pair.new else { return };
+            for (at, found) in &new_paths {
+                for f in found {
+                    let value = value_text(f.node);
+                    let fits = |v: &str| match &rule.compare {
+                        Compare::Becomes(values) => values.iter().any(|x| x == v),
+                        Compare::BecomesMatching(_) => regex.is_some_and(|r| r.is_match(v)),
+                        _ => !v.is_empty(),
+                    };
+                    if !fits(&value) || rule.except.contains(&value) {
+                        continue;
+                    }
+                    let before = old_paths.get(at);
+                    if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
+                        continue;
+                    }
+                    // The same key moved one section up or down (`loki.image.tag` became
+                    // `image.tag` when a chart was split) with a value that already fit.
+                    let nested = |outer: &str, inner: &str| {
+                        outer.len() > inner.len()
+                            && outer.ends_with(inner)
+                            && outer.as_bytes()[outer.len() - inner.len() - 1] == b'.'
+                    };
+                    if rule.compare != Compare::Added
+                        && old_paths.iter().any(|(old_at, found)| {
+                            (nested(old_at, at) || nested(at, old_at))
+                                && found.iter().any(|o| fits(&value_text(o.node)))
+                        })
+                    {
+                        continue;
+                    }
+                    // Added: a value the object already had anywhere (a container renamed, a
+                    // list reordered) is not new to it.
+                    if rule.compare == Compare::Added
+                        && old_paths
+                            .values()
+                            .flatten()
+                            .any(|o| value_text(o.node) == value)
+                    {
+                        continue;
+                    }
+                    if opt_in(files, &new, f.node.line) || !without_ok(parsed, new.object) {
+                        continue;
+                    }
+                    if defined.contains(value.as_str()) || answered_beside(rule, f) {
+                        continue;
+                    }
+                    let was = before
+                        .and_then(|b| b.first())
+                        .map(|o| value_text(o.node))
+                        .filter(|v| !v.is_empty());
+                    out.push(value_hit(new, f, &value, was.as_deref(), false));
+                }
+            }
+        }
+        Compare::Was(values) => {
+            let (Some(_), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            for (at, found) in &old_paths {
+                let Some(o) = found.iter().find(|o| values.contains(&value_text(o.node))) else {
+                    continue;
+                };
+                let after = new_paths.get(at).and_then(|n| n.first());
+                match after {
+                    Some(n) if values.contains(&value_text(n.node)) => {}
+                    Some(n) if !n.node.is_empty() => {
+                        let v = value_text(n.node);
+                        out.push(value_hit(new, n, &v, Some(&value_text(o.node)), false));
+                    }
+                    _ => {
+                        if !holder_exists(new.object, "", &new_paths) {
+                            continue;
+                        }
+                        let old = pair.old.unwrap_or(new);
+                        out.push(value_hit(
+                            old,
+                            o,
+                            "(removed)",
+                            Some(&value_text(o.node)),
+                            true,
+                        ));
+                    }
+                }
+            }
+        }
+        Compare::Removed => {
+            let (Some(old), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            for (at, found) in &old_paths {
+                let Some(o) = found.iter().find(|o| !o.node.is_empty()) else {
+                    continue;
+                };
+                // A key removed while it held the value its absence means (a partition of 0)
+                // changes nothing.
+                if default.is_some() && o.node.as_str() == default {
+                    continue;
+                }
+                let after = new_paths.get(at);
+                if after.is_some_and(|n| n.iter().any(|n| !n.node.is_empty())) {
+                    continue;
+                }
+                // The list item that held it is gone too (a container removed), or the whole
+                // top-level section (a values section moved out to a dependency chart): not
+                // this rule's.
+                let item = o.parent.rfind(']').map_or("", |end| &o.parent[..=end]);
+                let section = split_concrete(&o.at)
+                    .first()
+                    .map(|s| match s {
+                        Step::Key(k) => k.clone(),
+                        Step::Item(_) => String::new(),
+                    })
+                    .unwrap_or_default();
+                let section_kept = section.is_empty()
+                    || o.parent.is_empty()
+                    || new.object.body.get(&section).is_some_and(|n| !n.is_empty());
+                if !section_kept
+                    || !holder_exists(new.object, item, &new_paths)
+                    || rendered_elsewhere(&new, &o.at)
+                {
+                    continue;
+                }
+                match after.and_then(|n| n.first()) {
+                    // Replaced by `{}`, `~` or `null`: shown on the new line.
+                    Some(n) => out.push(value_hit(new, n, "(emptied)", None, false)),
+                    None => out.push(value_hit(old, o, "(removed)", None, true)),
+                }
+            }
+        }
+        Compare::Rises | Compare::Falls | Compare::RisesAbove(_) | Compare::FallsBelow(_) => {
+            let (Some(old), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            let mut concrete: Vec<&String> = new_paths.keys().collect();
+            if default.is_some() {
+                concrete.extend(old_paths.keys().filter(|k| !new_paths.contains_key(*k)));
+            }
+            concrete.sort();
+            concrete.dedup();
+            let replicas = replicas_of(new.object).or_else(|| replicas_of(old.object));
+            for at in concrete {
+                let n = new_paths.get(at).and_then(|v| v.first());
+                let o = old_paths.get(at).and_then(|v| v.first());
+                let (Some(before), Some(after)) = (
+                    amount_of(o.map(|f| f.node), default),
+                    amount_of(n.map(|f| f.node), default),
+                ) else {
+                    continue;
+                };
+                let shown_after = n
+                    .map(|f| value_text(f.node))
+                    .unwrap_or_else(|| "(removed)".into());
+                if rule.except.contains(&shown_after) {
+                    continue;
+                }
+                let Some((b, a)) = same_unit(before, after, replicas) else {
+                    continue;
+                };
+                let fires = match &rule.compare {
+                    Compare::Rises => a > b,
+                    Compare::Falls => a < b,
+                    Compare::RisesAbove(bound) => {
+                        let (Some((b, bound_b)), Some((a, bound_a))) = (
+                            same_unit(before, *bound, replicas),
+                            same_unit(after, *bound, replicas),
+                        ) else {
+                            continue;
+                        };
+                        b <= bound_b && a > bound_a
+                    }
+                    Compare::FallsBelow(bound) => {
+                        let (Some((b, bound_b)), Some((a, bound_a))) = (
+                            same_unit(before, *bound, replicas),
+                            same_unit(after, *bound, replicas),
+                        ) else {
+                            continue;
+                        };
+                        b >= bound_b && a < bound_a
+                    }
+                    _ => false,
+                };
+                if !fires {
+                    continue;
+                }
+                let was = o
+                    .map(|f| value_text(f.node))
+                    .unwrap_or_else(|| format!("{} (the default)", default.unwrap_or("")));
+                match n {
+                    Some(f) => {
+                        if opt_in(files, &new, f.node.line) {
+                            continue;
+                        }
+                        out.push(value_hit(new, f, &shown_after, Some(&was), false));
+                    }
+                    None => {
+                        if let Some(o) = o {
+                            out.push(value_hit(old, o, &shown_after, Some(&was), true));
+                        }
+                    }
+                }
+            }
+        }
+        Compare::Replaced => {}
+    }
+}
+
+/// Whether the new object's template renders the removed key's block from a helper or from
+/// values (`include "app.readinessProbe"` where `readinessProbe:` was): moved, not removed.
+fn rendered_elsewhere(new: &Located<'_>, at: &str) -> bool {
+    let key = at.rsplit('.').next().unwrap_or(at);
+    let key = path::normalize(key.split('[').next().unwrap_or(key));
+    if key.is_empty() {
+        return false;
+    }
+    let start = new.object.line;
+    let end = new
+        .parsed
+        .objects
+        .iter()
+        .map(|o| o.line)
+        .filter(|&l| l > start)
+        .min()
+        .unwrap_or(u32::MAX);
+    new.parsed
+        .renders
+        .iter()
+        .any(|(line, text)| (start..end).contains(line) && text.contains(&key))
+}
+
+/// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).
+fn answered_beside(rule: &DocumentMatch, found: &Found<'_>) -> bool {
+    rule.unless_beside.iter().any(|(key, want)| {
+        found
+            .holder
+            .get(key)
+            .and_then(Node::as_str)
+            .is_some_and(|v| v == want)
+    })
+}
+
+/// What a key's finding is about, for checking the answer: a values file's top key (a
+/// subchart's name, when it configures one) or the object's name, and the key path.
+fn subject_of(at: &Located<'_>, found: &Found<'_>) -> Option<(String, String)> {
+    let path = found.at.to_string();
+    let owner = if at.object.kind == "HelmValues" {
+        path.split('.').next().unwrap_or("").to_string()
+    } else {
+        at.object.name.clone()
+    };
+    Some((owner, path))
+}
+
+fn value_hit(
+    at: Located<'_>,
+    found: &Found<'_>,
+    value: &str,
+    was: Option<&str>,
+    old_side: bool,
+) -> Hit {
+    let what = describe(at.object);
+    let mut extra = match was {
+        Some(w) if !w.is_empty() => format!("{what}: `{}` was `{w}`.", found.at),
+        _ => format!("{what}: `{}`.", found.at),
+    };
+    if value.contains(TEMPLATED) || at.parsed.format == crate::manifest::Format::HelmTemplate {
+        extra.push(' ');
+        extra.push_str(&reading(at.parsed, found.node.line));
+    }
+    Hit {
+        file: at.file,
+        line: found.node.line,
+        old_side,
+        subject: subject_of(&at, found),
+        shown: format!("{what} {}: {value}", found.at),
+        matched: value.to_string(),
+        extra,
+    }
+}
