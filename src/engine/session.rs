@@ -91,6 +91,16 @@ impl Session<'_, '_> {
     /// For `files[k]` (file `first + k` of the change): whether some rule that reads structure
     /// (migration operations) can apply to it, so it is worth reading whole and parsing.
     pub fn wants_understanding(&self, first: usize, files: &[ChangedFile]) -> Vec<bool> {
+        // A rule that asks whether a values default moved out of the chart's templates reads
+        // the templates of the change too, whichever rules watch them.
+        let templates_asked = self.engine.rules.iter().enumerate().any(|(i, r)| {
+            !self.silenced[i]
+                && r.rule
+                    .matcher
+                    .document
+                    .as_ref()
+                    .is_some_and(|d| !d.unless_moved_from_template.is_empty())
+        });
         (0..files.len())
             .map(|k| {
                 self.facts
@@ -100,7 +110,8 @@ impl Session<'_, '_> {
                         fact.candidates.iter().any(|&i| {
                             let i = i as usize;
                             !self.silenced[i] && self.engine.rules[i].rule.matcher.is_structured()
-                        })
+                        }) || (templates_asked
+                            && crate::manifest::chart_root(&files[k].path).is_some())
                     })
             })
             .collect()

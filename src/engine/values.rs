@@ -169,7 +169,10 @@ pub(super) fn value_hits(
                     if opt_in(files, &new, f.node.line) || !without_ok(parsed, new.object) {
                         continue;
                     }
-                    if defined.contains(value.as_str()) || answered_beside(rule, f) {
+                    if defined.contains(value.as_str())
+                        || answered_beside(rule, f)
+                        || moved_from_template(rule, files, &new, f, &value)
+                    {
                         continue;
                     }
                     let was = before
@@ -353,6 +356,77 @@ fn rendered_elsewhere(new: &Located<'_>, at: &str) -> bool {
         .renders
         .iter()
         .any(|(line, text)| (start..end).contains(line) && text.contains(&key))
+}
+
+/// Whether a values file's new value is one the chart's templates wrote themselves before the
+/// change and no longer do (`image: bitnami/kubectl:latest` in a template became
+/// `cleanupJob.image.tag: latest` in values): it moved, and is not new to any install.
+fn moved_from_template(
+    rule: &DocumentMatch,
+    files: &[File<'_>],
+    new: &Located<'_>,
+    found: &Found<'_>,
+    value: &str,
+) -> bool {
+    if rule.unless_moved_from_template.is_empty() || new.object.kind != "HelmValues" {
+        return false;
+    }
+    let values_path = files[new.file].path;
+    let templates = match values_path.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/templates/"),
+        None => "templates/".to_string(),
+    };
+    // Each form, filled from the value and the keys beside it; a form naming a key that is
+    // not there says nothing.
+    let forms: Vec<String> = rule
+        .unless_moved_from_template
+        .iter()
+        .filter_map(|form| fill_form(form, value, found.holder))
+        .collect();
+    if forms.is_empty() {
+        return false;
+    }
+    let holds = |parsed: Option<&crate::manifest::Parsed>, form: &str| {
+        parsed.is_some_and(|p| p.objects.iter().any(|o| holds_scalar(&o.body, form)))
+    };
+    files
+        .iter()
+        .filter(|f| f.path.starts_with(&templates))
+        .any(|f| {
+            forms.iter().any(|form| {
+                holds(f.analysis.old.parsed(), form) && !holds(f.analysis.new.parsed(), form)
+            })
+        })
+}
+
+/// `form` with `{value}` and `{key}` (a scalar beside the value) filled in.
+fn fill_form(form: &str, value: &str, holder: &Node) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = form;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}')? + open;
+        let key = &rest[open + 1..close];
+        if key == "value" {
+            out.push_str(value);
+        } else {
+            out.push_str(holder.get(key)?.as_str()?);
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Whether any scalar of `node`, quotes aside, is `text`.
+fn holds_scalar(node: &Node, text: &str) -> bool {
+    match &node.value {
+        crate::manifest::Value::Map(entries) => entries.iter().any(|(_, v)| holds_scalar(v, text)),
+        crate::manifest::Value::Seq(items) => items.iter().any(|v| holds_scalar(v, text)),
+        _ => node
+            .as_str()
+            .is_some_and(|s| s.trim().trim_matches(|c| c == '"' || c == '\'') == text),
+    }
 }
 
 /// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).

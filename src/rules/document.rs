@@ -89,6 +89,11 @@ pub struct RawDocument {
     /// with it (a disruption budget removed with its workload).
     #[serde(default)]
     unless_removed_with: Vec<String>,
+    /// Helm values: a new value that the chart's templates wrote themselves before the change
+    /// (an image moved from a template into values), each form made from the value (`{value}`)
+    /// and the keys beside it (`{repository}:{value}`), does not count.
+    #[serde(default)]
+    unless_moved_from_template: Vec<String>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -140,6 +145,7 @@ pub struct DocumentMatch {
     pub unless_beside: Vec<(String, String)>,
     pub not_kinds: Vec<String>,
     pub unless_removed_with: Vec<String>,
+    pub unless_moved_from_template: Vec<String>,
 }
 
 impl DocumentMatch {
@@ -200,6 +206,13 @@ impl DocumentMatch {
         }
         if !self.not_kinds.is_empty() {
             let _ = writeln!(s, "  but not objects of kind {}", quote(&self.not_kinds));
+        }
+        if !self.unless_moved_from_template.is_empty() {
+            let _ = writeln!(
+                s,
+                "  unless the chart's templates wrote it before the change, as {}",
+                quote(&self.unless_moved_from_template)
+            );
         }
         if !self.unless_removed_with.is_empty() {
             let _ = writeln!(
@@ -423,6 +436,7 @@ pub fn check(
             .collect(),
         not_kinds: raw.not_kinds,
         unless_removed_with: raw.unless_removed_with,
+        unless_moved_from_template: raw.unless_moved_from_template,
     })
 }
 
@@ -480,6 +494,7 @@ mod tests {
             unless_beside: vec![],
             not_kinds: vec!["aws_iam_*".into()],
             unless_removed_with: vec![],
+            unless_moved_from_template: vec![],
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));
