@@ -110,8 +110,7 @@ impl Session<'_, '_> {
                         fact.candidates.iter().any(|&i| {
                             let i = i as usize;
                             !self.silenced[i] && self.engine.rules[i].rule.matcher.is_structured()
-                        }) || (templates_asked
-                            && crate::manifest::chart_root(&files[k].path).is_some())
+                        }) || (templates_asked && is_chart_template(&files[k].path))
                     })
             })
             .collect()
@@ -120,5 +119,26 @@ impl Session<'_, '_> {
     /// Files not excluded by the config.
     pub fn files_checked(&self) -> usize {
         self.files_checked
+    }
+}
+
+/// A Helm chart's template: YAML or a helper under a `templates/` folder (a web framework's
+/// HTML templates are not).
+fn is_chart_template(path: &str) -> bool {
+    crate::manifest::chart_root(path).is_some()
+        && [".yaml", ".yml", ".tpl"]
+            .iter()
+            .any(|ext| path.to_ascii_lowercase().ends_with(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chart_templates_are_yaml_or_helpers_under_templates() {
+        assert!(super::is_chart_template("charts/app/templates/deployment.yaml"));
+        assert!(super::is_chart_template("charts/app/templates/_helpers.tpl"));
+        assert!(super::is_chart_template("templates/Job.YML"));
+        assert!(!super::is_chart_template("shop/templates/shop/index.html"));
+        assert!(!super::is_chart_template("charts/app/values.yaml"));
     }
 }
