@@ -135,8 +135,12 @@ fn is_chart_template(path: &str) -> bool {
 mod tests {
     #[test]
     fn chart_templates_are_yaml_or_helpers_under_templates() {
-        assert!(super::is_chart_template("charts/app/templates/deployment.yaml"));
-        assert!(super::is_chart_template("charts/app/templates/_helpers.tpl"));
+        assert!(super::is_chart_template(
+            "charts/app/templates/deployment.yaml"
+        ));
+        assert!(super::is_chart_template(
+            "charts/app/templates/_helpers.tpl"
+        ));
         assert!(super::is_chart_template("templates/Job.YML"));
         assert!(!super::is_chart_template("shop/templates/shop/index.html"));
         assert!(!super::is_chart_template("charts/app/values.yaml"));
