@@ -134,18 +134,26 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
         .flatten()
         .filter(|q| seen.insert(&q.key))
         .collect();
-    let compiled: Vec<Patterns> = distinct
+    let compiled: Vec<Result<Patterns, String>> = distinct
         .par_iter()
         .map(|q| Patterns::compile(q.verify, &q.table, &q.column))
         .collect();
     for (q, patterns) in distinct.into_iter().zip(compiled) {
-        let answer = search(
-            q.verify,
-            &patterns,
-            &q.dir,
-            (&mut old, &mut new),
-            &mut globs,
-        );
+        let answer = match patterns {
+            Ok(patterns) => search(
+                q.verify,
+                &patterns,
+                &q.dir,
+                (&mut old, &mut new),
+                &mut globs,
+            ),
+            // A check that cannot run proves nothing: the finding stays, saying so.
+            Err(why) => Answer {
+                unsearchable: true,
+                searched: format!("a pattern of the check does not compile once filled in ({why})"),
+                ..Answer::default()
+            },
+        };
         answers.insert(&q.key, answer);
     }
     let keep: Vec<bool> = findings
@@ -328,26 +336,31 @@ struct Patterns {
 }
 
 impl Patterns {
-    fn compile(v: &Verify, table: &str, column: &str) -> Patterns {
+    /// The lists compiled, or why one pattern does not compile (a name so long the regex
+    /// passes its size limit): the loader checked each template, not each filling.
+    fn compile(v: &Verify, table: &str, column: &str) -> Result<Patterns, String> {
         let model = model_of(table);
-        let compile = |list: &[String]| -> Vec<regex::Regex> {
+        let compile = |list: &[String]| -> Result<Vec<regex::Regex>, String> {
             list.iter()
                 .filter(|p| {
                     (!p.contains("{column}") && !p.contains("{name}") || !column.is_empty())
                         && (!p.contains("{table}") || !table.is_empty())
                 })
-                .filter_map(|p| {
+                .map(|p| {
                     let p =
                         fill(p, table, column, &model).replace("{name}", &regex::escape(column));
-                    regex::Regex::new(&p).ok()
+                    regex::Regex::new(&p).map_err(|e| {
+                        let shown: String = p.chars().take(80).collect();
+                        format!("`{shown}`: {e}")
+                    })
                 })
                 .collect()
         };
-        Patterns {
-            patterns: compile(&v.patterns),
-            stopped_by: compile(&v.stopped_by),
-            unless_found: compile(&v.unless_found),
-        }
+        Ok(Patterns {
+            patterns: compile(&v.patterns)?,
+            stopped_by: compile(&v.stopped_by)?,
+            unless_found: compile(&v.unless_found)?,
+        })
     }
 }
 
@@ -481,4 +494,27 @@ fn search(
         );
     }
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A template the loader accepted can still fill into a regex past the size limit (a very
+    /// long name): that says why, it is not left out of the search (a check missing a pattern
+    /// would find nothing, and "nothing found" may quiet a finding).
+    #[test]
+    fn a_pattern_that_does_not_compile_once_filled_is_an_error_not_a_gap() {
+        let v: Verify =
+            toml::from_str("look_in = [\"**\"]\npatterns = ['(?:{column}){2000}', 'plain']\n")
+                .unwrap();
+        let fine = Patterns::compile(&v, "orders", "code").expect("compiles");
+        assert_eq!(fine.patterns.len(), 2);
+        let long = "a".repeat(5000);
+        let why = Patterns::compile(&v, "orders", &long)
+            .err()
+            .expect("too large to compile");
+        assert!(why.contains("(?:aaaa"), "{why}");
+        assert!(why.contains("size limit"), "{why}");
+    }
 }

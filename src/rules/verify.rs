@@ -14,7 +14,7 @@ pub struct Verify {
     #[serde(default)]
     pub paths: Vec<String>,
     /// Globs of the files searched; `{dir}` is the finding's folder, `{path}` its file,
-    /// `{chart}` the Helm chart its template belongs to.
+    /// `{chart}` the Helm chart its template or values file belongs to.
     pub look_in: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
