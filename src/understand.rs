@@ -6,9 +6,8 @@
 //! it) and from the change's trees otherwise; a side that cannot be read is said to be so, and
 //! never taken for an empty file.
 
-use std::collections::HashMap;
-
 use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -16,6 +15,16 @@ use crate::diff::revision::{Read, SideReader};
 use crate::diff::{ChangeSet, ChangedFile, FileStatus};
 use crate::manifest::SideReading;
 use crate::migration::{self, Analysis, Profile, Sides, history};
+
+/// Files to read from git before each thread opens readers of its own: below this, opening
+/// them costs more than the files take (a backtest's commits).
+const PER_THREAD_FILES: usize = 16;
+
+/// Whether reading `files` files is worth a reader on every thread: enough of them, and sides
+/// a thread can open cheaply (an index is read once, on the calling thread).
+fn worth_readers_per_thread(files: usize, new_side: &crate::diff::NewSide) -> bool {
+    files >= PER_THREAD_FILES && !matches!(new_side, crate::diff::NewSide::Index(_))
+}
 
 /// What understanding one file gave.
 #[derive(Debug, Clone, Default)]
@@ -116,8 +125,7 @@ impl Understander {
                 read(f, want) && !matches!(f.status, FileStatus::Added | FileStatus::Deleted)
             })
             .count();
-        // Readers of their own cost more than a few files take (a backtest's commits).
-        let per_thread = to_read >= 16 && !matches!(new_side, crate::diff::NewSide::Index(_));
+        let per_thread = worth_readers_per_thread(to_read, new_side);
         let joined: Vec<Option<(Text, Text, bool)>> = files
             .par_iter()
             .zip(wanted.par_iter())
@@ -356,7 +364,7 @@ impl Understander {
         };
         // A large folder is read on every thread, each with readers of its own (an index is
         // read once, here).
-        if paths.len() >= 16 && !matches!(self.new_side, crate::diff::NewSide::Index(_)) {
+        if worth_readers_per_thread(paths.len(), &self.new_side) {
             let (old_side, new_side) = (&self.old_side, &self.new_side);
             return paths
                 .par_iter()
