@@ -400,16 +400,23 @@ fn a_finding_says_where_its_value_came_from() {
     assert!(message.contains("`spec.replicas` was `6`"), "{message}");
 }
 
-#[test]
-fn a_bad_document_rule_is_an_error_at_its_line() {
+/// What `validate` says of a team rule whose `[rule.match.document]` (line 10 of its file) holds
+/// `document`, asserting it refused the rule (exit 2).
+fn document_rule_refused(document: &str) -> String {
     let repo = Repo::new();
     repo.write(
         ".forewarn/rules/team.toml",
-        "[[rule]]\nid = \"team-x\"\ntitle = \"t\"\nseverity = \"warning\"\ncategory = \"rollout\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = [\"**/*.yaml\"]\n[rule.match.document]\npath = \"spec..replicas\"\nbecomes = [\"1\"]\nremoved = true\n",
+        format!("[[rule]]\nid = \"team-x\"\ntitle = \"t\"\nseverity = \"warning\"\ncategory = \"rollout\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = [\"**/*.yaml\"]\n[rule.match.document]\n{document}"),
     );
     let run = repo.forewarn(&["validate"]);
     assert_eq!(run.code, 2, "{run:?}");
-    let text = format!("{}{}", run.stdout, run.stderr);
+    format!("{}{}", run.stdout, run.stderr)
+}
+
+#[test]
+fn a_bad_document_rule_is_an_error_at_its_line() {
+    let text =
+        document_rule_refused("path = \"spec..replicas\"\nbecomes = [\"1\"]\nremoved = true\n");
     assert!(text.contains("team.toml:11"), "{text}");
     assert!(text.contains("invalid key path"), "{text}");
     assert!(text.contains("one comparison"), "{text}");
@@ -417,14 +424,9 @@ fn a_bad_document_rule_is_an_error_at_its_line() {
 
 #[test]
 fn an_unless_defined_entry_that_does_not_read_is_an_error() {
-    let repo = Repo::new();
-    repo.write(
-        ".forewarn/rules/team.toml",
-        "[[rule]]\nid = \"team-x\"\ntitle = \"t\"\nseverity = \"warning\"\ncategory = \"config\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = [\"**/*.yaml\"]\n[rule.match.document]\nkinds = [\"Pod\"]\npath = \"**.secretKeyRef.name\"\nadded = true\nunless_defined = [\"Secret\", \"Cluster={cluster}-app\"]\n",
+    let text = document_rule_refused(
+        "kinds = [\"Pod\"]\npath = \"**.secretKeyRef.name\"\nadded = true\nunless_defined = [\"Secret\", \"Cluster={cluster}-app\"]\n",
     );
-    let run = repo.forewarn(&["validate"]);
-    assert_eq!(run.code, 2, "{run:?}");
-    let text = format!("{}{}", run.stdout, run.stderr);
     assert!(text.contains("team.toml:10"), "{text}");
     assert!(text.contains("`Cluster={cluster}-app`"), "{text}");
     assert!(text.contains("{name}"), "{text}");
