@@ -290,23 +290,19 @@ pub(super) fn value_hits(
                 let fires = match &rule.compare {
                     Compare::Rises => a > b,
                     Compare::Falls => a < b,
-                    Compare::RisesAbove(bound) => {
+                    // Crossing the bound: each side compared with it in the side's own unit.
+                    Compare::RisesAbove(bound) | Compare::FallsBelow(bound) => {
                         let (Some((b, bound_b)), Some((a, bound_a))) = (
                             same_unit(before, *bound, replicas),
                             same_unit(after, *bound, replicas),
                         ) else {
                             continue;
                         };
-                        b <= bound_b && a > bound_a
-                    }
-                    Compare::FallsBelow(bound) => {
-                        let (Some((b, bound_b)), Some((a, bound_a))) = (
-                            same_unit(before, *bound, replicas),
-                            same_unit(after, *bound, replicas),
-                        ) else {
-                            continue;
-                        };
-                        b >= bound_b && a < bound_a
+                        if matches!(rule.compare, Compare::RisesAbove(_)) {
+                            b <= bound_b && a > bound_a
+                        } else {
+                            b >= bound_b && a < bound_a
+                        }
                     }
                     _ => false,
                 };
