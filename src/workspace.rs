@@ -37,29 +37,45 @@ pub struct Workspace {
 impl Workspace {
     /// Loads config and rules for a run started in `cwd`.
     pub fn load(cwd: &Path, args: &LoadOptions) -> Result<Workspace> {
+        let (mut workspace, files) = Self::open(cwd, args)?;
+        workspace.rules = Self::load_rules(&files, &workspace.config)?;
+        Ok(workspace)
+    }
+
+    /// Everything [`Workspace::load`] reads but the rules, which stay empty, and every rule file
+    /// to load them from (the built-in packs and the team's): `check` loads them with
+    /// [`Workspace::load_rules`] on the thread pool while it plans the change.
+    pub fn open(cwd: &Path, args: &LoadOptions) -> Result<(Workspace, Vec<RuleFile>)> {
         let repo = crate::diff::git::find(cwd)?;
         let root = repo
             .as_ref()
             .and_then(|r| r.workdir().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.to_path_buf());
-        let (config, rules, rule_files, analysis_files) =
-            Self::load_config_and_rules(repo.as_ref(), &root, cwd, args)?;
-        Ok(Workspace {
+        let (config, files, analysis_files) =
+            Self::read_config_and_rule_files(repo.as_ref(), &root, cwd, args)?;
+        let rule_files = files.iter().filter(|f| !f.builtin).cloned().collect();
+        let workspace = Workspace {
             repo,
             root,
             config,
-            rules,
+            rules: RuleSet::default(),
             rule_files,
             analysis_files,
-        })
+        };
+        Ok((workspace, files))
     }
 
-    fn load_config_and_rules(
+    /// Parses and checks `files` under `config` (see [`load::load`]).
+    pub fn load_rules(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
+        load::load(files, config)
+    }
+
+    fn read_config_and_rule_files(
         repo: Option<&git2::Repository>,
         root: &Path,
         cwd: &Path,
         args: &LoadOptions,
-    ) -> Result<(Config, RuleSet, Vec<RuleFile>, Vec<RuleFile>)> {
+    ) -> Result<(Config, Vec<RuleFile>, Vec<RuleFile>)> {
         let source = match &args.rules_from {
             Some(rev) => {
                 let Some(repo) = repo else {
@@ -94,10 +110,8 @@ impl Workspace {
         for dir in &config.rule_dirs {
             files.extend(source.rule_files(dir)?);
         }
-        let rules = load::load(&files, &config)?;
-        files.retain(|f| !f.builtin);
         let analysis_files = source.rule_files(&config.analyses)?;
-        Ok((config, rules, files, analysis_files))
+        Ok((config, files, analysis_files))
     }
 }
 

@@ -52,8 +52,25 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         .iter()
         .map(|a| ack::parse_cli(a))
         .collect::<Result<Vec<_>>>()?;
-    let workspace = Workspace::load(&ctx.cwd, &args.load.options())?;
-    let incoming = read_changes(args, &workspace)?;
+    // The rules are parsed on the thread pool while this thread plans the change: both take
+    // about as long, and neither needs the other. A problem in the rules is said first.
+    let (mut workspace, rule_files) = Workspace::open(&ctx.cwd, &args.load.options())?;
+    let mut rules = None;
+    let incoming = {
+        let (files, config) = (&rule_files, &workspace.config);
+        let rules = &mut rules;
+        rayon::in_place_scope(|scope| {
+            scope.spawn(move |_| *rules = Some(Workspace::load_rules(files, config)));
+            read_changes(
+                args,
+                workspace.repo.as_ref(),
+                &workspace.root,
+                config.base.as_deref(),
+            )
+        })
+    };
+    workspace.rules = rules.expect("the scope waits for the rules")?;
+    let incoming = incoming?;
     let report = check_changes(
         &workspace,
         incoming.change(),
@@ -119,7 +136,12 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
 }
 
 /// Reads the change the flags name.
-pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<Incoming<'w>> {
+pub fn read_changes<'r>(
+    args: &CheckArgs,
+    repo: Option<&'r git2::Repository>,
+    root: &std::path::Path,
+    config_base: Option<&str>,
+) -> Result<Incoming<'r>> {
     if let Some(path) = &args.patch {
         let (name, bytes) = if path.as_os_str() == "-" {
             let mut buf = Vec::new();
@@ -143,12 +165,9 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
         };
         return patch::parse_patch(&name, &bytes, empty).map(Incoming::Whole);
     }
-    let Some(repo) = workspace.repo.as_ref() else {
+    let Some(repo) = repo else {
         return Err(Error::repository(
-            format!(
-                "{} is not inside a git repository",
-                workspace.root.display()
-            ),
+            format!("{} is not inside a git repository", root.display()),
             "run forewarn inside a git checkout, or pipe a diff in: git diff | forewarn check --patch -",
         ));
     };
@@ -171,7 +190,7 @@ pub fn read_changes<'w>(args: &CheckArgs, workspace: &'w Workspace) -> Result<In
             base: args.base.clone().or_else(ci_base),
         }
     };
-    git::plan(repo, &input, workspace.config.base.as_deref())?
+    git::plan(repo, &input, config_base)?
         .attributes_from(args.load.rules_from.as_deref())
         .map(Incoming::Planned)
 }
