@@ -20,6 +20,9 @@
 //! [rule.verify.missing]                # what no hit makes of it ("quiet" drops it)
 //! severity = "quiet"
 //! ```
+//!
+//! A rule may have several checks: a finding asks every one whose `paths` match it, in order,
+//! and a check that quiets it drops it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -102,11 +105,14 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
                 .verify
                 .iter()
                 .map(|v| {
-                    let name = v
-                        .name_from
-                        .as_deref()
-                        .and_then(|n| regex::Regex::new(n).ok());
-                    (crate::glob::GlobMatcher::new(&v.paths), name, v)
+                    let compile =
+                        |n: &Option<String>| n.as_deref().and_then(|n| regex::Regex::new(n).ok());
+                    Block {
+                        paths: crate::glob::GlobMatcher::new(&v.paths),
+                        name_from: compile(&v.name_from),
+                        name_from_line: compile(&v.name_from_line),
+                        verify: v,
+                    }
                 })
                 .collect();
             (r.id.as_str(), blocks)
@@ -118,10 +124,34 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     // What each finding asks (on every thread), each distinct question searched once (on
     // this thread: the trees' caches are shared), then each answer applied (on every thread).
     use rayon::prelude::*;
-    let asked: Vec<Option<Question<'_>>> =
-        findings.par_iter().map(|f| question(f, &by_id)).collect();
     let mut old = Tree::new(SideReader::old(&change.old_side));
     let mut new = Tree::new(SideReader::new(&change.new_side));
+    // The line as written, for the findings of rules with a check that takes a name from it:
+    // from the finding's snippet, or else read from the new tree (a document rule's finding
+    // has none yet).
+    let by_line: std::collections::HashSet<&str> = rules
+        .iter()
+        .filter(|r| r.verify.iter().any(|v| v.name_from_line.is_some()))
+        .map(|r| r.id.as_str())
+        .collect();
+    let own_lines: Vec<Option<String>> = findings
+        .iter()
+        .map(|f| {
+            if !by_line.contains(&*f.rule_id) || f.old_side {
+                return None;
+            }
+            own_line(f).map(str::to_string).or_else(|| {
+                let text = new.text(f.path.as_deref()?)?;
+                let line = text.lines().nth(f.line?.checked_sub(1)? as usize)?;
+                Some(line.trim_end_matches('\r').to_string())
+            })
+        })
+        .collect();
+    let asked: Vec<Vec<Question<'_>>> = findings
+        .par_iter()
+        .zip(own_lines.par_iter())
+        .map(|(f, line)| questions(f, line.as_deref(), &by_id))
+        .collect();
     let mut answers: HashMap<&(String, String), Answer> = HashMap::new();
     // Compiled glob sets by their globs: the same for every question of a check unless its
     // globs name the finding's folder or chart.
@@ -159,10 +189,8 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     let keep: Vec<bool> = findings
         .par_iter_mut()
         .zip(asked.par_iter())
-        .map(|(f, q)| match q {
-            Some(q) => apply(f, q, &answers[&q.key]),
-            None => true,
-        })
+        // Each check in turn; one that quiets the finding drops it.
+        .map(|(f, asked)| asked.iter().all(|q| apply(f, q, &answers[&q.key])))
         .collect();
     let mut keep = keep.into_iter();
     findings.retain(|_| keep.next().unwrap_or(true));
@@ -178,26 +206,42 @@ struct Question<'v> {
     key: (String, String),
 }
 
-/// A rule's checks, each with its paths and name pattern compiled.
-type Block<'v> = (crate::glob::GlobMatcher, Option<regex::Regex>, &'v Verify);
+/// A rule's check, with its paths and name patterns compiled.
+struct Block<'v> {
+    paths: crate::glob::GlobMatcher,
+    name_from: Option<regex::Regex>,
+    name_from_line: Option<regex::Regex>,
+    verify: &'v Verify,
+}
 
-fn question<'v>(f: &Finding, by_id: &HashMap<&str, Vec<Block<'v>>>) -> Option<Question<'v>> {
+/// The questions a finding asks: one for each check of its rule whose paths match it, in the
+/// order the rule gives them.
+fn questions<'v>(
+    f: &Finding,
+    line: Option<&str>,
+    by_id: &HashMap<&str, Vec<Block<'v>>>,
+) -> Vec<Question<'v>> {
+    by_id.get(&*f.rule_id).map_or_else(Vec::new, |blocks| {
+        blocks.iter().filter_map(|b| question(f, line, b)).collect()
+    })
+}
+
+fn question<'v>(f: &Finding, line: Option<&str>, block: &Block<'v>) -> Option<Question<'v>> {
     let path = f.path.as_deref().unwrap_or("");
-    let (_, name_from, v) = by_id.get(&*f.rule_id).and_then(|blocks| {
-        blocks
-            .iter()
-            .find(|(paths, _, b)| b.paths.is_empty() || paths.is_match(path))
-    })?;
+    let v = block.verify;
+    if !(v.paths.is_empty() || block.paths.is_match(path)) {
+        return None;
+    }
     let table = f.subject.as_ref().map_or("", |s| s.0.as_str()).to_string();
     let mut column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
-    // A name taken from the matched line stands where a column would; a finding with no such
-    // name asks nothing.
-    if v.name_from.is_some() {
-        let named = name_from.as_ref().and_then(|re| {
-            let caps = re.captures(f.matched.as_deref()?)?;
-            Some(caps.get(1)?.as_str().to_string())
-        });
-        column = named?;
+    // A name taken from the matched text, or from the finding's line as written, stands where
+    // a column would; a finding with no such name asks nothing of this check.
+    if v.name_from.is_some() || v.name_from_line.is_some() {
+        let take =
+            |re: &regex::Regex, text: &str| Some(re.captures(text)?.get(1)?.as_str().to_string());
+        let from_matched = || take(block.name_from.as_ref()?, f.matched.as_deref()?);
+        let from_line = || take(block.name_from_line.as_ref()?, line?);
+        column = from_matched().or_else(from_line)?;
     }
     // `{dir}` in a glob is the finding's own folder (a Terraform module's other files),
     // `{path}` its own file (the rest of a CI workflow), and `{chart}` the Helm chart its
@@ -233,6 +277,15 @@ fn question<'v>(f: &Finding, by_id: &HashMap<&str, Vec<Block<'v>>>) -> Option<Qu
 }
 
 /// Applies a check's answer to its finding; `false` when the finding goes quiet.
+/// The finding's own line as written, from the snippet drawn for it.
+fn own_line(f: &Finding) -> Option<&str> {
+    let line = f.line?;
+    f.snippet
+        .as_ref()?
+        .lines()
+        .find_map(|(n, text)| (n == line).then_some(text))
+}
+
 fn apply(f: &mut Finding, q: &Question<'_>, answer: &Answer) -> bool {
     let (v, table, column) = (q.verify, &q.table, &q.column);
     if answer.unsearchable {

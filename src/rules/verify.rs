@@ -25,6 +25,9 @@ pub struct Verify {
     /// A regex whose first group takes a name from the finding's matched line (an environment
     /// variable, a setting): `{name}` in `patterns`.
     pub name_from: Option<String>,
+    /// The same, from the finding's line as written in the file (a Helm template's
+    /// `{{ .Values.x }}`, where the matched text holds only what the template reads as).
+    pub name_from_line: Option<String>,
     /// Regex templates whose hit means the running code already stopped reading it (Rails
     /// `ignored_columns`): the `stopped` outcome, before `found` and `missing`.
     #[serde(default)]
@@ -71,13 +74,17 @@ pub fn check(v: &Verify) -> Vec<String> {
             problems.push(format!("invalid glob `{g}` in [rule.verify]: {}", e.kind()));
         }
     }
-    if let Some(n) = &v.name_from {
+    for (key, n) in [
+        ("name_from", &v.name_from),
+        ("name_from_line", &v.name_from_line),
+    ] {
+        let Some(n) = n else { continue };
         match regex::Regex::new(n) {
             Ok(re) if re.captures_len() < 2 => problems.push(format!(
-                "[rule.verify] name_from `{n}` has no group to take the name from"
+                "[rule.verify] {key} `{n}` has no group to take the name from"
             )),
             Ok(_) => {}
-            Err(e) => problems.push(format!("invalid name_from `{n}` in [rule.verify]: {e}")),
+            Err(e) => problems.push(format!("invalid {key} `{n}` in [rule.verify]: {e}")),
         }
     }
     for p in v
