@@ -327,7 +327,65 @@ pub(super) fn value_hits(
                 }
             }
         }
+        Compare::Changed => {
+            let (Some(_), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            let mut concrete: Vec<&String> = old_paths.keys().chain(new_paths.keys()).collect();
+            concrete.sort();
+            concrete.dedup();
+            for at in concrete {
+                // Both sides hold the value: a key that appears or goes is another comparison's.
+                let (Some(o), Some(n)) = (
+                    old_paths.get(at).and_then(|v| v.first()),
+                    new_paths.get(at).and_then(|v| v.first()),
+                ) else {
+                    continue;
+                };
+                if !differs(o.node, n.node) || opt_in(files, &new, n.node.line) {
+                    continue;
+                }
+                let (was, now) = (flow(o.node), flow(n.node));
+                out.push(value_hit(new, n, &now, Some(&was), false));
+            }
+        }
         Compare::Replaced => {}
+    }
+}
+
+/// Whether two values differ as documents: mappings by their keys (in any order) and values,
+/// lists item by item. A value the template computes (⟨tpl⟩) could be anything, so it differs
+/// from nothing, and a mapping with a computed key is not judged.
+fn differs(old: &Node, new: &Node) -> bool {
+    use crate::manifest::Value;
+    let computed = |n: &Node| n.as_str().is_some_and(|s| s.contains(TEMPLATED));
+    match (computed(old), computed(new)) {
+        // Both computed: what the template writes around the computed parts still tells
+        // (`⟨tpl⟩` becoming `⟨tpl⟩-headless`).
+        (true, true) => return old.as_str() != new.as_str(),
+        (false, false) => {}
+        _ => return false,
+    }
+    match (&old.value, &new.value) {
+        (Value::Scalar(a), Value::Scalar(b)) => a != b,
+        (Value::Null, Value::Null) => false,
+        (Value::Map(a), Value::Map(b)) => {
+            if a.iter().chain(b).any(|(k, _)| k.contains(TEMPLATED)) {
+                return false;
+            }
+            if a.len() != b.len() || a.iter().any(|(k, _)| !b.iter().any(|(l, _)| l == k)) {
+                return true;
+            }
+            a.iter().any(|(k, v)| {
+                b.iter()
+                    .find(|(l, _)| l == k)
+                    .is_some_and(|(_, w)| differs(v, w))
+            })
+        }
+        (Value::Seq(a), Value::Seq(b)) => {
+            a.len() != b.len() || a.iter().zip(b).any(|(v, w)| differs(v, w))
+        }
+        _ => true,
     }
 }
 
@@ -472,5 +530,26 @@ fn value_hit(
         shown: format!("{what} {}: {value}", found.at),
         matched: value.to_string(),
         extra,
+    }
+}
+
+/// A value in YAML's flow style, for messages: `{matchLabels: {app: web}}`.
+fn flow(node: &Node) -> String {
+    use crate::manifest::Value;
+    match &node.value {
+        Value::Null => "~".to_string(),
+        Value::Scalar(s) => s.clone(),
+        Value::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", flow(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }

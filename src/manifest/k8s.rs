@@ -113,6 +113,8 @@ fn collect(path: &str, root: Node, doc_line: u32, out: &mut Vec<Object>) {
                 }
             }
         }
+        // A Helm test hook runs only under `helm test`: no install or upgrade deploys it.
+        Some(_) if is_helm_test_hook(&root) => {}
         Some(kind) => out.push(kubernetes_object(path, kind, root)),
         None => {
             let kind = if is_values_file(path) {
@@ -133,6 +135,19 @@ fn collect(path: &str, root: Node, doc_line: u32, out: &mut Vec<Object>) {
             });
         }
     }
+}
+
+/// Whether the object's `helm.sh/hook` annotation names only test hooks (`test`,
+/// `test-success`, `test-failure`): Helm creates such objects when someone runs `helm test`,
+/// never on install or upgrade, including in a chart rendered into a plain manifest.
+fn is_helm_test_hook(root: &Node) -> bool {
+    root.at(&["metadata", "annotations", "helm.sh/hook"])
+        .and_then(Node::as_str)
+        .is_some_and(|hooks| {
+            hooks
+                .split(',')
+                .all(|hook| matches!(hook.trim(), "test" | "test-success" | "test-failure"))
+        })
 }
 
 fn kubernetes_object(path: &str, kind: String, mut root: Node) -> Object {
@@ -219,6 +234,16 @@ mod tests {
         );
         let keys: Vec<_> = found.iter().map(|o| (o.key.as_str(), o.line)).collect();
         assert_eq!(keys, vec![("Secret/prod/db@", 1), ("Deployment//web@", 5)]);
+    }
+
+    #[test]
+    fn helm_test_hooks_deploy_nothing() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app-test\n  annotations:\n    \"helm.sh/hook\": test-success\nspec:\n  containers:\n    - name: t\n      image: busybox\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: both\n  annotations:\n    helm.sh/hook: test, post-install\n";
+        let names: Vec<String> = objects("dist/deploy.yaml", text)
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        assert_eq!(names, ["migrate", "both"]);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! ```
 //! Comparisons: `becomes` (values), `becomes_matching` (a regex), `was` (left one of these
 //! values), `removed`, `added`, `rises`/`falls` (any rise or fall), `rises_above`/`falls_below`
-//! (crosses a bound: a number or a percentage), `percent_above`, `replaced` (Terraform: an
+//! (crosses a bound: a number or a percentage), `percent_above`, `changed` (any other value,
+//! compared as documents: a label added to or removed from a selector), `replaced` (Terraform: an
 //! attribute that forces replacement changed). Without `path`, `removed`/`added` are about the
 //! object itself.
 
@@ -63,6 +64,7 @@ pub struct RawDocument {
     falls_below: Option<Spanned<RawScalar>>,
     percent_above: Option<Spanned<RawScalar>>,
     replaced: Option<Spanned<bool>>,
+    changed: Option<Spanned<bool>>,
     /// The value assumed when the key is absent from an object that exists (Kubernetes
     /// defaults: `maxUnavailable` is 25%).
     default: Option<Spanned<RawScalar>>,
@@ -129,6 +131,7 @@ pub enum Compare {
     RisesAbove(Amount),
     FallsBelow(Amount),
     Replaced,
+    Changed,
 }
 
 /// A checked `[rule.match.document]`.
@@ -183,6 +186,10 @@ impl DocumentMatch {
             Compare::Falls => "falls".to_string(),
             Compare::RisesAbove(b) => format!("rises above {}", amount_text(*b)),
             Compare::FallsBelow(b) => format!("falls below {}", amount_text(*b)),
+            Compare::Changed => {
+                "changes while the object stays (a value the template computes is not judged)"
+                    .to_string()
+            }
             Compare::Replaced => {
                 "changes an attribute that forces Terraform to replace it (rules/data/terraform-replacement.toml)".to_string()
             }
@@ -339,6 +346,7 @@ pub fn check(
         (flag(&raw.rises), Compare::Rises),
         (flag(&raw.falls), Compare::Falls),
         (flag(&raw.replaced), Compare::Replaced),
+        (flag(&raw.changed), Compare::Changed),
     ] {
         match f {
             Some((true, span)) => chosen.push((compare, span)),
@@ -376,7 +384,7 @@ pub fn check(
         0 => {
             errors.push(
                 SourceError::new(file, text, table_span.clone(), "a document match needs a comparison")
-                    .label("none of becomes, becomes_matching, was, removed, added, rises, falls, rises_above, falls_below, percent_above, replaced")
+                    .label("none of becomes, becomes_matching, was, removed, added, rises, falls, rises_above, falls_below, percent_above, changed, replaced")
                     .help("e.g. `becomes = [\"Recreate\"]` or `removed = true`"),
             );
             None
