@@ -328,9 +328,14 @@ pub(super) fn value_hits(
             }
         }
         Compare::Changed => {
-            let (Some(_), Some(new)) = (pair.old, pair.new) else {
+            let (Some(old), Some(new)) = (pair.old, pair.new) else {
                 return;
             };
+            // An object under another name (a file and its workload renamed together) is a new
+            // object to the cluster, whatever its fields.
+            if old.object.name != new.object.name {
+                return;
+            }
             let mut concrete: Vec<&String> = old_paths.keys().chain(new_paths.keys()).collect();
             concrete.sort();
             concrete.dedup();
@@ -342,7 +347,16 @@ pub(super) fn value_hits(
                 ) else {
                     continue;
                 };
-                if !differs(o.node, n.node) || opt_in(files, &new, n.node.line) {
+                // A block a helper or the values write part of (`{{- include "app.selector"
+                // . | nindent 6 }}` among its keys) is not known whole on that side: a key
+                // written out that it lost may be one the helper now writes, so only keys and
+                // values written out on both sides are compared.
+                let partial = renders_within(&old, o.node) || renders_within(&new, n.node);
+                let mut lines = Vec::new();
+                differences(o.node, n.node, partial, &mut lines);
+                // Only what a branch the change opened holds (an opt-in `selector:` under
+                // `{{- with .Values.persistence.selector }}`) reaches no install by default.
+                if lines.iter().all(|&line| opt_in(files, &new, line)) {
                     continue;
                 }
                 let (was, now) = (flow(o.node), flow(n.node));
@@ -353,40 +367,91 @@ pub(super) fn value_hits(
     }
 }
 
-/// Whether two values differ as documents: mappings by their keys (in any order) and values,
-/// lists item by item. A value the template computes (⟨tpl⟩) could be anything, so it differs
-/// from nothing, and a mapping with a computed key is not judged.
-fn differs(old: &Node, new: &Node) -> bool {
+/// Where two values differ as documents, by the new side's lines: mappings by their keys (in
+/// any order) and values, lists item by item. A value the template computes (⟨tpl⟩) could be
+/// anything, so it differs from nothing, unless what the template writes around it changed
+/// with as many computed parts (`⟨tpl⟩` becoming `⟨tpl⟩-headless`). A mapping with a computed
+/// key is not judged, and neither are `apiVersion` and `kind` (an embedded object's type, which
+/// the API server fills in) or `status`.
+fn differences(old: &Node, new: &Node, partial: bool, out: &mut Vec<u32>) {
     use crate::manifest::Value;
-    let computed = |n: &Node| n.as_str().is_some_and(|s| s.contains(TEMPLATED));
+    let computed = |n: &Node| n.as_str().map_or(0, |s| s.matches(TEMPLATED).count());
     match (computed(old), computed(new)) {
-        // Both computed: what the template writes around the computed parts still tells
-        // (`⟨tpl⟩` becoming `⟨tpl⟩-headless`).
-        (true, true) => return old.as_str() != new.as_str(),
-        (false, false) => {}
-        _ => return false,
+        (0, 0) => {}
+        (a, b) => {
+            if a == b && old.as_str() != new.as_str() {
+                out.push(new.line);
+            }
+            return;
+        }
     }
+    let ignored = |k: &str| matches!(k, "apiVersion" | "kind" | "status");
     match (&old.value, &new.value) {
-        (Value::Scalar(a), Value::Scalar(b)) => a != b,
-        (Value::Null, Value::Null) => false,
+        (Value::Scalar(a), Value::Scalar(b)) if a != b => out.push(new.line),
+        (Value::Scalar(_), Value::Scalar(_)) | (Value::Null, Value::Null) => {}
         (Value::Map(a), Value::Map(b)) => {
             if a.iter().chain(b).any(|(k, _)| k.contains(TEMPLATED)) {
-                return false;
+                return;
             }
-            if a.len() != b.len() || a.iter().any(|(k, _)| !b.iter().any(|(l, _)| l == k)) {
-                return true;
+            for (k, w) in b.iter().filter(|(k, _)| !ignored(k)) {
+                match a.iter().find(|(l, _)| l == k) {
+                    Some((_, v)) => differences(v, w, partial, out),
+                    None => out.push(w.line),
+                }
             }
-            a.iter().any(|(k, v)| {
-                b.iter()
-                    .find(|(l, _)| l == k)
-                    .is_some_and(|(_, w)| differs(v, w))
-            })
+            if !partial
+                && a.iter()
+                    .any(|(k, _)| !ignored(k) && !b.iter().any(|(l, _)| l == k))
+            {
+                out.push(new.line);
+            }
         }
         (Value::Seq(a), Value::Seq(b)) => {
-            a.len() != b.len() || a.iter().zip(b).any(|(v, w)| differs(v, w))
+            if a.len() != b.len() && !partial {
+                out.push(new.line);
+            }
+            for (v, w) in a.iter().zip(b) {
+                differences(v, w, partial, out);
+            }
         }
-        _ => true,
+        _ => out.push(new.line),
     }
+}
+
+/// Whether a line of the value's block renders content from a helper or the values (an
+/// action on a line of its own, which reading the template blanks): from the line before the
+/// value's first to the line before the object's next key after its last.
+fn renders_within(located: &Located<'_>, node: &Node) -> bool {
+    fn lines(node: &Node, out: &mut Vec<u32>) {
+        out.push(node.line);
+        match &node.value {
+            crate::manifest::Value::Seq(items) => items.iter().for_each(|n| lines(n, out)),
+            crate::manifest::Value::Map(entries) => entries.iter().for_each(|(_, n)| lines(n, out)),
+            _ => {}
+        }
+    }
+    // A scalar is on one line, read whole.
+    if located.parsed.renders.is_empty() || node.as_str().is_some() {
+        return false;
+    }
+    let mut own = Vec::new();
+    lines(node, &mut own);
+    let (Some(&first), Some(&last)) = (own.iter().min(), own.iter().max()) else {
+        return false;
+    };
+    let mut all = Vec::new();
+    lines(&located.object.body, &mut all);
+    let end = all
+        .into_iter()
+        .filter(|&l| l > last)
+        .min()
+        .unwrap_or(u32::MAX);
+    let start = first.saturating_sub(1);
+    located
+        .parsed
+        .renders
+        .iter()
+        .any(|(line, text)| (start..end).contains(line) && text.trim_start().starts_with("{{"))
 }
 
 /// Whether the new object's template renders the removed key's block from a helper or from
