@@ -111,6 +111,7 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
                         paths: crate::glob::GlobMatcher::new(&v.paths),
                         name_from: compile(&v.name_from),
                         name_from_line: compile(&v.name_from_line),
+                        name_from_block: compile(&v.name_from_block),
                         verify: v,
                     }
                 })
@@ -131,26 +132,40 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     // has none yet).
     let by_line: std::collections::HashSet<&str> = rules
         .iter()
-        .filter(|r| r.verify.iter().any(|v| v.name_from_line.is_some()))
+        .filter(|r| {
+            r.verify
+                .iter()
+                .any(|v| v.name_from_line.is_some() || v.name_from_block.is_some())
+        })
         .map(|r| r.id.as_str())
         .collect();
-    let own_lines: Vec<Option<String>> = findings
+    let renamed_from: HashMap<&str, &str> = change
+        .files
+        .iter()
+        .filter_map(|f| Some((f.path.as_str(), f.old_path.as_deref()?)))
+        .collect();
+    let own_lines: Vec<Option<Written>> = findings
         .iter()
         .map(|f| {
-            if !by_line.contains(&*f.rule_id) || f.old_side {
+            if !by_line.contains(&*f.rule_id) {
                 return None;
             }
-            own_line(f).map(str::to_string).or_else(|| {
-                let text = new.text(f.path.as_deref()?)?;
-                let line = text.lines().nth(f.line?.checked_sub(1)? as usize)?;
-                Some(line.trim_end_matches('\r').to_string())
-            })
+            let path = f.path.as_deref()?;
+            // A line of the old side is read where the file was (a renamed file).
+            let (tree, path) = if f.old_side {
+                let was = renamed_from.get(path).copied().unwrap_or(path);
+                (&mut old, was)
+            } else {
+                (&mut new, path)
+            };
+            let text = tree.text(path)?;
+            Written::at(&text, f.line?)
         })
         .collect();
     let asked: Vec<Vec<Question<'_>>> = findings
         .par_iter()
         .zip(own_lines.par_iter())
-        .map(|(f, line)| questions(f, line.as_deref(), &by_id))
+        .map(|(f, written)| questions(f, written.as_ref(), &by_id))
         .collect();
     let mut answers: HashMap<&(String, String), Answer> = HashMap::new();
     // Compiled glob sets by their globs: the same for every question of a check unless its
@@ -211,6 +226,7 @@ struct Block<'v> {
     paths: crate::glob::GlobMatcher,
     name_from: Option<regex::Regex>,
     name_from_line: Option<regex::Regex>,
+    name_from_block: Option<regex::Regex>,
     verify: &'v Verify,
 }
 
@@ -218,15 +234,66 @@ struct Block<'v> {
 /// order the rule gives them.
 fn questions<'v>(
     f: &Finding,
-    line: Option<&str>,
+    written: Option<&Written>,
     by_id: &HashMap<&str, Vec<Block<'v>>>,
 ) -> Vec<Question<'v>> {
     by_id.get(&*f.rule_id).map_or_else(Vec::new, |blocks| {
-        blocks.iter().filter_map(|b| question(f, line, b)).collect()
+        blocks
+            .iter()
+            .filter_map(|b| question(f, written, b))
+            .collect()
     })
 }
 
-fn question<'v>(f: &Finding, line: Option<&str>, block: &Block<'v>) -> Option<Question<'v>> {
+/// A finding's line as written in its file, and its block: that line and the lines under it
+/// up to the first that is indented no deeper (the `}` that closes a Terraform block), at most
+/// [`BLOCK_LINES`] lines.
+struct Written {
+    line: String,
+    block: String,
+}
+
+/// Lines of a finding's block read at most.
+const BLOCK_LINES: usize = 200;
+
+impl Written {
+    fn at(text: &str, line: u32) -> Option<Written> {
+        let mut lines = text.lines().skip(line.checked_sub(1)? as usize);
+        let first = lines.next()?.trim_end_matches('\r');
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let mut block = first.to_string();
+        for l in lines.take(BLOCK_LINES) {
+            let l = l.trim_end_matches('\r');
+            block.push('\n');
+            block.push_str(l);
+            if !l.trim().is_empty() && indent(l) <= indent(first) {
+                break;
+            }
+        }
+        Some(Written {
+            line: first.to_string(),
+            block,
+        })
+    }
+}
+
+/// `dir` joined with the relative path `rel`, `.` and `..` resolved; `None` when it leaves the
+/// repository.
+fn joined(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn question<'v>(f: &Finding, written: Option<&Written>, block: &Block<'v>) -> Option<Question<'v>> {
     let path = f.path.as_deref().unwrap_or("");
     let v = block.verify;
     if !(v.paths.is_empty() || block.paths.is_match(path)) {
@@ -236,19 +303,24 @@ fn question<'v>(f: &Finding, line: Option<&str>, block: &Block<'v>) -> Option<Qu
     let mut column = f.subject.as_ref().map_or("", |s| s.1.as_str()).to_string();
     // A name taken from the matched text, or from the finding's line as written, stands where
     // a column would; a finding with no such name asks nothing of this check.
-    if v.name_from.is_some() || v.name_from_line.is_some() {
+    if v.name_from.is_some() || v.name_from_line.is_some() || v.name_from_block.is_some() {
         let take =
             |re: &regex::Regex, text: &str| Some(re.captures(text)?.get(1)?.as_str().to_string());
         let from_matched = || take(block.name_from.as_ref()?, f.matched.as_deref()?);
-        let from_line = || take(block.name_from_line.as_ref()?, line?);
-        column = from_matched().or_else(from_line)?;
+        let from_line = || take(block.name_from_line.as_ref()?, &written?.line);
+        let from_block = || take(block.name_from_block.as_ref()?, &written?.block);
+        column = from_matched().or_else(from_line).or_else(from_block)?;
     }
     // `{dir}` in a glob is the finding's own folder (a Terraform module's other files),
     // `{path}` its own file (the rest of a CI workflow), and `{chart}` the Helm chart its
     // template or values file belongs to (a finding outside any chart asks nothing of such a
     // check).
     let globs = || v.look_in.iter().chain(&v.exclude);
-    let dir = if globs().any(|g| g.contains("{chart}")) {
+    let dir = if globs().any(|g| g.contains("{dir}/{name}")) {
+        // The folder the name leads to (a module's `source`), or no question when it leaves
+        // the repository.
+        joined(path.rsplit_once('/').map_or("", |(d, _)| d), &column)?
+    } else if globs().any(|g| g.contains("{chart}")) {
         let values_dir = || {
             crate::manifest::is_values_file(path)
                 .then(|| path.rsplit_once('/').map_or("", |(d, _)| d))
@@ -277,15 +349,6 @@ fn question<'v>(f: &Finding, line: Option<&str>, block: &Block<'v>) -> Option<Qu
 }
 
 /// Applies a check's answer to its finding; `false` when the finding goes quiet.
-/// The finding's own line as written, from the snippet drawn for it.
-fn own_line(f: &Finding) -> Option<&str> {
-    let line = f.line?;
-    f.snippet
-        .as_ref()?
-        .lines()
-        .find_map(|(n, text)| (n == line).then_some(text))
-}
-
 fn apply(f: &mut Finding, q: &Question<'_>, answer: &Answer) -> bool {
     let (v, table, column) = (q.verify, &q.table, &q.column);
     if answer.unsearchable {
@@ -366,6 +429,8 @@ fn in_dir(globs: &[String], dir: &str) -> Vec<String> {
     globs
         .iter()
         .map(|g| {
+            // `{dir}/{name}`: `dir` is already the folder the name leads to.
+            let g = g.replace("{dir}/{name}", "{dir}");
             if escaped.is_empty() {
                 g.replace("{dir}/", "")
                     .replace("{dir}", "")

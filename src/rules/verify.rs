@@ -28,6 +28,10 @@ pub struct Verify {
     /// The same, from the finding's line as written in the file (a Helm template's
     /// `{{ .Values.x }}`, where the matched text holds only what the template reads as).
     pub name_from_line: Option<String>,
+    /// The same, from the finding's block as written: its line and the lines under it, up to
+    /// the line that closes it (a Terraform `module` block's `source`). `{dir}/{name}` in
+    /// `look_in` is then the folder the name leads to from the finding's folder.
+    pub name_from_block: Option<String>,
     /// Regex templates whose hit means the running code already stopped reading it (Rails
     /// `ignored_columns`): the `stopped` outcome, before `found` and `missing`.
     #[serde(default)]
@@ -77,6 +81,7 @@ pub fn check(v: &Verify) -> Vec<String> {
     for (key, n) in [
         ("name_from", &v.name_from),
         ("name_from_line", &v.name_from_line),
+        ("name_from_block", &v.name_from_block),
     ] {
         let Some(n) = n else { continue };
         match regex::Regex::new(n) {
