@@ -635,4 +635,33 @@ mod tests {
         assert!(why.contains("(?:aaaa"), "{why}");
         assert!(why.contains("size limit"), "{why}");
     }
+
+    #[test]
+    fn a_relative_source_is_joined_inside_the_repository_only() {
+        assert_eq!(
+            joined("terraform/lib/dependencies", "../tags").as_deref(),
+            Some("terraform/lib/tags")
+        );
+        assert_eq!(
+            joined("infra", "./modules/db/").as_deref(),
+            Some("infra/modules/db")
+        );
+        assert_eq!(joined("", "modules/db").as_deref(), Some("modules/db"));
+        // Out of the repository: no folder to search.
+        assert_eq!(joined("infra", "../../outside"), None);
+        assert_eq!(joined("", ".."), None);
+    }
+
+    #[test]
+    fn a_block_ends_at_the_line_indented_no_deeper() {
+        let text = "module \"tags\" {\r\n  source = \"../tags\"\r\n\r\n  env = var.env\r\n}\r\n\r\nmodule \"db\" {\r\n  source = \"../rds\"\r\n}\r\n";
+        let written = Written::at(text, 1).unwrap();
+        assert_eq!(written.line, "module \"tags\" {");
+        assert!(written.block.ends_with("}"), "{:?}", written.block);
+        assert!(!written.block.contains("../rds"), "{:?}", written.block);
+        assert!(!written.block.contains('\r'));
+        // Past the end, or line 0: nothing.
+        assert!(Written::at(text, 99).is_none());
+        assert!(Written::at(text, 0).is_none());
+    }
 }
