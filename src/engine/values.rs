@@ -353,7 +353,8 @@ pub(super) fn value_hits(
                 // values written out on both sides are compared.
                 let partial = renders_within(&old, o.node) || renders_within(&new, n.node);
                 let mut lines = Vec::new();
-                differences(o.node, n.node, partial, &mut lines);
+                let hcl = new.parsed.format == crate::manifest::Format::Hcl;
+                differences(o.node, n.node, Reading { partial, hcl }, &mut lines);
                 // Only what a branch the change opened holds (an opt-in `selector:` under
                 // `{{- with .Values.persistence.selector }}`) reaches no install by default.
                 if lines.iter().all(|&line| opt_in(files, &new, line)) {
@@ -373,7 +374,8 @@ pub(super) fn value_hits(
 /// with as many computed parts (`⟨tpl⟩` becoming `⟨tpl⟩-headless`). A mapping with a computed
 /// key is not judged, and neither are `apiVersion` and `kind` (an embedded object's type, which
 /// the API server fills in) or `status`.
-fn differences(old: &Node, new: &Node, partial: bool, out: &mut Vec<u32>) {
+fn differences(old: &Node, new: &Node, reading: Reading, out: &mut Vec<u32>) {
+    let Reading { partial, hcl } = reading;
     use crate::manifest::Value;
     let computed = |n: &Node| n.as_str().map_or(0, |s| s.matches(TEMPLATED).count());
     match (computed(old), computed(new)) {
@@ -387,7 +389,9 @@ fn differences(old: &Node, new: &Node, partial: bool, out: &mut Vec<u32>) {
     }
     let ignored = |k: &str| matches!(k, "apiVersion" | "kind" | "status");
     match (&old.value, &new.value) {
-        (Value::Scalar(a), Value::Scalar(b)) if a != b => out.push(new.line),
+        (Value::Scalar(a), Value::Scalar(b)) if a != b && (!hcl || squashed(a) != squashed(b)) => {
+            out.push(new.line)
+        }
         (Value::Scalar(_), Value::Scalar(_)) | (Value::Null, Value::Null) => {}
         (Value::Map(a), Value::Map(b)) => {
             if a.iter().chain(b).any(|(k, _)| k.contains(TEMPLATED)) {
@@ -395,7 +399,7 @@ fn differences(old: &Node, new: &Node, partial: bool, out: &mut Vec<u32>) {
             }
             for (k, w) in b.iter().filter(|(k, _)| !ignored(k)) {
                 match a.iter().find(|(l, _)| l == k) {
-                    Some((_, v)) => differences(v, w, partial, out),
+                    Some((_, v)) => differences(v, w, reading, out),
                     None => out.push(w.line),
                 }
             }
@@ -411,11 +415,58 @@ fn differences(old: &Node, new: &Node, partial: bool, out: &mut Vec<u32>) {
                 out.push(new.line);
             }
             for (v, w) in a.iter().zip(b) {
-                differences(v, w, partial, out);
+                differences(v, w, reading, out);
             }
         }
         _ => out.push(new.line),
     }
+}
+
+/// How the two sides of a `changed` comparison were read.
+#[derive(Clone, Copy)]
+struct Reading {
+    /// A helper or the values write part of the block: keys that went are not judged.
+    partial: bool,
+    /// Terraform: a value is an expression's text, compared without its layout.
+    hcl: bool,
+}
+
+/// An HCL expression's text without its layout: whitespace and comments outside strings, and
+/// a comma before a closing bracket, are left out (`[ "a", ]` is `["a"]`).
+fn squashed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => out.extend(chars.next()),
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '#' => {
+                chars.by_ref().take_while(|&c| c != '\n').for_each(drop);
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                chars.by_ref().take_while(|&c| c != '\n').for_each(drop);
+            }
+            c if c.is_whitespace() => {}
+            ']' | '}' | ')' if out.ends_with(',') => {
+                out.pop();
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether a line of the value's block renders content from a helper or the values (an
@@ -616,5 +667,25 @@ fn flow(node: &Node) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::squashed;
+
+    #[test]
+    fn an_hcl_expression_compares_without_its_layout() {
+        assert_eq!(squashed("[ ]"), squashed("[]"));
+        assert_eq!(
+            squashed("[\n  \"a\", # first\n  \"b\",\n]"),
+            squashed("[\"a\", \"b\"]")
+        );
+        assert_eq!(squashed("{ x = 1 // one\n}"), squashed("{x=1}"));
+        // Inside strings, layout and comment signs are the value.
+        assert_ne!(squashed("\"a b\""), squashed("\"ab\""));
+        assert_ne!(squashed("\"# not a comment\""), squashed("\"\""));
+        assert_ne!(squashed("\"a\\\" # b\""), squashed("\"a\\\"\""));
+        assert_ne!(squashed("true"), squashed("false"));
     }
 }
