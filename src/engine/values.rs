@@ -388,6 +388,17 @@ fn differences(old: &Node, new: &Node, reading: Reading, out: &mut Vec<u32>) {
         }
     }
     let ignored = |k: &str| matches!(k, "apiVersion" | "kind" | "status");
+    // Terraform: null or an empty value (`""`, `[]`, `{}`) on either side says "not set": the
+    // module or the provider decides what that means, most often what the other side wrote
+    // out (a default made explicit, or left to the provider). Only two values set differ.
+    let empty = |n: &Node| match &n.value {
+        Value::Null => true,
+        Value::Scalar(s) => matches!(squashed(s).as_str(), "" | "\"\"" | "[]" | "{}" | "null"),
+        _ => false,
+    };
+    if hcl && (empty(old) || empty(new)) {
+        return;
+    }
     match (&old.value, &new.value) {
         (Value::Scalar(a), Value::Scalar(b)) if a != b && (!hcl || squashed(a) != squashed(b)) => {
             out.push(new.line)
