@@ -123,6 +123,10 @@ struct RawExample {
     message: Option<String>,
 }
 
+/// The compiled size limit of a rule's regex: the `regex` crate's default, which the engine
+/// compiles each single regex with.
+const REGEX_SIZE_LIMIT: usize = 10 << 20;
+
 /// How to shrink a regex that compiles past the size limit.
 const TOO_BIG_HELP: &str = "counted repetitions multiply the compiled size (`\\w{500}` is 500 copies of every Unicode letter): lower the count, match ASCII only with `(?-u:\\w)` or `[a-zA-Z0-9_]`, or split the pattern into several rules";
 
@@ -138,11 +142,33 @@ fn check_regex(
     // are compiled here too: one past the compiled size limit would otherwise match nothing,
     // silently. (The built-in packs are compiled by their tests.)
     let parsed = regex_syntax::Parser::new().parse(re.get_ref());
-    if parsed.is_ok() && compile {
-        if let Err(e) = regex::Regex::new(re.get_ref()) {
+    if let (Ok(hir), true) = (&parsed, compile) {
+        // The size limit is the NFAs': a regex compiles one forward and one in reverse (for its
+        // lazy DFA), each held to the limit. Building both from the tree already parsed checks
+        // it without the rest of what a regex builds (DFAs, prefilters).
+        use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+        let config = Config::new()
+            .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+            .shrink(false);
+        let nfa = Compiler::new()
+            .configure(config.clone())
+            .build_from_hir(hir)
+            .and_then(|_| {
+                Compiler::new()
+                    .configure(config.which_captures(WhichCaptures::None).reverse(true))
+                    .build_from_hir(hir)
+            });
+        if let Err(e) = nfa {
+            let label = match e.size_limit() {
+                Some(limit) => format!(
+                    "compiled, it is larger than the regex size limit of {} MB",
+                    limit / (1 << 20)
+                ),
+                None => e.to_string(),
+            };
             errors.push(
                 SourceError::new(path, text, re.span(), "regex cannot be compiled")
-                    .label(compile_error_label(&e))
+                    .label(label)
                     .help(TOO_BIG_HELP),
             );
         }
