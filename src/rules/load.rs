@@ -146,26 +146,7 @@ fn check_regex(
         // The size limit is the NFAs': a regex compiles one forward and one in reverse (for its
         // lazy DFA), each held to the limit. Building both from the tree already parsed checks
         // it without the rest of what a regex builds (DFAs, prefilters).
-        use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
-        let config = Config::new()
-            .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-            .shrink(false);
-        let nfa = Compiler::new()
-            .configure(config.clone())
-            .build_from_hir(hir)
-            .and_then(|_| {
-                Compiler::new()
-                    .configure(config.which_captures(WhichCaptures::None).reverse(true))
-                    .build_from_hir(hir)
-            });
-        if let Err(e) = nfa {
-            let label = match e.size_limit() {
-                Some(limit) => format!(
-                    "compiled, it is larger than the regex size limit of {} MB",
-                    limit / (1 << 20)
-                ),
-                None => e.to_string(),
-            };
+        if let Some(label) = nfa_too_big(hir) {
             errors.push(
                 SourceError::new(path, text, re.span(), "regex cannot be compiled")
                     .label(label)
@@ -188,6 +169,29 @@ fn check_regex(
                 .help("regexes use the Rust `regex` crate syntax (no look-around or backreferences); in a TOML basic string write `\\\\` for one backslash, or use a 'literal string'"),
         );
     }
+}
+
+/// Why a regex's NFAs do not build within the size limit, if they do not: a regex compiles one
+/// forward and one in reverse (for its lazy DFA), each held to the limit.
+fn nfa_too_big(hir: &regex_syntax::hir::Hir) -> Option<String> {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    let config = Config::new()
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .shrink(false);
+    let reverse = config
+        .clone()
+        .which_captures(WhichCaptures::None)
+        .reverse(true);
+    let error = [config, reverse]
+        .into_iter()
+        .find_map(|c| Compiler::new().configure(c).build_from_hir(hir).err())?;
+    Some(match error.size_limit() {
+        Some(limit) => format!(
+            "compiled, it is larger than the regex size limit of {} MB",
+            limit / (1 << 20)
+        ),
+        None => error.to_string(),
+    })
 }
 
 /// What the regex crate said, in one line.
