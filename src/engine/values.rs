@@ -400,7 +400,9 @@ fn differences(old: &Node, new: &Node, reading: Reading, out: &mut Vec<u32>) {
         return;
     }
     match (&old.value, &new.value) {
-        (Value::Scalar(a), Value::Scalar(b)) if a != b && (!hcl || squashed(a) != squashed(b)) => {
+        (Value::Scalar(a), Value::Scalar(b))
+            if a != b && (!hcl || (squashed(a) != squashed(b) && !covers(a, b))) =>
+        {
             out.push(new.line)
         }
         (Value::Scalar(_), Value::Scalar(_)) | (Value::Null, Value::Null) => {}
@@ -440,6 +442,121 @@ struct Reading {
     partial: bool,
     /// Terraform: a value is an expression's text, compared without its layout.
     hcl: bool,
+}
+
+/// Terraform: whether the new expression keeps every key of the old object, each with a value
+/// that keeps the old one's: an object default that only gains keys (new settings, unset before)
+/// changes nothing for a caller that relied on it. The texts are as the reader keeps them, with
+/// their layout folded into single spaces, so the object is read here: entries `key = value`
+/// (or `key: value`), a value one token or one bracketed group; anything else is not judged.
+fn covers(old: &str, new: &str) -> bool {
+    match (object_entries(old), object_entries(new)) {
+        (Some(a), Some(b)) => a.iter().all(|(k, v)| {
+            b.iter()
+                .find(|(l, _)| l == k)
+                .is_some_and(|(_, w)| squashed(v) == squashed(w) || covers(v, w))
+        }),
+        _ => false,
+    }
+}
+
+/// The entries of an HCL object written as text (`{ a = 1, b = { c = "x" } }`), keys without
+/// quotes; `None` when the text is not an object this simple reading can take apart.
+fn object_entries(text: &str) -> Option<Vec<(String, String)>> {
+    // The reader writes an expression that is not a literal as `${...}`.
+    let text = text.trim();
+    let text = text
+        .strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(text);
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let chars: Vec<char> = inner.chars().collect();
+    let mut at = 0;
+    let mut entries = Vec::new();
+    let skip = |at: &mut usize| {
+        while *at < chars.len() && (chars[*at].is_whitespace() || chars[*at] == ',') {
+            *at += 1;
+        }
+    };
+    // One value: a quoted string, a bracketed group, or a bare token.
+    let value_end = |start: usize| -> Option<usize> {
+        let mut depth = 0i32;
+        let mut in_string = false;
+        let mut k = start;
+        while k < chars.len() {
+            let c = chars[k];
+            if in_string {
+                match c {
+                    '\\' => k += 1,
+                    '"' => {
+                        in_string = false;
+                        if depth == 0 {
+                            return Some(k + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                match c {
+                    '"' => in_string = true,
+                    '{' | '[' | '(' => depth += 1,
+                    '}' | ']' | ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(k + 1);
+                        }
+                        if depth < 0 {
+                            return None;
+                        }
+                    }
+                    c if depth == 0 && (c.is_whitespace() || c == ',') => return Some(k),
+                    _ => {}
+                }
+            }
+            k += 1;
+        }
+        (depth == 0 && !in_string).then_some(k)
+    };
+    skip(&mut at);
+    while at < chars.len() {
+        let key_start = at;
+        while at < chars.len() && !chars[at].is_whitespace() && !matches!(chars[at], '=' | ':') {
+            at += 1;
+        }
+        let key: String = chars[key_start..at].iter().collect();
+        while at < chars.len() && chars[at].is_whitespace() {
+            at += 1;
+        }
+        if key.is_empty() || !matches!(chars.get(at), Some('=') | Some(':')) {
+            return None;
+        }
+        at += 1;
+        while at < chars.len() && chars[at].is_whitespace() {
+            at += 1;
+        }
+        let end = value_end(at)?;
+        if end <= at {
+            return None;
+        }
+        let value: String = chars[at..end].iter().collect();
+        // A value of several tokens (`var.a + 1`): not a literal this reading takes apart.
+        at = end;
+        while at < chars.len() && chars[at].is_whitespace() && chars[at] != ',' {
+            at += 1;
+        }
+        if at < chars.len() && chars[at] != ',' {
+            let next_is_key = chars[at..]
+                .iter()
+                .take_while(|c| !c.is_whitespace())
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '"'));
+            if !next_is_key {
+                return None;
+            }
+        }
+        entries.push((key.trim_matches('"').to_string(), value));
+        skip(&mut at);
+    }
+    Some(entries)
 }
 
 /// An HCL expression's text without its layout: whitespace and comments outside strings, and
@@ -698,5 +815,41 @@ mod tests {
         assert_ne!(squashed("\"# not a comment\""), squashed("\"\""));
         assert_ne!(squashed("\"a\\\" # b\""), squashed("\"a\\\"\""));
         assert_ne!(squashed("true"), squashed("false"));
+    }
+
+    #[test]
+    fn an_object_default_that_only_gains_keys_keeps_the_old_one() {
+        use super::covers;
+        let old = "{ enabled = false, cpu = { min = 0 } }";
+        assert!(covers(
+            old,
+            "{ enabled = false, cpu = { min = 0, max = 4 }, gpu = [] }"
+        ));
+        assert!(covers(
+            old,
+            "{\n  \"enabled\" = false\n  cpu = { min = 0 }\n}"
+        ));
+        assert!(!covers(old, "{ enabled = true, cpu = { min = 0 } }"));
+        assert!(!covers(old, "{ cpu = { min = 0 } }"));
+        assert!(!covers(old, "{ enabled = false, cpu = { min = 1 } }"));
+        // As the reader keeps an object written over several lines: its layout folded.
+        let folded = "{ enabled = false max_cpu_cores = 0 gpu_resources = [] auto_repair = true }";
+        assert!(covers(
+            folded,
+            "{ enabled = false max_cpu_cores = 0 gpu_resources = [] auto_repair = true disk_size = 100 disk_type = \"pd-standard\" }"
+        ));
+        assert!(!covers(
+            folded,
+            "{ enabled = false max_cpu_cores = 0 gpu_resources = [] auto_repair = false }"
+        ));
+        assert!(covers(
+            &format!("${{{folded}}}"),
+            "${{ enabled = false max_cpu_cores = 0 gpu_resources = [] auto_repair = true x = 1 }}"
+        ));
+        // A value of several tokens is not taken apart.
+        assert!(!covers("{ a = var.x + 1 }", "{ a = var.x + 1 b = 2 }"));
+        // Not objects: not judged here.
+        assert!(!covers("[1]", "[1, 2]"));
+        assert!(!covers("{ a = 1", "{ a = 1 }"));
     }
 }
