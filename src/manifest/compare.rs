@@ -78,6 +78,29 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             }
         }
     }
+    // Kubernetes: in the same file, an object of the same kind and name whose namespace alone
+    // changed (`namespace: wp` added to a bundle) is the object moved: what it already had is
+    // not new to it.
+    for (o, old) in olds.iter().enumerate() {
+        if old_match[o].is_some() || old.object.key.starts_with("tf:") || old.object.templated_key {
+            continue;
+        }
+        let same = |l: &Located<'_>| {
+            l.file == old.file
+                && l.object.kind == old.object.kind
+                && l.object.name == old.object.name
+        };
+        let free: Vec<usize> = news
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| !new_taken[*i] && same(l))
+            .map(|(i, _)| i)
+            .collect();
+        if free.len() == 1 {
+            new_taken[free[0]] = true;
+            old_match[o] = Some(free[0]);
+        }
+    }
     // Kubernetes: in the same file, the one object of a kind left on each side is the same
     // object renamed (a name template changed). Not Terraform: there a new address is a new
     // resource.
@@ -259,6 +282,21 @@ mod tests {
         assert_eq!(
             got,
             vec![(Some("0:web".into()), Some("1:web".into()), Gone::Kept)]
+        );
+    }
+
+    #[test]
+    fn objects_given_a_namespace_in_their_file_are_the_same_objects() {
+        let two = format!("{WEB}---\n{}", WEB.replace("name: web", "name: api"));
+        let moved = two.replace("{name: ", "{namespace: wp, name: ");
+        assert_ne!(two, moved);
+        let got = run(&[("k8s/bundle.yaml", &two, &moved)]);
+        assert_eq!(
+            got,
+            vec![
+                (Some("0:web".into()), Some("0:web".into()), Gone::Kept),
+                (Some("0:api".into()), Some("0:api".into()), Gone::Kept),
+            ]
         );
     }
 
