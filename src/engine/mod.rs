@@ -11,6 +11,7 @@
 //! - `values` compares a key's old and new value for those rules;
 //! - `defined` gives the names that the change's objects define or write.
 
+mod changed;
 mod compile;
 mod defined;
 pub mod document;
