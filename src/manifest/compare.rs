@@ -61,9 +61,12 @@ impl Pair<'_> {
 pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
     let olds = side(files, |a| a.old.parsed());
     let news = side(files, |a| a.new.parsed());
-    let moved: HashMap<&str, Option<&str>> = news
+    // From every file of the new side, including one that holds nothing but `moved` blocks
+    // (a `moved.tf` beside the renamed resources).
+    let moved: HashMap<&str, Option<&str>> = files
         .iter()
-        .flat_map(|l| l.parsed.moved.iter())
+        .filter_map(|f| f.analysis.new.parsed())
+        .flat_map(|p| p.moved.iter())
         .map(|m| (m.from.as_str(), m.to.as_deref()))
         .collect();
     let mut new_taken = vec![false; news.len()];
@@ -323,5 +326,21 @@ mod tests {
             )
         );
         assert_eq!(got[1].2, Gone::Forgotten);
+    }
+
+    #[test]
+    fn moved_blocks_in_a_file_of_their_own_pair_the_renamed_resource() {
+        let old = "resource \"kubernetes_config_map\" \"ip-masq-agent\" {}\nresource \"aws_vpc\" \"main\" {}\n";
+        let new = "resource \"kubernetes_config_map\" \"ip_masq_agent\" {}\nresource \"aws_vpc\" \"main\" {}\n";
+        let moved = "moved {\n  from = kubernetes_config_map.ip-masq-agent\n  to   = kubernetes_config_map.ip_masq_agent\n}\n";
+        let got = run(&[("infra/masq.tf", old, new), ("infra/moved.tf", "", moved)]);
+        assert_eq!(
+            got[0],
+            (
+                Some("0:kubernetes_config_map.ip-masq-agent".into()),
+                Some("0:kubernetes_config_map.ip_masq_agent".into()),
+                Gone::Kept
+            )
+        );
     }
 }
