@@ -352,7 +352,14 @@ pub(super) fn value_hits(
                     continue;
                 }
                 let (was, now) = (super::changed::flow(o.node), super::changed::flow(n.node));
-                out.push(value_hit(new, n, &now, Some(&was), false));
+                let mut hit = value_hit(new, n, &now, Some(&was), false);
+                // A changed value is no value the rule names: say what it became, too.
+                hit.extra = hit.extra.replacen(
+                    &format!("` was `{was}`."),
+                    &format!("` was `{was}`, now `{now}`."),
+                    1,
+                );
+                out.push(hit);
             }
         }
         Compare::Replaced => {}
