@@ -127,9 +127,9 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     use rayon::prelude::*;
     let mut old = Tree::new(SideReader::old(&change.old_side));
     let mut new = Tree::new(SideReader::new(&change.new_side));
-    // The line as written, for the findings of rules with a check that takes a name from it:
-    // from the finding's snippet, or else read from the new tree (a document rule's finding
-    // has none yet).
+    // The line and block as written, for the findings of rules with a check that takes a name
+    // from them: read from the finding's side of the change (a document rule's finding has no
+    // snippet, and a removed block is only on the old side).
     let by_line: std::collections::HashSet<&str> = rules
         .iter()
         .filter(|r| {
@@ -240,7 +240,8 @@ fn questions<'v>(
     by_id.get(&*f.rule_id).map_or_else(Vec::new, |blocks| {
         blocks
             .iter()
-            .filter_map(|b| question(f, written, b))
+            .enumerate()
+            .filter_map(|(i, b)| question(f, written, i, b))
             .collect()
     })
 }
@@ -293,7 +294,13 @@ fn joined(dir: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn question<'v>(f: &Finding, written: Option<&Written>, block: &Block<'v>) -> Option<Question<'v>> {
+/// The question `f` asks of check `index` of its rule, if that check's paths match it.
+fn question<'v>(
+    f: &Finding,
+    written: Option<&Written>,
+    index: usize,
+    block: &Block<'v>,
+) -> Option<Question<'v>> {
     let path = f.path.as_deref().unwrap_or("");
     let v = block.verify;
     if !(v.paths.is_empty() || block.paths.is_match(path)) {
@@ -335,8 +342,10 @@ fn question<'v>(f: &Finding, written: Option<&Written>, block: &Block<'v>) -> Op
     } else {
         String::new()
     };
+    // Two checks of one rule can search the same globs for the same name with other patterns:
+    // the check's place in the rule keeps their answers apart.
     let key = (
-        format!("{}\u{0}{}", f.rule_id, v.look_in.join(",")),
+        format!("{}\u{0}{index}\u{0}{}", f.rule_id, v.look_in.join(",")),
         format!("{table}\u{0}{column}\u{0}{dir}"),
     );
     Some(Question {

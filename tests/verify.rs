@@ -367,3 +367,57 @@ fn a_dropped_column_still_queried_by_the_code_after_the_deploy_is_an_error() {
     assert_eq!(drops[0].0, "error");
     assert!(drops[0].1.contains("app/report.py:1"), "{}", drops[0].1);
 }
+
+#[test]
+fn every_check_of_a_rule_asks_its_own_question_even_over_the_same_files() {
+    // Two checks search the same file for the same name with other patterns: the second,
+    // which finds the variable commented out and quiets the finding, gets its own answer.
+    let rule = format!(
+        r##"
+[[rule]]
+id = "team-new-env"
+title = "A new environment variable"
+severity = "warning"
+category = "config"
+message = "{{path}} reads a new variable."
+ask = "Is it set where deploys set it?"
+[rule.match]
+paths = ["**/*.py"]
+added = ['getenv\(']
+[[rule.verify]]
+name_from = 'getenv\("([A-Z_]+)"'
+look_in = [".env.example"]
+patterns = ['^{{name}}=']
+sides = ["new"]
+[rule.verify.found]
+severity = "note"
+[[rule.verify]]
+name_from = 'getenv\("([A-Z_]+)"'
+look_in = [".env.example"]
+patterns = ['^#\s*{{name}}=']
+sides = ["new"]
+[rule.verify.found]
+severity = "quiet"
+[[rule.example]]
+name = "commented out in .env.example"
+expect = "pass"
+diff = '''
+{ENV_DIFF}'''
+[rule.example.tree]
+".env.example" = "# GATEWAY_URL=\n"
+[[rule.example]]
+name = "set in .env.example"
+expect = "fire"
+severity = "note"
+diff = '''
+{ENV_DIFF}'''
+[rule.example.tree]
+".env.example" = "GATEWAY_URL=https://gw\n"
+"##
+    );
+    let repo = Repo::new();
+    repo.write(".forewarn/rules/team.toml", rule);
+    let run = repo.forewarn(&["test", "team-new-env"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("2 passed, 0 failed"), "{run:?}");
+}
