@@ -58,15 +58,7 @@ fn findings(
         }
     }
     repo.commit("after");
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
+    let run = repo.check_head();
     assert_eq!(run.code, 0, "{run:?}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     doc["findings"].as_array().expect("findings").clone()

@@ -186,15 +186,7 @@ fn postgres_advice_follows_the_database_profile() {
         "CREATE INDEX orders_user ON orders (user_id);\n",
     );
     repo.commit("index");
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
+    let run = repo.check_head();
     assert!(
         run.stdout
             .contains("assumes postgres (from no database setting found"),
@@ -219,15 +211,7 @@ fn postgres_advice_follows_the_database_profile() {
         "CREATE INDEX orders_week ON orders (week);\n",
     );
     repo.commit("postgres after all");
-    let run = repo.forewarn(&[
-        "check",
-        "--commit",
-        "HEAD",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
+    let run = repo.check_head();
     assert!(
         run.stdout
             .contains("assumes postgres 15 (from forewarn.toml)"),

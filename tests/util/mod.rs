@@ -152,9 +152,9 @@ impl Repo {
         run_in(self.path(), args)
     }
 
-    /// The findings of `check --commit HEAD` (JSON, no gate), asserting it ran.
-    pub fn head_findings(&self) -> Vec<serde_json::Value> {
-        let run = self.forewarn(&[
+    /// `check --commit HEAD` as JSON, with no gate.
+    pub fn check_head(&self) -> Run {
+        self.forewarn(&[
             "check",
             "--commit",
             "HEAD",
@@ -162,7 +162,12 @@ impl Repo {
             "json",
             "--fail-on",
             "never",
-        ]);
+        ])
+    }
+
+    /// The findings of `check --commit HEAD` (JSON, no gate), asserting it ran.
+    pub fn head_findings(&self) -> Vec<serde_json::Value> {
+        let run = self.check_head();
         assert_eq!(run.code, 0, "{run:?}");
         let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
         doc["findings"].as_array().expect("findings").clone()
