@@ -352,13 +352,9 @@ pub(super) fn value_hits(
                     continue;
                 }
                 let (was, now) = (super::changed::flow(o.node), super::changed::flow(n.node));
-                let mut hit = value_hit(new, n, &now, Some(&was), false);
                 // A changed value is no value the rule names: say what it became, too.
-                hit.extra = hit.extra.replacen(
-                    &format!("` was `{was}`."),
-                    &format!("` was `{was}`, now `{now}`."),
-                    1,
-                );
+                let mut hit = value_hit(new, n, &now, Some(&was), false);
+                hit.extra = changed_extra(&new, n, &was, &now);
                 out.push(hit);
             }
         }
@@ -491,14 +487,11 @@ fn value_hit(
     old_side: bool,
 ) -> Hit {
     let what = describe(at.object);
-    let mut extra = match was {
+    let said = match was {
         Some(w) if !w.is_empty() => format!("{what}: `{}` was `{w}`.", found.at),
         _ => format!("{what}: `{}`.", found.at),
     };
-    if value.contains(TEMPLATED) || at.parsed.format == crate::manifest::Format::HelmTemplate {
-        extra.push(' ');
-        extra.push_str(&reading(at.parsed, found.node.line));
-    }
+    let extra = with_reading(said, &at, found, value);
     Hit {
         file: at.file,
         line: found.node.line,
@@ -508,4 +501,24 @@ fn value_hit(
         matched: value.to_string(),
         extra,
     }
+}
+
+/// The message's tail of a `changed` hit: what the value was and what it became.
+fn changed_extra(at: &Located<'_>, found: &Found<'_>, was: &str, now: &str) -> String {
+    let said = format!(
+        "{}: `{}` was `{was}`, now `{now}`.",
+        describe(at.object),
+        found.at
+    );
+    with_reading(said, at, found, now)
+}
+
+/// `said`, and for a value a template computes or any value of a Helm template, how the
+/// template was read.
+fn with_reading(mut said: String, at: &Located<'_>, found: &Found<'_>, value: &str) -> String {
+    if value.contains(TEMPLATED) || at.parsed.format == crate::manifest::Format::HelmTemplate {
+        said.push(' ');
+        said.push_str(&reading(at.parsed, found.node.line));
+    }
+    said
 }
