@@ -38,13 +38,13 @@ impl Workspace {
     /// Loads config and rules for a run started in `cwd`.
     pub fn load(cwd: &Path, args: &LoadOptions) -> Result<Workspace> {
         let (mut workspace, files) = Self::open(cwd, args)?;
-        workspace.rules = Self::load_rules(&files, &workspace.config)?;
+        workspace.rules = load::load(&files, &workspace.config)?;
         Ok(workspace)
     }
 
     /// Everything [`Workspace::load`] reads but the rules, which stay empty, and every rule file
     /// to load them from (the built-in packs and the team's): `check` loads them with
-    /// [`Workspace::load_rules`] on the thread pool while it plans the change.
+    /// [`load::load`] on the thread pool while it plans the change.
     pub fn open(cwd: &Path, args: &LoadOptions) -> Result<(Workspace, Vec<RuleFile>)> {
         let repo = crate::diff::git::find(cwd)?;
         let root = repo
@@ -63,11 +63,6 @@ impl Workspace {
             analysis_files,
         };
         Ok((workspace, files))
-    }
-
-    /// Parses and checks `files` under `config` (see [`load::load`]).
-    pub fn load_rules(files: &[RuleFile], config: &Config) -> Result<RuleSet> {
-        load::load(files, config)
     }
 
     fn read_config_and_rule_files(

@@ -60,7 +60,7 @@ pub fn run(args: &CheckArgs, ctx: &Context) -> Result<Outcome> {
         let (files, config) = (&rule_files, &workspace.config);
         let rules = &mut rules;
         rayon::in_place_scope(|scope| {
-            scope.spawn(move |_| *rules = Some(Workspace::load_rules(files, config)));
+            scope.spawn(move |_| *rules = Some(crate::rules::load::load(files, config)));
             read_changes(
                 args,
                 workspace.repo.as_ref(),

@@ -58,6 +58,19 @@ impl Pair<'_> {
 }
 
 /// Every object of the change, paired.
+/// The new objects not paired yet for which `same` holds.
+fn unpaired(
+    news: &[Located<'_>],
+    new_taken: &[bool],
+    same: impl Fn(&Located<'_>) -> bool,
+) -> Vec<usize> {
+    news.iter()
+        .enumerate()
+        .filter(|(i, l)| !new_taken[*i] && same(l))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
     let olds = side(files, |a| a.old.parsed());
     let news = side(files, |a| a.new.parsed());
@@ -93,12 +106,7 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
                 && l.object.kind == old.object.kind
                 && l.object.name == old.object.name
         };
-        let free: Vec<usize> = news
-            .iter()
-            .enumerate()
-            .filter(|(i, l)| !new_taken[*i] && same(l))
-            .map(|(i, _)| i)
-            .collect();
+        let free = unpaired(&news, &new_taken, same);
         if free.len() == 1 {
             new_taken[free[0]] = true;
             old_match[o] = Some(free[0]);
@@ -117,12 +125,7 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             .enumerate()
             .filter(|(i, l)| old_match[*i].is_none() && same(l))
             .count();
-        let new_left: Vec<usize> = news
-            .iter()
-            .enumerate()
-            .filter(|(i, l)| !new_taken[*i] && same(l))
-            .map(|(i, _)| i)
-            .collect();
+        let new_left = unpaired(&news, &new_taken, same);
         if old_left == 1 && new_left.len() == 1 {
             new_taken[new_left[0]] = true;
             old_match[o] = Some(new_left[0]);
