@@ -420,4 +420,14 @@ diff = '''
     let run = repo.forewarn(&["test", "team-new-env"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("2 passed, 0 failed"), "{run:?}");
+    // `explain` says where each check takes the name from.
+    let explain = repo.forewarn(&["explain", "team-new-env"]);
+    assert_eq!(
+        explain
+            .stdout
+            .matches("{name} is taken from the finding's matched text")
+            .count(),
+        2,
+        "{explain:?}"
+    );
 }

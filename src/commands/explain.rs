@@ -235,6 +235,18 @@ pub(crate) fn describe_verify(rule: &Rule) -> String {
         if !v.exclude.is_empty() {
             let _ = writeln!(s, "    but not {}", list(&v.exclude));
         }
+        for (from, re) in [
+            ("matched text", &v.name_from),
+            ("line as written", &v.name_from_line),
+            ("block as written", &v.name_from_block),
+        ] {
+            if let Some(re) = re {
+                let _ = writeln!(
+                    s,
+                    "    {{name}} is taken from the finding's {from} by `{re}`"
+                );
+            }
+        }
         if !v.unless_found.is_empty() {
             let _ = writeln!(
                 s,
