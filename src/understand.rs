@@ -68,9 +68,10 @@ pub struct Understander {
 }
 
 /// A whole side of a file, as read.
-enum Text {
+enum Text<'a> {
     Absent,
-    Known(String),
+    /// Borrowed from the change's lines when they are all of the file (added or deleted).
+    Known(std::borrow::Cow<'a, str>),
     Unreadable(String),
 }
 
@@ -137,11 +138,13 @@ impl Understander {
                     }
                     match file.status {
                         FileStatus::Added => {
-                            Some((Text::Absent, Text::Known(whole(&file.added)), false))
+                            Some((Text::Absent, Text::Known(whole(&file.added).into()), false))
                         }
-                        FileStatus::Deleted => {
-                            Some((Text::Known(whole(&file.removed)), Text::Absent, false))
-                        }
+                        FileStatus::Deleted => Some((
+                            Text::Known(whole(&file.removed).into()),
+                            Text::Absent,
+                            false,
+                        )),
                         _ if per_thread => {
                             let (old, new): (&OnceCell<_>, &OnceCell<_>) = (old, new);
                             Some(sides(
@@ -177,9 +180,9 @@ impl Understander {
             .zip(texts.par_iter())
             .map(|(file, sides)| {
                 let (old, new, moved_in, not_installed) = sides.as_ref()?;
-                fn pick(t: &Text) -> Option<&str> {
+                fn pick<'t>(t: &'t Text<'_>) -> Option<&'t str> {
                     match t {
-                        Text::Known(s) => Some(s.as_str()),
+                        Text::Known(s) => Some(s),
                         _ => None,
                     }
                 }
@@ -300,7 +303,7 @@ impl Understander {
             format!("{root}/values.yaml")
         };
         let read = |side: &SideReader| match side.read(&values_path) {
-            Read::Bytes(b) => crate::manifest::yaml::parse(&text_of(&b))
+            Read::Bytes(b) => crate::manifest::yaml::parse(&text_of(b))
                 .ok()
                 .and_then(|docs| docs.into_iter().next())
                 .map(|d| d.root),
@@ -359,7 +362,7 @@ impl Understander {
         };
         let paths: Vec<String> = side.list(dir)?.into_iter().filter(|p| keep(p)).collect();
         let read = |side: &SideReader, p: &String| match side.read(p) {
-            Read::Bytes(b) => Some((p.rsplit('/').next().unwrap_or(p).to_string(), text_of(&b))),
+            Read::Bytes(b) => Some((p.rsplit('/').next().unwrap_or(p).to_string(), text_of(b))),
             _ => None,
         };
         // A large folder is read on every thread, each with readers of its own (an index is
@@ -425,7 +428,7 @@ impl Understander {
             if let std::collections::hash_map::Entry::Vacant(slot) = history.old_files.entry(schema)
             {
                 let text = match self.old_reader().read(slot.key()) {
-                    Read::Bytes(b) => Some(text_of(&b)),
+                    Read::Bytes(b) => Some(text_of(b)),
                     _ => None,
                 };
                 slot.insert(text);
@@ -444,27 +447,32 @@ type ChartDefaults = HashMap<
 >;
 
 /// The whole text of a file whose lines are all added (or all removed).
-fn whole(lines: &crate::diff::Lines) -> String {
-    if lines.is_empty() {
-        String::new()
-    } else {
-        let mut t = lines.joined(0, lines.len() - 1).to_string();
-        t.push('\n');
-        t
-    }
+fn whole(lines: &crate::diff::Lines) -> &str {
+    lines.all_text()
 }
 
 /// Bytes as text: UTF-16 with a byte-order mark decoded (SQL Server tools write migrations so),
 /// a UTF-8 byte-order mark dropped, anything else read as UTF-8 with invalid bytes replaced.
-fn text_of(bytes: &[u8]) -> String {
-    if let Some(text) = crate::diff::git::decode_utf16(bytes) {
+/// Valid UTF-8 without a mark keeps its buffer (no copy) unless it holds much more room than
+/// it fills.
+fn text_of(bytes: Vec<u8>) -> String {
+    if let Some(text) = crate::diff::git::decode_utf16(&bytes) {
         return text;
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    String::from_utf8_lossy(bytes).into_owned()
+    if bytes.starts_with(b"\xEF\xBB\xBF")
+        || crate::diff::Lines::roomy(bytes.len(), bytes.capacity())
+    {
+        let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        return String::from_utf8_lossy(&bytes[bom..]).into_owned();
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn side(t: &Text) -> crate::manifest::Side<'_> {
+fn side<'t>(t: &'t Text<'_>) -> crate::manifest::Side<'t> {
     match t {
         Text::Absent => crate::manifest::Side::Absent,
         Text::Known(s) => crate::manifest::Side::Text(s),
@@ -481,26 +489,26 @@ fn is_helm_template(path: &str) -> bool {
 
 /// Both whole sides of a changed file, and whether it was renamed or copied (its old side is
 /// then no earlier version of the migration). The readers are opened only when a side is read.
-fn sides<'r>(
-    file: &ChangedFile,
+fn sides<'r, 'f>(
+    file: &'f ChangedFile,
     old_reader: impl FnOnce() -> &'r SideReader,
     new_reader: impl FnOnce() -> &'r SideReader,
-) -> (Text, Text, bool) {
+) -> (Text<'f>, Text<'f>, bool) {
     let read = |side: &SideReader, path: &str| match side.read(path) {
         Read::Absent => Text::Absent,
-        Read::Bytes(b) => Text::Known(text_of(&b)),
+        Read::Bytes(b) => Text::Known(text_of(b).into()),
         Read::Unreadable(why) => Text::Unreadable(why),
     };
     let new = match file.status {
         FileStatus::Deleted => Text::Absent,
         // An added file's lines are the whole file.
-        FileStatus::Added if !file.binary => Text::Known(whole(&file.added)),
+        FileStatus::Added if !file.binary => Text::Known(whole(&file.added).into()),
         _ => read(new_reader(), &file.path),
     };
     let old_path = file.old_path.as_deref().unwrap_or(&file.path);
     let old = match file.status {
         FileStatus::Added => Text::Absent,
-        FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed)),
+        FileStatus::Deleted if !file.binary => Text::Known(whole(&file.removed).into()),
         _ => read(old_reader(), old_path),
     };
     // A migration renamed, moved or copied is a new one to the tool that runs it (Django,

@@ -71,6 +71,27 @@ impl Lines {
         Self::default()
     }
 
+    /// The lines of a whole file's text, numbered from 1, the text kept as the buffer (a
+    /// `\n` is added after the last line when the file does not end with one). Only `\n`
+    /// ends a line: text with carriage returns goes through [`Lines::push`].
+    pub fn from_text(mut text: String) -> Lines {
+        if text.is_empty() {
+            return Lines::default();
+        }
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let mut spans = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count());
+        let mut start = 0u32;
+        let mut number = 1u32;
+        for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            spans.push((number, start, end as u32));
+            start = end as u32 + 1;
+            number = number.saturating_add(1);
+        }
+        Lines { text, spans }
+    }
+
     /// Makes room for `bytes` more bytes of text in `lines` more lines.
     pub fn reserve(&mut self, bytes: usize, lines: usize) {
         self.text.reserve(bytes);
@@ -95,6 +116,21 @@ impl Lines {
 
     pub fn len(&self) -> usize {
         self.spans.len()
+    }
+
+    /// Whether a buffer of `len` bytes holds so much more room than it needs (a blob decoded
+    /// from a delta keeps the room its base took) that keeping it would cost more than a copy.
+    pub fn roomy(len: usize, capacity: usize) -> bool {
+        capacity > len + len / 4 + 64
+    }
+
+    /// Every line, each ended by `\n`: the whole file when the lines are all of it (an added
+    /// or deleted file), borrowed, not copied.
+    pub fn all_text(&self) -> &str {
+        match self.spans.first() {
+            Some(&(_, start, _)) => &self.text[start as usize..],
+            None => "",
+        }
     }
 
     /// Bytes of text held, terminators included.

@@ -158,14 +158,14 @@ impl<'r> BinaryCheck<'r> {
         &mut self,
         lines: &mut Lines,
         path: &[u8],
-        content: &[u8],
+        content: Vec<u8>,
     ) -> std::result::Result<(), Unread> {
-        self.too_large(content)?;
+        self.too_large(&content)?;
         match self.by_attributes(path) {
             Some(Err(reason)) => return Err(reason),
             Some(Ok(())) => {}
             None => {
-                if let Some(text) = decode_utf16(content) {
+                if let Some(text) = decode_utf16(&content) {
                     push_whole(lines, text.as_bytes());
                     return Ok(());
                 }
@@ -174,10 +174,10 @@ impl<'r> BinaryCheck<'r> {
                 }
             }
         }
-        if crate::diff::is_lfs_pointer(content) {
+        if crate::diff::is_lfs_pointer(&content) {
             return Err(Unread::LfsPointer);
         }
-        push_whole(lines, content);
+        push_whole_owned(lines, content);
         Ok(())
     }
 
@@ -269,6 +269,23 @@ pub(super) fn push_whole(lines: &mut Lines, content: &[u8]) {
     lines.reserve(content.len() + 1, count_newlines(content) + 1);
     for (i, line) in content.split(|&b| b == b'\n').enumerate() {
         lines.push_bytes(u32::try_from(i + 1).unwrap_or(u32::MAX), line);
+    }
+}
+
+/// Like [`push_whole`], but the lines keep `content` itself as their text when it can stand
+/// as it is (UTF-8, no carriage return, not much more room than it fills, nothing pushed
+/// before): no copy of the file is made.
+pub(super) fn push_whole_owned(lines: &mut Lines, content: Vec<u8>) {
+    if lines.is_empty()
+        && !Lines::roomy(content.len(), content.capacity())
+        && memchr::memchr(b'\r', &content).is_none()
+    {
+        match String::from_utf8(content) {
+            Ok(text) => *lines = Lines::from_text(text),
+            Err(e) => push_whole(lines, e.as_bytes()),
+        }
+    } else {
+        push_whole(lines, &content);
     }
 }
 

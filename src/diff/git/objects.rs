@@ -41,7 +41,12 @@ impl Reader {
     }
 }
 
+/// The largest scratch buffer a thread keeps between blobs.
+const SCRATCH_KEPT_BYTES: usize = 8 * 1024 * 1024;
+
 thread_local! {
+    /// Where this thread decodes blobs (see `read_fast`).
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
     /// This thread's reader of each object database, by its directory; `None` where gix could
     /// not open it (libgit2 reads everything then).
     static READERS: RefCell<HashMap<PathBuf, Option<Reader>>> = RefCell::new(HashMap::new());
@@ -68,22 +73,29 @@ fn read_fast(git_dir: &Path, id: Oid) -> Option<Vec<u8>> {
             return None;
         }
         let id = gix_hash::ObjectId::try_from(id.as_bytes()).ok()?;
-        let mut buffer = Vec::new();
-        let data = reader.store.try_find(&id, &mut buffer).ok()??;
-        if data.kind != gix_object::Kind::Blob {
-            return None;
-        }
-        let (start, len) = (data.data.as_ptr(), data.data.len());
+        // Decoded into this thread's scratch buffer, then copied out at its size: a blob
+        // decoded from a delta needs room for its base as well, several times its own size,
+        // and a fresh buffer each time cost more in new pages than the copy does.
+        let mut buffer = SCRATCH.take();
+        let found = reader
+            .store
+            .try_find(&id, &mut buffer)
+            .ok()
+            .flatten()
+            .map(|data| (data.kind, data.data.as_ptr(), data.data.len()));
         // The content is the start of `buffer` (a packed object). Anything else is not worked
         // out from pointers: an empty blob is empty, and other content is libgit2's to read.
-        if len == 0 {
-            return Some(Vec::new());
+        let content = match found {
+            Some((gix_object::Kind::Blob, _, 0)) => Some(Vec::new()),
+            Some((gix_object::Kind::Blob, start, len)) if std::ptr::eq(start, buffer.as_ptr()) => {
+                Some(buffer[..len].to_vec())
+            }
+            _ => None,
+        };
+        if buffer.capacity() <= SCRATCH_KEPT_BYTES {
+            SCRATCH.set(buffer);
         }
-        if !std::ptr::eq(start, buffer.as_ptr()) {
-            return None;
-        }
-        buffer.truncate(len);
-        Some(buffer)
+        content
     })
 }
 

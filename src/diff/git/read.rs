@@ -153,19 +153,19 @@ pub(super) fn read_job(
         } => {
             if let Some(id) = old {
                 let content = read_blob(repo, id)?;
-                let read = binary.push_whole(&mut file.removed, &job.old_path, &content);
+                let read = binary.push_whole(&mut file.removed, &job.old_path, content);
                 unread(&mut file, read);
             }
             if let Some(id) = new {
                 let content = read_blob(repo, id)?;
-                let read = binary.push_whole(&mut file.added, &job.new_path, &content);
+                let read = binary.push_whole(&mut file.added, &job.new_path, content);
                 unread(&mut file, read);
             } else if new_from_worktree {
                 let content = repo
                     .workdir()
                     .and_then(|w| read_worktree_file(w, &file.path));
                 if let Some(content) = content {
-                    let read = binary.push_whole(&mut file.added, &job.new_path, &content);
+                    let read = binary.push_whole(&mut file.added, &job.new_path, content);
                     unread(&mut file, read);
                 }
             }
