@@ -399,3 +399,36 @@ impl ChangeSet {
         self.files.iter().map(ChangedFile::changed_lines).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+    use proptest::prelude::*;
+
+    /// What `push_whole` builds: the file split on `\n`, a last `\n` ending the last line.
+    fn pushed(text: &str) -> Lines {
+        let mut lines = Lines::new();
+        if let Some(body) = (!text.is_empty()).then(|| text.strip_suffix('\n').unwrap_or(text)) {
+            for (i, line) in body.split('\n').enumerate() {
+                lines.push(i as u32 + 1, line);
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn a_whole_text_kept_as_the_buffer_reads_as_pushed_lines() {
+        for text in ["", "a", "a\n", "a\n\n", "\n", "\n\nb", "x\ny\nz"] {
+            let kept = Lines::from_text(text.to_string());
+            assert_eq!(kept, pushed(text), "{text:?}");
+            assert_eq!(kept.all_text(), pushed(text).all_text(), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_without_carriage_returns_reads_the_same(text in "[a-z\n é]{0,40}") {
+            prop_assert_eq!(Lines::from_text(text.clone()), pushed(&text));
+        }
+    }
+}
