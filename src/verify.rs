@@ -51,16 +51,19 @@ fn model_of(table: &str) -> String {
 }
 
 /// The searchable files of one side, read once for every verification of a run.
-struct Tree {
+struct Tree<'c> {
     reader: SideReader,
+    /// Opens another reader of the same side, for a thread of the pool.
+    open: &'c (dyn Fn() -> SideReader + Sync),
     files: Option<Vec<String>>,
     texts: HashMap<String, Option<Arc<str>>>,
 }
 
-impl Tree {
-    fn new(reader: SideReader) -> Tree {
+impl<'c> Tree<'c> {
+    fn new(open: &'c (dyn Fn() -> SideReader + Sync)) -> Tree<'c> {
         Tree {
-            reader,
+            reader: open(),
+            open,
             files: None,
             texts: HashMap::new(),
         }
@@ -81,16 +84,52 @@ impl Tree {
         if let Some(t) = self.texts.get(path) {
             return t.clone();
         }
-        let text = match self.reader.read(path) {
-            Read::Bytes(b) if (b.len() as u64) < MAX_FILE_BYTES && !b.contains(&0) => {
-                Some(Arc::from(String::from_utf8_lossy(&b).as_ref()))
-            }
-            // A link to nothing: there is no content to search.
-            Read::Absent => Some(Arc::from("")),
-            _ => None,
-        };
+        let text = text_of(self.reader.read(path));
         self.texts.insert(path.to_string(), text.clone());
         text
+    }
+
+    /// The texts of `paths`, in order. Those not read yet are read on every thread, each with
+    /// a reader of its own, when there are enough of them to be worth opening readers for.
+    fn texts(&mut self, paths: Vec<String>) -> Vec<(String, Option<Arc<str>>)> {
+        use rayon::prelude::*;
+        let unread: Vec<&String> = paths
+            .iter()
+            .filter(|p| !self.texts.contains_key(p.as_str()))
+            .collect();
+        if unread.len() >= 64 {
+            let open = self.open;
+            let read: Vec<Option<Arc<str>>> = unread
+                .par_iter()
+                .map_init(
+                    || std::cell::OnceCell::new(),
+                    |reader, path| text_of(reader.get_or_init(open).read(path)),
+                )
+                .collect();
+            for (path, text) in unread.into_iter().zip(read) {
+                self.texts.insert(path.clone(), text);
+            }
+        }
+        paths
+            .into_iter()
+            .map(|path| {
+                let text = self.text(&path);
+                (path, text)
+            })
+            .collect()
+    }
+}
+
+/// A file's content as searched: text, empty for a link to nothing, `None` when it cannot be
+/// searched (too large, binary, unreadable).
+fn text_of(read: Read) -> Option<Arc<str>> {
+    match read {
+        Read::Bytes(b) if (b.len() as u64) < MAX_FILE_BYTES && !b.contains(&0) => {
+            Some(Arc::from(String::from_utf8_lossy(&b).as_ref()))
+        }
+        // A link to nothing: there is no content to search.
+        Read::Absent => Some(Arc::from("")),
+        _ => None,
     }
 }
 
@@ -125,8 +164,12 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
     // What each finding asks (on every thread), each distinct question searched once (on
     // this thread: the trees' caches are shared), then each answer applied (on every thread).
     use rayon::prelude::*;
-    let mut old = Tree::new(SideReader::old(&change.old_side));
-    let mut new = Tree::new(SideReader::new(&change.new_side));
+    let (open_old, open_new) = (
+        || SideReader::old(&change.old_side),
+        || SideReader::new(&change.new_side),
+    );
+    let mut old = Tree::new(&open_old);
+    let mut new = Tree::new(&open_new);
     // The line and block as written, for the findings of rules with a check that takes a name
     // from them: read from the finding's side of the change (a document rule's finding has no
     // snippet, and a removed block is only on the old side).
@@ -491,7 +534,7 @@ impl Patterns {
     }
 }
 
-fn search(
+fn search<'c>(
     v: &Verify,
     Patterns {
         patterns,
@@ -499,7 +542,7 @@ fn search(
         unless_found,
     }: &Patterns,
     dir: &str,
-    (old, new): (&mut Tree, &mut Tree),
+    (old, new): (&mut Tree<'c>, &mut Tree<'c>),
     globs: &mut HashMap<Vec<String>, crate::glob::GlobMatcher>,
 ) -> Answer {
     // Every pattern of the three lists at once, over a file's whole text: most files searched
@@ -555,14 +598,8 @@ fn search(
             continue;
         }
         let many = files.len() >= 16;
-        // Texts read here (the tree's cache is this thread's), then searched on every thread.
-        let texts: Vec<(String, Option<Arc<str>>)> = files
-            .into_iter()
-            .map(|path| {
-                let text = tree.text(&path);
-                (path, text)
-            })
-            .collect();
+        // Texts read (on every thread when there are many), then searched on every thread.
+        let texts = tree.texts(files);
         let anywhere = if many { build_anywhere() } else { None };
         let lists = [patterns, stopped_by, unless_found];
         use rayon::prelude::*;
