@@ -123,10 +123,6 @@ struct RawExample {
     message: Option<String>,
 }
 
-/// The compiled size limit of a rule's regex: the `regex` crate's default, which the engine
-/// compiles each single regex with.
-const REGEX_SIZE_LIMIT: usize = 10 << 20;
-
 /// How to shrink a regex that compiles past the size limit.
 const TOO_BIG_HELP: &str = "counted repetitions multiply the compiled size (`\\w{500}` is 500 copies of every Unicode letter): lower the count, match ASCII only with `(?-u:\\w)` or `[a-zA-Z0-9_]`, or split the pattern into several rules";
 
@@ -143,10 +139,8 @@ fn check_regex(
     // silently. (The built-in packs are compiled by their tests.)
     let parsed = regex_syntax::Parser::new().parse(re.get_ref());
     if let (Ok(hir), true) = (&parsed, compile) {
-        // The size limit is the NFAs': a regex compiles one forward and one in reverse (for its
-        // lazy DFA), each held to the limit. Building both from the tree already parsed checks
-        // it without the rest of what a regex builds (DFAs, prefilters).
-        if let Some(label) = nfa_too_big(hir) {
+        // The size limit is the NFAs' (see `regex_size`), checked from the tree already parsed.
+        if let Some(label) = super::regex_size::too_big(hir) {
             errors.push(
                 SourceError::new(path, text, re.span(), "regex cannot be compiled")
                     .label(label)
@@ -169,29 +163,6 @@ fn check_regex(
                 .help("regexes use the Rust `regex` crate syntax (no look-around or backreferences); in a TOML basic string write `\\\\` for one backslash, or use a 'literal string'"),
         );
     }
-}
-
-/// Why a regex's NFAs do not build within the size limit, if they do not: a regex compiles one
-/// forward and one in reverse (for its lazy DFA), each held to the limit.
-fn nfa_too_big(hir: &regex_syntax::hir::Hir) -> Option<String> {
-    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
-    let config = Config::new()
-        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-        .shrink(false);
-    let reverse = config
-        .clone()
-        .which_captures(WhichCaptures::None)
-        .reverse(true);
-    let error = [config, reverse]
-        .into_iter()
-        .find_map(|c| Compiler::new().configure(c).build_from_hir(hir).err())?;
-    Some(match error.size_limit() {
-        Some(limit) => format!(
-            "compiled, it is larger than the regex size limit of {} MB",
-            limit / (1 << 20)
-        ),
-        None => error.to_string(),
-    })
 }
 
 /// What the regex crate said, in one line.
@@ -607,7 +578,10 @@ fn check_combined(files: &[RuleFile], rules: &[Rule]) -> Vec<SourceError> {
                 }
             }
         }
-        if patterns.is_empty() || combined_set(&patterns).is_ok() {
+        if patterns.is_empty()
+            || super::regex_size::set_fits(&patterns, SET_SIZE_LIMIT)
+            || combined_set(&patterns).is_ok()
+        {
             continue;
         }
         // Find the team rule that pushes the set over: the built-in rules' patterns first,
@@ -638,7 +612,10 @@ fn check_combined(files: &[RuleFile], rules: &[Rule]) -> Vec<SourceError> {
             (&rule.unless.added, "its `unless.added` regexes"),
             (&rule.unless.matched, "its `unless.matched` regexes"),
         ] {
-            if list.len() > 1 {
+            let patterns: Vec<&str> = list.iter().map(String::as_str).collect();
+            if list.len() > 1
+                && !super::regex_size::set_fits(&patterns, super::regex_size::REGEX_SIZE_LIMIT)
+            {
                 if let Err(e) = regex::RegexSet::new(list) {
                     report(rule, what, &e);
                 }

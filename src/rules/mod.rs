@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod document;
 pub mod load;
 pub mod operation;
+mod regex_size;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};

@@ -84,8 +84,9 @@ pub fn check(v: &Verify) -> Vec<String> {
         ("name_from_block", &v.name_from_block),
     ] {
         let Some(n) = n else { continue };
-        match regex::Regex::new(n) {
-            Ok(re) if re.captures_len() < 2 => problems.push(format!(
+        // Parsed and held to the size limit, as compiling would (at a fraction of its cost).
+        match super::regex_size::checked(n) {
+            Ok(hir) if hir.properties().explicit_captures_len() < 1 => problems.push(format!(
                 "[rule.verify] {key} `{n}` has no group to take the name from"
             )),
             Ok(_) => {}
@@ -99,7 +100,7 @@ pub fn check(v: &Verify) -> Vec<String> {
         .chain(&v.unless_found)
     {
         let sample = fill(p, "t", "c", "M").replace("{name}", "N");
-        if let Err(e) = regex::Regex::new(&sample) {
+        if let Err(e) = super::regex_size::checked(&sample) {
             problems.push(format!("invalid pattern `{p}` in [rule.verify]: {e}"));
         }
     }
