@@ -571,8 +571,9 @@ impl<'r> Engine<'r> {
             let path: Arc<str> = Arc::from(file.path.as_str());
             let db = self.profile().for_path(&file.path);
             if let Some(analysis) = understood.and_then(|u| u.migration.as_ref()) {
+                let indexed = operation::Indexed::new(analysis);
                 for &i in &operations {
-                    operation::findings(&self.rules[i], &path, analysis, &db, &mut out);
+                    operation::findings(&self.rules[i], &path, &indexed, &db, &mut out);
                 }
             }
             if let Some(reason) = understood.and_then(|u| u.unread_reason()) {

@@ -1,24 +1,56 @@
 //! Rules over migration operations: one finding per operation that a rule's `operations`
 //! match, at the operation's own line, named by what it does to which table and column.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::CompiledRule;
 use crate::finding::{Finding, fingerprint};
 use crate::migration::profile::Database;
-use crate::migration::{Analysis, Operation};
+use crate::migration::{Analysis, OpKind, Operation};
 
-/// Every finding of one operation rule in one parsed migration.
+/// A parsed migration's operations, with where each kind of operation is among them: a rule
+/// looks only at the kinds it names (a team with hundreds of operation rules asked every rule
+/// of every operation).
+pub struct Indexed<'a> {
+    operations: &'a [Operation],
+    by_kind: HashMap<OpKind, Vec<usize>>,
+}
+
+impl<'a> Indexed<'a> {
+    pub fn new(analysis: &'a Analysis) -> Indexed<'a> {
+        let operations = analysis.operations();
+        let mut by_kind: HashMap<OpKind, Vec<usize>> = HashMap::new();
+        for (i, op) in operations.iter().enumerate() {
+            by_kind.entry(op.kind()).or_default().push(i);
+        }
+        Indexed {
+            operations,
+            by_kind,
+        }
+    }
+}
+
+/// Every finding of one operation rule in one parsed migration, in the order of its operations.
 pub fn findings(
     compiled: &CompiledRule<'_>,
     path: &Arc<str>,
-    analysis: &Analysis,
+    indexed: &Indexed<'_>,
     db: &Database,
     out: &mut Vec<Finding>,
 ) {
-    let rule = compiled.rule;
-    for op in analysis.operations() {
-        if rule.matcher.operations.matches(op, db.engine) {
+    let matcher = &compiled.rule.matcher.operations;
+    let mut at: Vec<usize> = matcher
+        .kinds
+        .iter()
+        .filter_map(|k| indexed.by_kind.get(k))
+        .flatten()
+        .copied()
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    for op in at.into_iter().map(|i| &indexed.operations[i]) {
+        if matcher.matches(op, db.engine) {
             out.push(finding(compiled, path, op, db));
         }
     }
