@@ -111,6 +111,7 @@ impl Understander {
         let mut texts: Vec<Option<(Text, Text, bool, bool)>> = Vec::with_capacity(files.len());
         let mut history = history::Loaded::default();
         let mut chart_values: ChartDefaults = HashMap::new();
+        let mut chart_helpers: ChartHelpers = HashMap::new();
         let mut chart_dirs: HashMap<String, bool> = HashMap::new();
         // Content that was not read as text is reported as such (content-not-checked), not
         // parsed as if it were.
@@ -169,6 +170,7 @@ impl Understander {
                 self.load_history(&file.path, t, &mut history);
             }
             self.load_chart_values(&file.path, [&old, &new], &mut chart_values);
+            self.load_chart_helpers(&file.path, [&old, &new], &mut chart_helpers);
             let not_installed = self.outside_chart_install(&file.path, &mut chart_dirs);
             texts.push(Some((old, new, moved_in, not_installed)));
         }
@@ -201,18 +203,15 @@ impl Understander {
                     .map(|(n, _)| n)
                     .collect();
                 let manifest = crate::manifest::applies_to(&file.path).then(|| {
-                    let values = crate::manifest::chart_root(&file.path)
-                        .and_then(|root| chart_values.get(root))
-                        .map_or_else(Default::default, |(old, new)| {
-                            crate::manifest::ChartValues {
-                                old: old.as_ref(),
-                                new: new.as_ref(),
-                                not_installed: false,
-                            }
-                        });
+                    let root = crate::manifest::chart_root(&file.path);
+                    let defaults = root.and_then(|root| chart_values.get(root));
+                    let helpers = root.and_then(|root| chart_helpers.get(root));
                     let values = crate::manifest::ChartValues {
+                        old: defaults.and_then(|(old, _)| old.as_ref()),
+                        new: defaults.and_then(|(_, new)| new.as_ref()),
+                        old_helpers: helpers.and_then(|(old, _)| old.as_ref()),
+                        new_helpers: helpers.and_then(|(_, new)| new.as_ref()),
                         not_installed: *not_installed,
-                        ..values
                     };
                     let mut a =
                         crate::manifest::analyze(&file.path, &side(old), &side(new), values);
@@ -309,17 +308,44 @@ impl Understander {
                 .map(|d| d.root),
             _ => None,
         };
-        let old = if matches!(texts[0], Text::Absent) {
-            None
-        } else {
-            read(self.old_reader())
+        // Both sides, whichever side this file has: the chart's other templates read them too.
+        out.insert(
+            root.to_string(),
+            (read(self.old_reader()), read(self.new_reader())),
+        );
+    }
+
+    /// A Helm template that writes a block with a helper (`{{- include "app.selectorLabels" .
+    /// | nindent 6 }}`): the chart's `templates/_helpers.tpl` on each side, read once per chart.
+    fn load_chart_helpers(&self, path: &str, texts: [&Text; 2], out: &mut ChartHelpers) {
+        let Some(root) = crate::manifest::chart_root(path) else {
+            return;
         };
-        let new = if matches!(texts[1], Text::Absent) {
-            None
-        } else {
-            read(self.new_reader())
+        let includes = |t: &Text| match t {
+            Text::Known(t) => t.contains("include \"") || t.contains("template \""),
+            _ => false,
         };
-        out.insert(root.to_string(), (old, new));
+        if out.contains_key(root) || !texts.iter().any(|t| includes(t)) {
+            return;
+        }
+        let helpers_path = if root.is_empty() {
+            "templates/_helpers.tpl".to_string()
+        } else {
+            format!("{root}/templates/_helpers.tpl")
+        };
+        let read = |side: &SideReader| match side.read(&helpers_path) {
+            Read::Bytes(b) => {
+                let mut helpers = crate::manifest::helpers::Helpers::new();
+                crate::manifest::helpers::collect(&text_of(b), &mut helpers);
+                Some(helpers)
+            }
+            _ => None,
+        };
+        // Both sides, whichever side this file has: the chart's other templates read them too.
+        out.insert(
+            root.to_string(),
+            (read(self.old_reader()), read(self.new_reader())),
+        );
     }
 
     /// Whether a YAML file lies in a Helm chart's folder (a folder above it holds `Chart.yaml`)
@@ -436,6 +462,15 @@ impl Understander {
         }
     }
 }
+
+/// Chart root → its named templates on the old and the new side.
+type ChartHelpers = HashMap<
+    String,
+    (
+        Option<crate::manifest::helpers::Helpers>,
+        Option<crate::manifest::helpers::Helpers>,
+    ),
+>;
 
 /// Chart root → its default values on the old and the new side.
 type ChartDefaults = HashMap<

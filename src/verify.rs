@@ -101,10 +101,9 @@ impl<'c> Tree<'c> {
             let open = self.open;
             let read: Vec<Option<Arc<str>>> = unread
                 .par_iter()
-                .map_init(
-                    || std::cell::OnceCell::new(),
-                    |reader, path| text_of(reader.get_or_init(open).read(path)),
-                )
+                .map_init(std::cell::OnceCell::new, |reader, path| {
+                    text_of(reader.get_or_init(open).read(path))
+                })
                 .collect();
             for (path, text) in unread.into_iter().zip(read) {
                 self.texts.insert(path.clone(), text);

@@ -29,6 +29,8 @@ pub struct Template {
     /// The 1-based lines whose value was written from the chart's default values (see
     /// [`read_with`]).
     pub default_lines: Vec<u32>,
+    /// The 1-based lines of a helper written out as its keys (see [`read_chart`]).
+    pub helper_lines: Vec<u32>,
 }
 
 impl Template {
@@ -160,6 +162,30 @@ pub fn read_first_branches(text: &str) -> Template {
 /// install gets (`strategy: {"type": "Recreate"}`, on the key's line), not as a value chosen at
 /// install time. Only that shape is rendered; any other action reads as [`TEMPLATED`].
 pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template {
+    read_chart(
+        text,
+        drop_else,
+        Chart {
+            values,
+            helpers: None,
+        },
+    )
+}
+
+/// What a chart gives its templates beyond their own text, on one side of the change.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chart<'a> {
+    /// Its default values (`values.yaml`).
+    pub values: Option<&'a Node>,
+    /// Its named templates (`_helpers.tpl`).
+    pub helpers: Option<&'a super::helpers::Helpers>,
+}
+
+/// Reads a template as [`read_with`] does, and a key whose whole value a helper of the chart
+/// writes (`matchLabels:` then `{{- include "app.selectorLabels" . | nindent 6 }}`) as the keys
+/// the helper writes (see [`super::helpers`]).
+pub fn read_chart(text: &str, drop_else: bool, chart: Chart<'_>) -> Template {
+    let values = chart.values;
     let actions = actions(text);
     // Which lines hold nothing but actions and blanks.
     let mut line_starts = vec![0usize];
@@ -226,26 +252,63 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
     // A value written on the lines after its key: by an action on a line of its own, or by one
     // that ends the key's line and indents what it writes (`startupProbe: {{- include "x" . |
     // nindent 12 }}`). The key is looked for above the first, on the line itself for the second.
-    let injected: Vec<(usize, Option<&Node>)> = actions
+    // A helper written on a line of its own among a block's keys (`matchLabels:`, a key of its
+    // own, then `{{- include "app.selectorLabels" . | indent 6 }}`): its keys read as one entry
+    // that the reading splices into the block (see `super::helpers::splice`).
+    let helper_lines: Vec<(usize, Node)> = match chart.helpers {
+        Some(helpers) => actions
+            .iter()
+            .zip(&after_key)
+            .filter(|(a, after_key)| {
+                matches!(a.op, Op::Output)
+                    && !**after_key
+                    && !has_content[line_of(a.start)]
+                    && line_of(a.start) == line_of(a.end.saturating_sub(1))
+            })
+            .filter_map(|(a, _)| {
+                Some((
+                    line_of(a.start),
+                    super::helpers::written(&text[a.start..a.end], helpers)?,
+                ))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let injected: Vec<(usize, Option<(Node, bool)>)> = actions
         .iter()
         .zip(&after_key)
         .filter(|(a, after_key)| {
-            matches!(a.op, Op::Output) && (!has_content[line_of(a.start)] || **after_key)
+            matches!(a.op, Op::Output)
+                && (!has_content[line_of(a.start)] || **after_key)
+                && !helper_lines.iter().any(|(l, _)| *l == line_of(a.start))
         })
-        .map(|(a, _)| {
-            let default = values.and_then(|v| values_written(&text[a.start..a.end], v));
+        .map(|(a, after_key)| {
+            let action = &text[a.start..a.end];
+            // From the values (a line marked as a default's), or written by a helper on the
+            // key's line (one on a line of its own is spliced into the block, below).
+            let default = values
+                .and_then(|v| values_written(action, v))
+                .map(|n| (n.clone(), true))
+                .or_else(|| {
+                    let helpers = chart.helpers.filter(|_| *after_key)?;
+                    super::helpers::written(action, helpers).map(|n| (n, false))
+                });
             let line = line_of(a.start);
             // Where the key is looked for (the lines above this index), and the children (from
             // the line after the action's).
             (if has_content[line] { line + 1 } else { line }, default)
         })
         .collect();
+    // The helpers' entries first: a block they write keys into has children, so an action
+    // after them (`{{- toYaml .Values.podLabels | nindent 8 }}`) adds to it, not a value.
+    let yaml = super::helpers::write_entries(yaml, text, &line_starts, &helper_lines);
     let (yaml, default_lines) = mark_injected_values(yaml, &injected);
     let yaml = items_rendered_as_mappings(yaml);
     Template {
         yaml,
         guards,
         default_lines,
+        helper_lines: helper_lines.iter().map(|(l, _)| *l as u32 + 1).collect(),
     }
 }
 
@@ -311,7 +374,7 @@ fn values_written<'v>(action: &str, values: &'v Node) -> Option<&'v Node> {
 }
 
 /// A mapping or list as one line of flow YAML, every scalar quoted.
-fn flow(node: &Node, out: &mut String) {
+pub(super) fn flow(node: &Node, out: &mut String) {
     let quoted = |s: &str, out: &mut String| {
         out.push('"');
         for c in s.chars() {
@@ -391,14 +454,18 @@ fn items_rendered_as_mappings(yaml: String) -> String {
 /// A key with no value followed by a line that an action fills (`readinessProbe:` then
 /// `{{- toYaml .Values.readinessProbe | nindent 12 }}`) has a value chosen at install time, not
 /// none: it reads as [`TEMPLATED`] when no child of its own follows.
-fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (String, Vec<u32>) {
+fn mark_injected_values(
+    yaml: String,
+    injected: &[(usize, Option<(Node, bool)>)],
+) -> (String, Vec<u32>) {
     let mut used = Vec::new();
     if injected.is_empty() {
         return (yaml, used);
     }
     let mut lines: Vec<String> = yaml.split('\n').map(str::to_string).collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
-    for &(at, default) in injected {
+    for (at, default) in injected {
+        let at = *at;
         let Some(key) = (0..at).rev().find(|&l| !lines[l].trim().is_empty()) else {
             continue;
         };
@@ -418,9 +485,11 @@ fn mark_injected_values(yaml: String, injected: &[(usize, Option<&Node>)]) -> (S
         if !has_child {
             let mut marked = format!("{trimmed} ");
             match default {
-                Some(value) => {
+                Some((value, from_values)) => {
                     flow(value, &mut marked);
-                    used.push(key as u32 + 1);
+                    if *from_values {
+                        used.push(key as u32 + 1);
+                    }
                 }
                 None => marked.push_str(TEMPLATED),
             }

@@ -13,23 +13,18 @@ pub const HELM_VALUES: &str = "HelmValues";
 
 /// Reads one side; `first_branches` sets a template's `else` branches aside from the start (to
 /// read both sides alike when the other side needed it).
-pub fn read(
-    path: &str,
-    text: &str,
-    first_branches: bool,
-    values: Option<&super::yaml::Node>,
-) -> SideReading {
+pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>) -> SideReading {
     // Helm renders templates, never a values file: `{{ ... }}` there is text (a value passed
     // to `tpl`, an example in a comment), read as plain YAML.
     let templated = helm::is_templated(text) && !is_values_file(path);
     let mut set_aside = first_branches;
     let (parsed, template) = if templated {
-        let t = helm::read_with(text, first_branches, values);
+        let t = helm::read_chart(text, first_branches, chart);
         match yaml::parse(&t.yaml) {
             Ok(d) => (Ok(d), Some(t)),
             // Both branches of an if/else rendered at once may not be YAML; the first ones are.
             Err(e) if !first_branches => {
-                let first = helm::read_with(text, true, values);
+                let first = helm::read_chart(text, true, chart);
                 set_aside = true;
                 match yaml::parse(&first.yaml) {
                     Ok(d) => (Ok(d), Some(first)),
@@ -54,6 +49,15 @@ pub fn read(
             };
         }
     };
+    let mut documents = documents;
+    if template
+        .as_ref()
+        .is_some_and(|t| !t.helper_lines.is_empty())
+    {
+        documents
+            .iter_mut()
+            .for_each(|d| super::helpers::splice(&mut d.root));
+    }
     let mut objects = Vec::new();
     for doc in documents {
         collect(path, doc.root, doc.line, &mut objects);
@@ -67,6 +71,15 @@ pub fn read(
             conditions.extend(guard.iter().cloned());
         }
     }
+    // A helper written out as its keys renders nothing unknown.
+    let renders = if templated {
+        let written: &[u32] = template.as_ref().map_or(&[], |t| &t.helper_lines);
+        let mut renders = helm::rendering_actions(text);
+        renders.retain(|(line, _)| !written.contains(line));
+        renders
+    } else {
+        Vec::new()
+    };
     SideReading::Parsed(Parsed {
         format: if templated {
             Format::HelmTemplate
@@ -81,11 +94,7 @@ pub fn read(
             .map(|t| t.default_lines.clone())
             .unwrap_or_default(),
         line_guards: template.map(|t| t.guards).unwrap_or_default(),
-        renders: if templated {
-            helm::rendering_actions(text)
-        } else {
-            Vec::new()
-        },
+        renders,
         first_branches: set_aside,
     })
 }
@@ -220,7 +229,7 @@ mod tests {
     use super::*;
 
     fn objects(path: &str, text: &str) -> Vec<Object> {
-        match read(path, text, false, None) {
+        match read(path, text, false, Default::default()) {
             SideReading::Parsed(p) => p.objects,
             other => panic!("{other:?}"),
         }
@@ -273,7 +282,7 @@ mod tests {
         let old = "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  {{- if .Values.a }}\n  x: 1\n  {{- end }}\n";
         let new_else_if = "kind: ConfigMap\nmetadata: {name: a}\ndata:\n  {{- if .Values.a }}\n  x: 1\n  {{- else if .Values.b }}\n  y: 2\n  {{- end }}\n";
         let new_else = new_else_if.replace("else if .Values.b", "else");
-        let parsed = |t: &str| match read("c/templates/cm.yaml", t, false, None) {
+        let parsed = |t: &str| match read("c/templates/cm.yaml", t, false, Default::default()) {
             SideReading::Parsed(p) => p,
             other => panic!("{other:?}"),
         };
@@ -295,7 +304,7 @@ mod tests {
     fn a_template_that_stays_unreadable_says_why() {
         let text = "kind: ConfigMap\ndata:\n  a: [{{ .Values.x }}\n";
         assert!(matches!(
-            read("t/templates/cm.yaml", text, false, None),
+            read("t/templates/cm.yaml", text, false, Default::default()),
             SideReading::Failed { .. }
         ));
     }

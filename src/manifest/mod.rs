@@ -13,6 +13,7 @@
 pub mod compare;
 mod hcl;
 pub mod helm;
+pub mod helpers;
 mod k8s;
 pub(crate) use k8s::is_values_file;
 pub mod path;
@@ -234,16 +235,16 @@ pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'
         };
     }
     let mut analysis = Analysis {
-        old: read_side(path, old, false, values.old),
-        new: read_side(path, new, false, values.new),
+        old: read_side(path, old, false, values.old_chart()),
+        new: read_side(path, new, false, values.new_chart()),
     };
     // Both sides of a template are read alike: one read with its `else` branches set aside
     // compared with one read whole would show the else branches' values as removed.
     let aside = |r: &SideReading| r.parsed().is_some_and(|p| p.first_branches);
     if aside(&analysis.old) && analysis.new.parsed().is_some() && !aside(&analysis.new) {
-        analysis.new = read_side(path, new, true, values.new);
+        analysis.new = read_side(path, new, true, values.new_chart());
     } else if aside(&analysis.new) && analysis.old.parsed().is_some() && !aside(&analysis.old) {
-        analysis.old = read_side(path, old, true, values.old);
+        analysis.old = read_side(path, old, true, values.old_chart());
     }
     analysis
 }
@@ -255,6 +256,9 @@ pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'
 pub struct ChartValues<'a> {
     pub old: Option<&'a yaml::Node>,
     pub new: Option<&'a yaml::Node>,
+    /// The chart's named templates on each side (its `templates/_helpers.tpl`).
+    pub old_helpers: Option<&'a helpers::Helpers>,
+    pub new_helpers: Option<&'a helpers::Helpers>,
     /// The file lies in a Helm chart's folder but outside what the chart installs (its
     /// `templates/` and `crds/`) and is no values file: rendered examples (`exports/`), CI
     /// inputs, docs. Its objects are deployed by nothing: none are read from it.
@@ -304,11 +308,27 @@ pub fn chart_root(path: &str) -> Option<&str> {
     }
 }
 
+impl<'a> ChartValues<'a> {
+    fn old_chart(&self) -> helm::Chart<'a> {
+        helm::Chart {
+            values: self.old,
+            helpers: self.old_helpers,
+        }
+    }
+
+    fn new_chart(&self) -> helm::Chart<'a> {
+        helm::Chart {
+            values: self.new,
+            helpers: self.new_helpers,
+        }
+    }
+}
+
 fn read_side(
     path: &str,
     side: &Side<'_>,
     first_branches: bool,
-    values: Option<&yaml::Node>,
+    chart: helm::Chart<'_>,
 ) -> SideReading {
     let text = match side {
         Side::Absent => return SideReading::Absent,
@@ -317,7 +337,7 @@ fn read_side(
     };
     match format_of(path) {
         Some(Format::Hcl) => hcl::read(path, text),
-        Some(_) => k8s::read(path, text, first_branches, values),
+        Some(_) => k8s::read(path, text, first_branches, chart),
         None => SideReading::Unread("not a YAML or HCL file".into()),
     }
 }
