@@ -15,8 +15,13 @@ use super::yaml::{Node, Value};
 use super::{Format, Moved, Object, Parsed, SideReading, folder};
 
 pub fn read(path: &str, text: &str) -> SideReading {
-    let body = match hcl_edit::parser::parse_body(text) {
-        Ok(b) => b,
+    let renamed;
+    let (body, text) = match parse_allowing_repeated_keys(text) {
+        Ok((b, None)) => (b, text),
+        Ok((b, Some(t))) => {
+            renamed = t;
+            (b, renamed.as_str())
+        }
         Err(e) => {
             return SideReading::Failed {
                 line: Some(e.location().line() as u32),
@@ -92,6 +97,39 @@ pub fn read(path: &str, text: &str) -> SideReading {
         first_branches: false,
         default_lines: Vec::new(),
     })
+}
+
+/// Most repeated keys HCL text is read with (see [`parse_allowing_repeated_keys`]).
+const MAX_REPEATED_KEYS: usize = 64;
+
+/// Parses `text` as an HCL body. Terraform accepts an object constructor that repeats a key
+/// (`{ a = 1, a = 2 }`: the last wins), which the parser refuses; each repeated key is then
+/// renamed where it stands (`dup1_a`, on the same line, so lines stay the file's) and the text
+/// parsed again. Returns the text read when it had to be changed.
+fn parse_allowing_repeated_keys(
+    text: &str,
+) -> Result<(Body, Option<String>), hcl_edit::parser::Error> {
+    let mut changed: Option<String> = None;
+    for n in 1..=MAX_REPEATED_KEYS {
+        let current = changed.as_deref().unwrap_or(text);
+        let e = match hcl_edit::parser::parse_body(current) {
+            Ok(body) => return Ok((body, changed)),
+            Err(e) => e,
+        };
+        let at = e.location().offset();
+        if !e.message().contains("redefined object key") || !current.is_char_boundary(at) {
+            return Err(e);
+        }
+        let insert_at = match current[at..].chars().next() {
+            Some('"') => at + 1,
+            Some(c) if c.is_alphabetic() || c == '_' => at,
+            _ => return Err(e),
+        };
+        let mut next = current.to_string();
+        next.insert_str(insert_at, &format!("dup{n}_"));
+        changed = Some(next);
+    }
+    hcl_edit::parser::parse_body(changed.as_deref().unwrap_or(text)).map(|b| (b, changed))
 }
 
 /// Terraform addresses are per module, and a module is a folder: the same resource may move
@@ -236,6 +274,27 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From terraform-aws-modules/terraform-aws-alb's examples: Terraform takes the last of a
+    /// repeated key in an object constructor; the file is read, not refused.
+    #[test]
+    fn an_object_that_repeats_a_key_is_read_as_terraform_reads_it() {
+        let text = "module \"alb\" {\n  source = \"../\"\n  target_groups = {\n    ex = { port = 80 }\n    \"ex\" = { port = 81 }\n    ex = { port = 82 }\n  }\n}\n\nresource \"aws_lb\" \"this\" {\n  name = \"x\"\n}\n";
+        let SideReading::Parsed(p) = read("main.tf", text) else {
+            panic!("not read: {:?}", read("main.tf", text));
+        };
+        let lb = p
+            .objects
+            .iter()
+            .find(|o| o.kind == "aws_lb")
+            .expect("the load balancer");
+        assert_eq!(lb.line, 10);
+        // Anything else the parser refuses still says why.
+        assert!(matches!(
+            read("main.tf", "resource \"a\" \"b\" {\n  x = \n"),
+            SideReading::Failed { .. }
+        ));
+    }
 
     const MAIN: &str = r#"variable "region" {
   type    = string
