@@ -290,7 +290,8 @@ impl Understander {
             return;
         };
         let writes_values = |t: &Text| match t {
-            Text::Known(t) => t.contains(".Values") && t.contains("toYaml"),
+            // Values written whole (`toYaml .Values.x`), or branches on them.
+            Text::Known(t) => t.contains(".Values"),
             _ => false,
         };
         if out.contains_key(root) || !texts.iter().any(|t| writes_values(t)) {

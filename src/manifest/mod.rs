@@ -246,6 +246,19 @@ pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'
     } else if aside(&analysis.new) && analysis.old.parsed().is_some() && !aside(&analysis.old) {
         analysis.old = read_side(path, old, true, values.old_chart());
     }
+    // A template that is YAML only as a default install renders it (an opt-in branch indented
+    // as the values it writes will be): both sides read that way, when that reads them.
+    let failed = |r: &SideReading| matches!(r, SideReading::Failed { .. });
+    let templated = |s: &Side<'_>| matches!(s, Side::Text(t) if helm::is_templated(t));
+    if (failed(&analysis.old) || failed(&analysis.new)) && (templated(old) || templated(new)) {
+        let again = Analysis {
+            old: read_side(path, old, true, values.old_chart().as_default_install()),
+            new: read_side(path, new, true, values.new_chart().as_default_install()),
+        };
+        if !failed(&again.old) && !failed(&again.new) {
+            return again;
+        }
+    }
     analysis
 }
 
@@ -313,6 +326,7 @@ impl<'a> ChartValues<'a> {
         helm::Chart {
             values: self.old,
             helpers: self.old_helpers,
+            default_install: false,
         }
     }
 
@@ -320,6 +334,7 @@ impl<'a> ChartValues<'a> {
         helm::Chart {
             values: self.new,
             helpers: self.new_helpers,
+            default_install: false,
         }
     }
 }
