@@ -9,8 +9,8 @@ use crate::finding::{Finding, fingerprint};
 use crate::understand::Understood;
 
 use crate::manifest::compare::{File, Gone, Located, Pair};
-use crate::manifest::path::{self, Found};
-use crate::manifest::{Node, Object, Parsed, replacement};
+use crate::manifest::path;
+use crate::manifest::{Node, Object, Parsed};
 use crate::rules::document::{Compare, DocumentMatch};
 
 /// One place a document rule fires.
@@ -313,38 +313,7 @@ fn object_hits(
             });
         }
         (Compare::Replaced, Some(old), Some(new)) => {
-            for attribute in replacement::forcing(&new.object.kind) {
-                let before = attribute.select(&old.object.body);
-                let after = attribute.select(&new.object.body);
-                let text = |f: &[Found<'_>]| f.first().map(|f| value_text(f.node));
-                let (b, a) = (text(&before), text(&after));
-                // A value computed at plan time (`${var.name}`) may be the same value under
-                // another expression: only literals (or a literal set or unset) are judged.
-                let computed = |v: &Option<String>| v.as_ref().is_some_and(|v| v.contains("${"));
-                if b == a || computed(&b) || computed(&a) || (b.is_none() && a.is_none()) {
-                    continue;
-                }
-                let line = after
-                    .first()
-                    .map(|f| f.node.line)
-                    .unwrap_or(new.object.line);
-                let shown_value = a.clone().unwrap_or_else(|| "(removed)".into());
-                out.push(Hit {
-                    file: new.file,
-                    line,
-                    old_side: false,
-                    subject: None,
-                    shown: format!("{} {} = {shown_value}", new.object.name, attribute.text),
-                    matched: format!("{}.{}", new.object.name, attribute.text),
-                    extra: format!(
-                        "`{}` forces replacement of {}: it was {}.",
-                        attribute.text,
-                        new.object.kind,
-                        b.map(|b| format!("`{b}`"))
-                            .unwrap_or_else(|| "not set".into())
-                    ),
-                });
-            }
+            super::replaced::hits(files, pairs, old, new, out)
         }
         _ => {}
     }

@@ -80,6 +80,7 @@ pub fn read(
             .as_ref()
             .map(|t| t.default_lines.clone())
             .unwrap_or_default(),
+        locals: Vec::new(),
         line_guards: template.map(|t| t.guards).unwrap_or_default(),
         renders: if templated {
             helm::rendering_actions(text)

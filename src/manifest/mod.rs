@@ -107,6 +107,9 @@ pub struct Parsed {
     /// `toYaml .Values.probe`), by 1-based line, their text compared as keys compare (no case,
     /// `_` or `-`).
     pub renders: Vec<(u32, String)>,
+    /// Terraform: the file's `locals`, by name, each value as an attribute reads (a literal's
+    /// value, any other expression as `${...}`).
+    pub locals: Vec<(String, String)>,
 }
 
 impl Parsed {
@@ -275,6 +278,7 @@ fn nothing_installed(side: &Side<'_>) -> SideReading {
             renders: Vec::new(),
             first_branches: false,
             default_lines: Vec::new(),
+            locals: Vec::new(),
         }),
     }
 }

@@ -1,0 +1,161 @@
+//! Document rules run over both sides of a few files, through the same reading and pairing
+//! as a check.
+
+use super::rule;
+use crate::engine::document::{Hit, hits};
+use crate::manifest::compare::{File, pair};
+use crate::manifest::{Analysis, Side, analyze};
+
+/// The hits of the rule written in `body` over files given as (path, old text, new text); an
+/// empty text is a side where the file is absent.
+pub(super) fn document_hits(body: &str, files: &[(&str, &str, &str)]) -> Vec<Hit> {
+    let rules = rule(&format!("[rule.match]\npaths = ['**']\n{body}"));
+    let document = rules[0].matcher.document.clone().expect("a document rule");
+    let analyses: Vec<Analysis> = files
+        .iter()
+        .map(|(p, o, n)| analyze(p, &side(o), &side(n), Default::default()))
+        .collect();
+    let list: Vec<File<'_>> = files
+        .iter()
+        .zip(&analyses)
+        .map(|((p, _, _), a)| File {
+            path: p,
+            analysis: a,
+        })
+        .collect();
+    let pairs = pair(&list);
+    let becomes = match &document.compare {
+        crate::rules::document::Compare::BecomesMatching(r) => regex::Regex::new(r).ok(),
+        _ => None,
+    };
+    hits(&document, becomes.as_ref(), &list, &pairs)
+}
+
+const REPLACED: &str = "[rule.match.document]\nkinds = ['*_*']\nreplaced = true\n";
+
+fn side(text: &str) -> Side<'_> {
+    if text.is_empty() {
+        Side::Absent
+    } else {
+        Side::Text(text)
+    }
+}
+
+fn replaced(files: &[(&str, &str, &str)]) -> Vec<Hit> {
+    document_hits(REPLACED, files)
+}
+
+fn lb(body: &str) -> String {
+    format!("resource \"aws_lb\" \"web\" {{\n{body}}}\n")
+}
+
+#[test]
+fn an_attribute_switched_to_another_is_a_replacement_whatever_the_expression() {
+    let old = lb("  name_prefix = \"${local.name_prefix}\"\n  internal = var.internal\n");
+    let new = lb("  name = var.name\n  internal = var.internal\n");
+    let found = replaced(&[("main.tf", &old, &new)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].extra.contains("switches from `name_prefix`"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].extra.contains("to `name` (`${var.name}`"),
+        "{found:?}"
+    );
+    assert_eq!(found[0].line, 2);
+    // Set on both sides to computed values: perhaps the same value.
+    let other = lb("  name = var.other_name\n  internal = var.internal\n");
+    assert!(replaced(&[("main.tf", &new, &other)]).is_empty());
+    // Two literals that differ are still judged.
+    let a = lb("  name = \"a\"\n");
+    let b = lb("  name = \"b\"\n");
+    assert_eq!(replaced(&[("main.tf", &a, &b)]).len(), 1);
+    // Null is not set.
+    let null = lb("  name = null\n  name_prefix = null\n");
+    assert!(replaced(&[("main.tf", &lb(""), &null)]).is_empty());
+}
+
+#[test]
+fn a_value_that_stays_what_it_was_is_no_replacement() {
+    // The provider's default written out.
+    let internal = lb("  internal = false\n");
+    assert!(replaced(&[("main.tf", &lb(""), &internal)]).is_empty());
+    assert!(replaced(&[("main.tf", &internal, &lb(""))]).is_empty());
+    let internal = lb("  internal = true\n");
+    assert_eq!(replaced(&[("main.tf", &lb(""), &internal)]).len(), 1);
+    // An older name of the attribute: the same setting, judged as one.
+    let gke = |k: &str, v: &str| {
+        format!("resource \"google_container_cluster\" \"c\" {{\n  name = \"c\"\n  {k} = {v}\n}}\n")
+    };
+    let (region, location) = (gke("region", "var.region"), gke("location", "var.region"));
+    assert!(replaced(&[("main.tf", &region, &location)]).is_empty());
+    let moved = gke("location", "\"europe-west4\"");
+    let found = replaced(&[("main.tf", &gke("region", "\"europe-west1\""), &moved)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].shown.contains("location = europe-west4"),
+        "{found:?}"
+    );
+    // The provider block's own project, now set from a variable.
+    let project = gke("project", "var.project_id");
+    assert!(replaced(&[("main.tf", &gke("x", "1"), &project)]).is_empty());
+}
+
+#[test]
+fn a_computed_value_that_may_be_null_or_a_new_variable_s_default_is_no_replacement() {
+    let old = lb("  name = var.name\n");
+    // Through a local: null unless the caller opts in.
+    let new = format!(
+        "locals {{\n  prefix = var.use_prefix ? \"${{var.name}}-\" : null\n}}\n{}",
+        lb("  name = var.use_prefix ? null : var.name\n  name_prefix = local.prefix\n")
+    );
+    assert!(replaced(&[("main.tf", &old, &new)]).is_empty());
+    // A local the change does not show: judged.
+    let unknown = lb("  name = var.name\n  name_prefix = local.prefix\n");
+    assert_eq!(replaced(&[("main.tf", &old, &unknown)]).len(), 1);
+    // A variable the change adds: every caller gets its default.
+    let set = lb("  name = var.name\n  internal = var.internal\n");
+    let variable = |default: &str| format!("variable \"internal\" {{\n{default}}}\n");
+    let with = |default: &str| {
+        replaced(&[
+            ("main.tf", &old, &set),
+            ("variables.tf", "", &variable(default)),
+        ])
+    };
+    assert!(with("  default = null\n").is_empty());
+    assert!(
+        with("  default = false\n").is_empty(),
+        "the provider's default"
+    );
+    assert_eq!(with("  default = true\n").len(), 1);
+    assert_eq!(with("  type = bool\n").len(), 1, "callers must set it");
+    // A variable that was already there: callers may set it.
+    let kept = variable("  default = null\n");
+    let found = replaced(&[
+        ("main.tf", &old, &set),
+        ("variables.tf", &kept, &format!("{kept}\n")),
+    ]);
+    assert_eq!(found.len(), 1);
+    // In another module (folder), it is not this one's.
+    let found = replaced(&[
+        ("main.tf", &old, &set),
+        ("other/variables.tf", "", &variable("  default = null\n")),
+    ]);
+    assert_eq!(found.len(), 1);
+}
+
+#[test]
+fn a_block_moved_into_a_dynamic_block_is_not_unset() {
+    let cluster = |body: &str| {
+        format!("resource \"aws_eks_cluster\" \"this\" {{\n  name = \"c\"\n{body}}}\n")
+    };
+    let old =
+        cluster("  kubernetes_network_config {\n    service_ipv4_cidr = \"10.0.0.0/16\"\n  }\n");
+    let new = cluster(
+        "  dynamic \"kubernetes_network_config\" {\n    for_each = var.cidr == null ? [] : [1]\n    content {\n      service_ipv4_cidr = var.cidr\n    }\n  }\n",
+    );
+    assert!(replaced(&[("main.tf", &old, &new)]).is_empty());
+    // Unset with no such move: the cluster is replaced.
+    assert_eq!(replaced(&[("main.tf", &old, &cluster(""))]).len(), 1);
+}
