@@ -347,7 +347,8 @@ pub(super) fn value_hits(
                 ) else {
                     continue;
                 };
-                if super::changed::differing_lines(files, (&old, o.node), (&new, n.node)).is_empty()
+                if super::changed::differing_lines(files, at, (&old, o.node), (&new, n.node))
+                    .is_empty()
                 {
                     continue;
                 }

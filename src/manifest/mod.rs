@@ -11,6 +11,7 @@
 //! falls back to line rules for it with a note: never silent.
 
 pub mod compare;
+pub mod defaults;
 mod hcl;
 pub mod helm;
 mod k8s;

@@ -187,7 +187,7 @@ impl DocumentMatch {
             Compare::RisesAbove(b) => format!("rises above {}", amount_text(*b)),
             Compare::FallsBelow(b) => format!("falls below {}", amount_text(*b)),
             Compare::Changed => {
-                "changes while the object stays (a value the template computes is not judged)"
+                "changes while the object stays (a value the template computes is not judged, nor a key added or removed with the value the API server stores without it)"
                     .to_string()
             }
             Compare::Replaced => {
