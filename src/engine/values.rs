@@ -137,7 +137,13 @@ pub(super) fn value_hits(
                     if !fits(&value) || rule.except.contains(&value) {
                         continue;
                     }
-                    let before = old_paths.get(at);
+                    // A list item renamed in place (a container given another name) is the
+                    // same item: its value is not new to it.
+                    let before = old_paths.get(at).or_else(|| {
+                        (rule.compare != Compare::Added)
+                            .then(|| renamed_from(at, f.node, pair, &old_paths, &new_paths))
+                            .flatten()
+                    });
                     if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
                         continue;
                     }
@@ -455,6 +461,65 @@ fn holds_scalar(node: &Node, text: &str) -> bool {
             .as_str()
             .is_some_and(|s| s.trim().trim_matches(|c| c == '"' || c == '\'') == text),
     }
+}
+
+/// The old side's values at a path whose list items were renamed in place: the new object no
+/// longer has that path, it differs from `at` only by its items' names, and the item sits at
+/// the same place in a list of the same length, or holds the same value (a container renamed
+/// keeps its image).
+fn renamed_from<'m, 'a>(
+    at: &str,
+    node: &Node,
+    pair: &Pair<'_>,
+    old_paths: &'m HashMap<String, Vec<Found<'a>>>,
+    new_paths: &HashMap<String, Vec<Found<'_>>>,
+) -> Option<&'m Vec<Found<'a>>> {
+    let (old, new) = (pair.old?, pair.new?);
+    let here = places(&new.object.body, at)?;
+    if here.1.is_empty() {
+        return None;
+    }
+    let value = value_text(node);
+    old_paths.iter().find_map(|(old_at, found)| {
+        if new_paths.contains_key(old_at) {
+            return None;
+        }
+        let there = places(&old.object.body, old_at)?;
+        let same_place = there == here;
+        let same_value = there.0 == here.0 && found.iter().any(|o| value_text(o.node) == value);
+        (same_place || same_value).then_some(found)
+    })
+}
+
+/// A concrete path's keys (its items as `[]`) and, for each list item on it, its index and
+/// the list's length.
+fn places(body: &Node, at: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    let mut keys = String::new();
+    let mut items = Vec::new();
+    let mut node = body;
+    for step in split_concrete(at) {
+        node = match step {
+            Step::Key(k) => {
+                keys.push('.');
+                keys.push_str(&k);
+                node.get(&k)?
+            }
+            Step::Item(name) => {
+                let crate::manifest::Value::Seq(list) = &node.value else {
+                    return None;
+                };
+                let (i, item) = list.iter().enumerate().find(|(i, it)| {
+                    it.get("name")
+                        .and_then(Node::as_str)
+                        .map_or_else(|| i.to_string() == name, |n| n == name)
+                })?;
+                keys.push_str("[]");
+                items.push((i, list.len()));
+                item
+            }
+        };
+    }
+    Some((keys, items))
 }
 
 /// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).

@@ -159,3 +159,66 @@ fn a_block_moved_into_a_dynamic_block_is_not_unset() {
     // Unset with no such move: the cluster is replaced.
     assert_eq!(replaced(&[("main.tf", &old, &cluster(""))]).len(), 1);
 }
+
+const IMAGE: &str = "[rule.match.document]\nkinds = ['Deployment']\npath = ['**.containers.*.image']\nbecomes_matching = ':latest$'\n";
+
+fn pod(containers: &[(&str, &str)]) -> String {
+    let list: String = containers
+        .iter()
+        .map(|(name, image)| format!("        - name: {name}\n          image: {image}\n"))
+        .collect();
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n{list}"
+    )
+}
+
+#[test]
+fn a_container_renamed_in_place_is_the_same_container() {
+    let fired = |old: &[(&str, &str)], new: &[(&str, &str)]| {
+        document_hits(IMAGE, &[("k8s/web.yaml", &pod(old), &pod(new))])
+            .iter()
+            .map(|h| h.extra.clone())
+            .collect::<Vec<_>>()
+    };
+    // Renamed, its image kept: nothing new.
+    assert!(
+        fired(
+            &[("mysql", "shop/ratings:latest")],
+            &[("ratings", "shop/ratings:latest")]
+        )
+        .is_empty()
+    );
+    // Renamed at the same place in a list of the same length: paired, what it was is said.
+    let found = fired(
+        &[("mysql", "shop/ratings:1.0"), ("proxy", "envoy:1.2")],
+        &[("ratings", "shop/ratings:latest"), ("proxy", "envoy:1.2")],
+    );
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains("was `shop/ratings:1.0`"), "{found:?}");
+    // Another container removed and one added with its image: the image is not new.
+    assert!(
+        fired(
+            &[("a", "shop/a:latest"), ("b", "shop/b:1")],
+            &[("c", "shop/a:latest")]
+        )
+        .is_empty()
+    );
+    // A container added beside one that keeps the same image: new to the pod.
+    assert_eq!(
+        fired(
+            &[("a", "shop/a:latest")],
+            &[("a", "shop/a:latest"), ("b", "shop/a:latest")]
+        )
+        .len(),
+        1
+    );
+    // Renamed in a list that grew, with an image no container had: new.
+    assert_eq!(
+        fired(
+            &[("a", "shop/a:1")],
+            &[("b", "shop/b:latest"), ("c", "shop/c:2")]
+        )
+        .len(),
+        1
+    );
+}
