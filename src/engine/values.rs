@@ -134,7 +134,7 @@ pub(super) fn value_hits(
                         Compare::BecomesMatching(_) => regex.is_some_and(|r| r.is_match(v)),
                         _ => !v.is_empty(),
                     };
-                    if !fits(&value) || rule.except.contains(&value) {
+                    if !fits(&value) || rule.except.contains(&value) || !beside_ok(rule, f) {
                         continue;
                     }
                     // A list item renamed in place (a container given another name) is the
@@ -461,6 +461,32 @@ fn holds_scalar(node: &Node, text: &str) -> bool {
             .as_str()
             .is_some_and(|s| s.trim().trim_matches(|c| c == '"' || c == '\'') == text),
     }
+}
+
+/// Whether the keys the rule needs beside a value at this key (`needs_beside`) are there: one
+/// of them, in the mapping that holds the value.
+fn beside_ok(rule: &DocumentMatch, found: &Found<'_>) -> bool {
+    let Some(Step::Key(key)) = split_concrete(&found.at).pop() else {
+        return true;
+    };
+    let key = path::normalize(&key);
+    let crate::manifest::Value::Map(entries) = &found.holder.value else {
+        return rule
+            .needs_beside
+            .iter()
+            .all(|(k, _)| path::normalize(k) != key);
+    };
+    rule.needs_beside
+        .iter()
+        .filter(|(k, _)| path::normalize(k) == key)
+        .all(|(_, wanted)| {
+            wanted.iter().any(|w| {
+                let w = path::normalize(w);
+                entries
+                    .iter()
+                    .any(|(k, v)| path::normalize(k) == w && !v.is_empty())
+            })
+        })
 }
 
 /// The old side's values at a path whose list items were renamed in place: the new object no

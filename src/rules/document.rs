@@ -96,6 +96,11 @@ pub struct RawDocument {
     /// and the keys beside it (`{repository}:{value}`), does not count.
     #[serde(default)]
     unless_moved_from_template: Vec<String>,
+    /// By the value's own key: keys one of which must sit beside it for the value to count
+    /// (`version = ["repository", "repo"]`: an image's `version` is its tag only beside what
+    /// names the image). Values at other keys are not affected.
+    #[serde(default)]
+    needs_beside: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -149,6 +154,7 @@ pub struct DocumentMatch {
     pub not_kinds: Vec<String>,
     pub unless_removed_with: Vec<String>,
     pub unless_moved_from_template: Vec<String>,
+    pub needs_beside: Vec<(String, Vec<String>)>,
 }
 
 impl DocumentMatch {
@@ -230,6 +236,13 @@ impl DocumentMatch {
         }
         for (k, v) in &self.unless_beside {
             let _ = writeln!(s, "  unless `{k}: {v}` sits beside the value");
+        }
+        for (k, v) in &self.needs_beside {
+            let _ = writeln!(
+                s,
+                "  a value at key `{k}` counts only with one of {} beside it",
+                quote(v)
+            );
         }
         let _ = writeln!(
             s,
@@ -445,6 +458,7 @@ pub fn check(
         not_kinds: raw.not_kinds,
         unless_removed_with: raw.unless_removed_with,
         unless_moved_from_template: raw.unless_moved_from_template,
+        needs_beside: raw.needs_beside.into_iter().collect(),
     })
 }
 
@@ -503,6 +517,7 @@ mod tests {
             not_kinds: vec!["aws_iam_*".into()],
             unless_removed_with: vec![],
             unless_moved_from_template: vec![],
+            needs_beside: vec![],
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));

@@ -222,3 +222,28 @@ fn a_container_renamed_in_place_is_the_same_container() {
         1
     );
 }
+
+#[test]
+fn a_value_at_a_key_that_needs_another_beside_it_counts_only_with_it() {
+    let rule = "[rule.match.document]\nkinds = ['HelmValues']\npath = ['**.image.version', '**.image.tag']\nbecomes = ['latest']\nneeds_beside = { version = ['repository', 'repo'] }\n";
+    let values = |image: &str| format!("web:\n  image:\n{image}");
+    let fired = |image: &str| {
+        document_hits(rule, &[("charts/a/values.yaml", "", &values(image))])
+            .iter()
+            .map(|h| h.shown.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fired("    repo: shop\n    version: latest\n"),
+        vec!["HelmValues charts/a/values.yaml web.image.version: latest"]
+    );
+    // Keys compare as key paths compare them; an empty one names nothing.
+    assert_eq!(
+        fired("    Repository: shop\n    version: latest\n").len(),
+        1
+    );
+    assert!(fired("    repository: ~\n    version: latest\n").is_empty());
+    assert!(fired("    format: oci\n    version: latest\n").is_empty());
+    // A key the rule asks nothing of is not affected.
+    assert_eq!(fired("    tag: latest\n").len(), 1);
+}
