@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::document::{Hit, KeyPaths, describe, opt_in, reading, value_text, without_ok};
+use super::document::{Hit, KeyPaths, Patterns, describe, opt_in, reading, value_text, without_ok};
 use crate::manifest::compare::{File, Located, Pair};
 use crate::manifest::path::{self, Found};
 use crate::manifest::{Node, Object, TEMPLATED};
@@ -114,7 +114,7 @@ fn replicas_of(object: &Object) -> Option<f64> {
 pub(super) fn value_hits(
     rule: &DocumentMatch,
     parsed: &KeyPaths,
-    regex: Option<&regex::Regex>,
+    patterns: Patterns<'_>,
     files: &[File<'_>],
     defined: &std::collections::HashSet<String>,
     pair: &Pair<'_>,
@@ -126,15 +126,27 @@ pub(super) fn value_hits(
     match &rule.compare {
         Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added => {
             let Some(new) = pair.new else { return };
+            // A value fits when the rule names it, and (`written_by`) a template action that
+            // the rule names writes it on that side.
+            let fits = |side: Option<Located<'_>>, node: &Node| {
+                let v = value_text(node);
+                let named = match &rule.compare {
+                    Compare::Becomes(values) => values.contains(&v),
+                    Compare::BecomesMatching(_) => patterns.becomes.is_some_and(|r| r.is_match(&v)),
+                    _ => !v.is_empty(),
+                };
+                named
+                    && patterns
+                        .written_by
+                        .is_none_or(|re| side.is_some_and(|l| writer(re, &l, node).is_some()))
+            };
             for (at, found) in &new_paths {
                 for f in found {
                     let value = value_text(f.node);
-                    let fits = |v: &str| match &rule.compare {
-                        Compare::Becomes(values) => values.iter().any(|x| x == v),
-                        Compare::BecomesMatching(_) => regex.is_some_and(|r| r.is_match(v)),
-                        _ => !v.is_empty(),
-                    };
-                    if !fits(&value) || rule.except.contains(&value) || !beside_ok(rule, f) {
+                    if !fits(Some(new), f.node)
+                        || rule.except.contains(&value)
+                        || !beside_ok(rule, f)
+                    {
                         continue;
                     }
                     // A list item renamed in place (a container given another name) is the
@@ -144,7 +156,7 @@ pub(super) fn value_hits(
                             .then(|| renamed_from(at, f.node, pair, &old_paths, &new_paths))
                             .flatten()
                     });
-                    if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
+                    if before.is_some_and(|b| b.iter().any(|o| fits(pair.old, o.node))) {
                         continue;
                     }
                     // The same key moved one section up or down (`loki.image.tag` became
@@ -157,7 +169,7 @@ pub(super) fn value_hits(
                     if rule.compare != Compare::Added
                         && old_paths.iter().any(|(old_at, found)| {
                             (nested(old_at, at) || nested(at, old_at))
-                                && found.iter().any(|o| fits(&value_text(o.node)))
+                                && found.iter().any(|o| fits(pair.old, o.node))
                         })
                     {
                         continue;
@@ -185,7 +197,13 @@ pub(super) fn value_hits(
                         .and_then(|b| b.first())
                         .map(|o| value_text(o.node))
                         .filter(|v| !v.is_empty());
-                    out.push(value_hit(new, f, &value, was.as_deref(), false));
+                    let mut hit = value_hit(new, f, &value, was.as_deref(), false);
+                    if let Some(action) =
+                        patterns.written_by.and_then(|re| writer(re, &new, f.node))
+                    {
+                        hit.extra = format!("{} The template writes `{action}`.", hit.extra);
+                    }
+                    out.push(hit);
                 }
             }
         }
@@ -461,6 +479,18 @@ fn holds_scalar(node: &Node, text: &str) -> bool {
             .as_str()
             .is_some_and(|s| s.trim().trim_matches(|c| c == '"' || c == '\'') == text),
     }
+}
+
+/// The template line that writes the value, when an action writes it there and `re`
+/// (`written_by`) matches the line: what writes it.
+fn writer<'p>(re: &regex::Regex, side: &Located<'p>, node: &Node) -> Option<&'p str> {
+    let at = side
+        .parsed
+        .written
+        .binary_search_by_key(&node.line, |(line, _)| *line)
+        .ok()?;
+    let line = side.parsed.written[at].1.as_str();
+    re.is_match(line).then(|| line.trim())
 }
 
 /// Whether the keys the rule needs beside a value at this key (`needs_beside`) are there: one

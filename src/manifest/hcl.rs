@@ -104,6 +104,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         renders: Vec::new(),
         first_branches: false,
         default_lines: Vec::new(),
+        written: Vec::new(),
         locals,
     })
 }

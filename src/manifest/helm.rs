@@ -29,6 +29,10 @@ pub struct Template {
     /// The 1-based lines whose value was written from the chart's default values (see
     /// [`read_with`]).
     pub default_lines: Vec<u32>,
+    /// The lines where an action writes (part of) a value, read as [`TEMPLATED`]: by 1-based
+    /// line, as the template has them (`version: {{ .Values.image.tag | default
+    /// .Chart.AppVersion }}`), so a rule can tell what writes the value.
+    pub written: Vec<(u32, String)>,
 }
 
 impl Template {
@@ -211,6 +215,7 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
         .map(|a| renders_block_after_key(text, a))
         .collect();
     let mut at = 0;
+    let mut written_lines: Vec<usize> = Vec::new();
     for (a, &after_key) in actions.iter().zip(&after_key) {
         push_plain(&mut yaml, &text[at..a.start], &has_content, &line_of, at);
         let control =
@@ -218,11 +223,23 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
         let span = &text[a.start..a.end];
         if !control && !after_key {
             yaml.push_str(TEMPLATED);
+            written_lines.push(line_of(a.start));
         }
         yaml.extend(span.chars().filter(|&c| c == '\n'));
         at = a.end;
     }
     push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
+    written_lines.dedup();
+    let written = written_lines
+        .into_iter()
+        .map(|l| {
+            let end = line_starts.get(l + 1).copied().unwrap_or(text.len());
+            (
+                l as u32 + 1,
+                text[line_starts[l]..end].trim_end().to_string(),
+            )
+        })
+        .collect();
     // A value written on the lines after its key: by an action on a line of its own, or by one
     // that ends the key's line and indents what it writes (`startupProbe: {{- include "x" . |
     // nindent 12 }}`). The key is looked for above the first, on the line itself for the second.
@@ -246,6 +263,7 @@ pub fn read_with(text: &str, drop_else: bool, values: Option<&Node>) -> Template
         yaml,
         guards,
         default_lines,
+        written,
     }
 }
 
@@ -502,6 +520,15 @@ spec:
         - name: app
           image: "{{ .Values.image.repository }}:latest"
 "#;
+
+    #[test]
+    fn the_lines_an_action_writes_a_value_on_are_kept_as_written() {
+        let t = read(DEPLOYMENT);
+        let lines: Vec<u32> = t.written.iter().map(|(l, _)| *l).collect();
+        // The name, the replicas and the image; not the lines of actions alone.
+        assert_eq!(lines, vec![4, 9, 21]);
+        assert_eq!(t.written[1].1, "  replicas: {{ .Values.replicaCount }}");
+    }
 
     #[test]
     fn actions_become_blanks_or_placeholders_and_lines_stay() {

@@ -67,6 +67,9 @@ pub fn read(
             conditions.extend(guard.iter().cloned());
         }
     }
+    let (default_lines, written, line_guards) = template
+        .map(|t| (t.default_lines, t.written, t.guards))
+        .unwrap_or_default();
     SideReading::Parsed(Parsed {
         format: if templated {
             Format::HelmTemplate
@@ -76,12 +79,10 @@ pub fn read(
         objects,
         moved: Vec::new(),
         conditions,
-        default_lines: template
-            .as_ref()
-            .map(|t| t.default_lines.clone())
-            .unwrap_or_default(),
+        default_lines,
+        written,
         locals: Vec::new(),
-        line_guards: template.map(|t| t.guards).unwrap_or_default(),
+        line_guards,
         renders: if templated {
             helm::rendering_actions(text)
         } else {

@@ -101,6 +101,10 @@ pub struct RawDocument {
     /// names the image). Values at other keys are not affected.
     #[serde(default)]
     needs_beside: std::collections::BTreeMap<String, Vec<String>>,
+    /// Helm templates: the value counts only where an action writes it and its line, as the
+    /// template has it (`version: {{ .Chart.AppVersion }}`), matches this regex. A literal
+    /// value, or one read from plain YAML, never matches.
+    written_by: Option<Spanned<String>>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -155,6 +159,7 @@ pub struct DocumentMatch {
     pub unless_removed_with: Vec<String>,
     pub unless_moved_from_template: Vec<String>,
     pub needs_beside: Vec<(String, Vec<String>)>,
+    pub written_by: Option<String>,
 }
 
 impl DocumentMatch {
@@ -242,6 +247,12 @@ impl DocumentMatch {
                 s,
                 "  a value at key `{k}` counts only with one of {} beside it",
                 quote(v)
+            );
+        }
+        if let Some(r) = &self.written_by {
+            let _ = writeln!(
+                s,
+                "  only where a Helm template action writes the value, on a line matching `{r}`"
             );
         }
         let _ = writeln!(
@@ -429,6 +440,36 @@ pub fn check(
         );
         return None;
     }
+    if let Some(w) = &raw.written_by {
+        if let Err(e) = regex::Regex::new(w.get_ref()) {
+            ok = false;
+            errors.push(
+                SourceError::new(file, text, w.span(), "invalid regex").label(
+                    e.to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                ),
+            );
+        } else if !matches!(
+            compare,
+            Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added
+        ) {
+            ok = false;
+            errors.push(
+                SourceError::new(
+                    file,
+                    text,
+                    w.span(),
+                    "`written_by` needs a comparison of the new value",
+                )
+                .label("it narrows becomes, becomes_matching or added")
+                .help("e.g. `becomes_matching = '⟨tpl⟩'` with it"),
+            );
+        }
+    }
     for entry in &raw.unless_defined {
         if let Err(why) = Defined::parse(entry) {
             errors.push(
@@ -459,6 +500,7 @@ pub fn check(
         unless_removed_with: raw.unless_removed_with,
         unless_moved_from_template: raw.unless_moved_from_template,
         needs_beside: raw.needs_beside.into_iter().collect(),
+        written_by: raw.written_by.map(Spanned::into_inner),
     })
 }
 
@@ -518,6 +560,7 @@ mod tests {
             unless_removed_with: vec![],
             unless_moved_from_template: vec![],
             needs_beside: vec![],
+            written_by: None,
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));

@@ -2,7 +2,7 @@
 //! as a check.
 
 use super::rule;
-use crate::engine::document::{Hit, hits};
+use crate::engine::document::{Hit, Patterns, hits};
 use crate::manifest::compare::{File, pair};
 use crate::manifest::{Analysis, Side, analyze};
 
@@ -28,7 +28,19 @@ pub(super) fn document_hits(body: &str, files: &[(&str, &str, &str)]) -> Vec<Hit
         crate::rules::document::Compare::BecomesMatching(r) => regex::Regex::new(r).ok(),
         _ => None,
     };
-    hits(&document, becomes.as_ref(), &list, &pairs)
+    let written_by = document
+        .written_by
+        .as_ref()
+        .and_then(|r| regex::Regex::new(r).ok());
+    hits(
+        &document,
+        Patterns {
+            becomes: becomes.as_ref(),
+            written_by: written_by.as_ref(),
+        },
+        &list,
+        &pairs,
+    )
 }
 
 const REPLACED: &str = "[rule.match.document]\nkinds = ['*_*']\nreplaced = true\n";
@@ -246,4 +258,65 @@ fn a_value_at_a_key_that_needs_another_beside_it_counts_only_with_it() {
     assert!(fired("    format: oci\n    version: latest\n").is_empty());
     // A key the rule asks nothing of is not affected.
     assert_eq!(fired("    tag: latest\n").len(), 1);
+}
+
+const SELECTOR: &str = "[rule.match.document]\nkinds = ['Deployment']\npath = ['spec.selector.matchLabels.*']\nbecomes_matching = '⟨tpl⟩'\nwritten_by = '\\.Chart\\.(App)?Version|^\\s*helm\\.sh/chart:'\n";
+
+fn deployment(selector: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n{selector}  template:\n    spec:\n      containers: [{{name: web, image: web}}]\n"
+    )
+}
+
+#[test]
+fn a_value_counts_only_where_the_template_line_that_writes_it_matches() {
+    let name = "      app: {{ include \"web.name\" . }}\n";
+    let version = "      version: {{ .Values.tag | default .Chart.AppVersion }}\n";
+    let path = "charts/web/templates/deployment.yaml";
+    let new = deployment(&format!("{name}{version}"));
+    let found = document_hits(SELECTOR, &[(path, "", &new)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].line, 9);
+    assert!(
+        found[0].extra.ends_with(
+            "The template writes `version: {{ .Values.tag | default .Chart.AppVersion }}`."
+        ),
+        "{found:?}"
+    );
+    // Already there before the change: not new.
+    let old =
+        deployment(&format!("{name}{version}")).replace("web, image: web", "web, image: web:2");
+    assert!(document_hits(SELECTOR, &[(path, &old, &new)]).is_empty());
+    // Added to an existing selector.
+    let found = document_hits(SELECTOR, &[(path, &deployment(name), &new)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    // The key itself named on the line.
+    let chart = deployment(&format!("{name}      helm.sh/chart: {{{{ $chart }}}}\n"));
+    assert_eq!(document_hits(SELECTOR, &[(path, "", &chart)]).len(), 1);
+    // A literal, in a template or in plain YAML, is never written by an action.
+    let literal = deployment("      app: web\n      version: v1\n");
+    assert!(document_hits(SELECTOR, &[(path, "", &literal)]).is_empty());
+    assert!(document_hits(SELECTOR, &[("k8s/web.yaml", "", &literal)]).is_empty());
+}
+
+#[test]
+fn written_by_narrows_only_a_comparison_of_the_new_value() {
+    use crate::rules::load::{RuleFile, load};
+    let text = |compare: &str| {
+        format!(
+            "[[rule]]\nid = \"r\"\ntitle = \"T\"\nseverity = \"error\"\ncategory = \"c\"\nmessage = \"m\"\nask = \"?\"\n[rule.match]\npaths = ['**']\n[rule.match.document]\nkinds = ['Deployment']\npath = 'spec.selector'\n{compare}\nwritten_by = 'x'\n"
+        )
+    };
+    let loads = |compare: &str| {
+        let file = RuleFile {
+            path: "t.toml".into(),
+            text: text(compare),
+            builtin: false,
+        };
+        load(&[file], &crate::config::Config::default()).is_ok()
+    };
+    assert!(loads("becomes_matching = '.'"));
+    assert!(loads("added = true"));
+    assert!(!loads("changed = true"));
+    assert!(!loads("removed = true"));
 }
