@@ -4,13 +4,14 @@
 
 use super::document::opt_in;
 use crate::manifest::compare::{File, Located};
-use crate::manifest::{Node, TEMPLATED};
+use crate::manifest::{Node, TEMPLATED, defaults};
 
 /// The new side's lines where the value differs from the old one, outside a branch the change
 /// opened (an opt-in `selector:` under `{{- with .Values.persistence.selector }}` reaches no
 /// install by default); empty when it does not differ.
 pub(super) fn differing_lines(
     files: &[File<'_>],
+    at: &str,
     (old, o): (&Located<'_>, &Node),
     (new, n): (&Located<'_>, &Node),
 ) -> Vec<u32> {
@@ -21,7 +22,8 @@ pub(super) fn differing_lines(
     let partial = renders_within(old, o) || renders_within(new, n);
     let hcl = new.parsed.format == crate::manifest::Format::Hcl;
     let mut lines = Vec::new();
-    differences(o, n, Reading { partial, hcl }, &mut lines);
+    let mut trail = keys_of(at);
+    differences(o, n, Reading { partial, hcl }, &mut trail, &mut lines);
     lines.retain(|&line| !opt_in(files, new, line));
     lines
 }
@@ -31,8 +33,17 @@ pub(super) fn differing_lines(
 /// anything, so it differs from nothing, unless what the template writes around it changed
 /// with as many computed parts (`⟨tpl⟩` becoming `⟨tpl⟩-headless`). A mapping with a computed
 /// key is not judged, and neither are `apiVersion` and `kind` (an embedded object's type, which
-/// the API server fills in) or `status`.
-fn differences(old: &Node, new: &Node, reading: Reading, out: &mut Vec<u32>) {
+/// the API server fills in) or `status`, nor a key added or removed with the value the API
+/// server stores when it is left out (`volumeMode: Filesystem` in a claim template:
+/// rules/data/kubernetes-defaults.toml). `trail` is the keys from the object's root to `old`
+/// and `new` (`*` for a list item).
+fn differences(
+    old: &Node,
+    new: &Node,
+    reading: Reading,
+    trail: &mut Vec<String>,
+    out: &mut Vec<u32>,
+) {
     let Reading { partial, hcl } = reading;
     use crate::manifest::Value;
     let computed = |n: &Node| n.as_str().map_or(0, |s| s.matches(TEMPLATED).count());
@@ -68,15 +79,28 @@ fn differences(old: &Node, new: &Node, reading: Reading, out: &mut Vec<u32>) {
             if a.iter().chain(b).any(|(k, _)| k.contains(TEMPLATED)) {
                 return;
             }
+            // A key on one side only, holding what the server stores without it: no change.
+            let server_default = |trail: &mut Vec<String>, k: &str, v: &Node| {
+                trail.push(k.to_string());
+                let default = !hcl && defaults::is_default(trail, v);
+                trail.pop();
+                default
+            };
             for (k, w) in b.iter().filter(|(k, _)| !ignored(k)) {
                 match a.iter().find(|(l, _)| l == k) {
-                    Some((_, v)) => differences(v, w, reading, out),
+                    Some((_, v)) => {
+                        trail.push(k.clone());
+                        differences(v, w, reading, trail, out);
+                        trail.pop();
+                    }
+                    None if server_default(trail, k, w) => {}
                     None => out.push(w.line),
                 }
             }
             if !partial
-                && a.iter()
-                    .any(|(k, _)| !ignored(k) && !b.iter().any(|(l, _)| l == k))
+                && a.iter().any(|(k, v)| {
+                    !ignored(k) && !b.iter().any(|(l, _)| l == k) && !server_default(trail, k, v)
+                })
             {
                 out.push(new.line);
             }
@@ -85,12 +109,37 @@ fn differences(old: &Node, new: &Node, reading: Reading, out: &mut Vec<u32>) {
             if a.len() != b.len() && !partial {
                 out.push(new.line);
             }
+            trail.push("*".to_string());
             for (v, w) in a.iter().zip(b) {
-                differences(v, w, reading, out);
+                differences(v, w, reading, trail, out);
             }
+            trail.pop();
         }
         _ => out.push(new.line),
     }
+}
+
+/// The keys of a concrete path (`spec.volumeClaimTemplates[data].spec`), a list item as `*`.
+fn keys_of(at: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = at;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            keys.push("*".to_string());
+            rest = r.find(']').map_or("", |close| &r[close + 1..]);
+        } else if let Some(r) = rest.strip_prefix('"') {
+            let close = r.find('"').unwrap_or(r.len());
+            keys.push(r[..close].to_string());
+            rest = r.get(close + 1..).unwrap_or("");
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            keys.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    keys
 }
 
 /// How the two sides of a `changed` comparison were read.
@@ -315,6 +364,70 @@ pub(super) fn flow(node: &Node) -> String {
 #[cfg(test)]
 mod tests {
     use super::squashed;
+
+    /// The new side's lines where two YAML values differ, the value found at `at`.
+    fn differing(at: &str, old: &str, new: &str) -> Vec<u32> {
+        let parse = |t: &str| crate::manifest::yaml::parse(t).unwrap().remove(0).root;
+        let (old, new) = (parse(old), parse(new));
+        let reading = super::Reading {
+            partial: false,
+            hcl: false,
+        };
+        let mut out = Vec::new();
+        let mut trail = super::keys_of(at);
+        super::differences(&old, &new, reading, &mut trail, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_key_written_out_with_what_the_server_stores_without_it_is_no_difference() {
+        let claim = "- metadata: {name: data}\n  spec:\n    accessModes: [ReadWriteOnce]\n";
+        let with = |extra: &str| format!("{claim}{extra}");
+        let at = "spec.volumeClaimTemplates";
+        assert!(differing(at, claim, &with("    volumeMode: Filesystem\n")).is_empty());
+        // And removed while it held it.
+        assert!(differing(at, &with("    volumeMode: Filesystem\n"), claim).is_empty());
+        assert_eq!(
+            differing(at, claim, &with("    volumeMode: Block\n")),
+            vec![4]
+        );
+        // Another key added with it still counts.
+        assert_eq!(
+            differing(
+                at,
+                claim,
+                &with("    volumeMode: Filesystem\n    storageClassName: fast\n")
+            ),
+            vec![5]
+        );
+        // An exported manifest's empty creation time, and an empty list of expressions.
+        let exported = "- metadata: {name: data, creationTimestamp: null}\n  spec:\n    accessModes: [ReadWriteOnce]\n";
+        assert!(differing(at, claim, exported).is_empty());
+        let selector = "matchLabels: {app: web}\n";
+        let empty = "matchLabels: {app: web}\nmatchExpressions: []\n";
+        assert!(differing("spec.selector", selector, empty).is_empty());
+        // Where the table says nothing of the key, it is a difference.
+        assert_eq!(
+            differing(
+                "spec.selector",
+                selector,
+                "matchLabels: {app: web, tier: db}\n"
+            ),
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn a_concrete_path_reads_as_keys_with_list_items_as_any() {
+        assert_eq!(
+            super::keys_of("spec.volumeClaimTemplates[data].spec"),
+            vec!["spec", "volumeClaimTemplates", "*", "spec"]
+        );
+        assert_eq!(
+            super::keys_of("metadata.annotations.\"helm.sh/hook\""),
+            vec!["metadata", "annotations", "helm.sh/hook"]
+        );
+    }
 
     #[test]
     fn an_hcl_expression_compares_without_its_layout() {

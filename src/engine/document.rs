@@ -9,8 +9,8 @@ use crate::finding::{Finding, fingerprint};
 use crate::understand::Understood;
 
 use crate::manifest::compare::{File, Gone, Located, Pair};
-use crate::manifest::path::{self, Found};
-use crate::manifest::{Node, Object, Parsed, replacement};
+use crate::manifest::path;
+use crate::manifest::{Node, Object, Parsed};
 use crate::rules::document::{Compare, DocumentMatch};
 
 /// One place a document rule fires.
@@ -102,7 +102,15 @@ impl Engine<'_> {
                     Compare::BecomesMatching(r) => regex::Regex::new(r).ok(),
                     _ => None,
                 };
-                let found = hits(document, regex.as_ref(), &list, &pairs);
+                let written_by = document
+                    .written_by
+                    .as_ref()
+                    .and_then(|r| regex::Regex::new(r).ok());
+                let patterns = Patterns {
+                    becomes: regex.as_ref(),
+                    written_by: written_by.as_ref(),
+                };
+                let found = hits(document, patterns, &list, &pairs);
                 // A chart's values file that this rule fired on is where its default changed:
                 // the templates that write that default whole are not told again.
                 let values_fired: std::collections::HashSet<&str> = found
@@ -162,10 +170,19 @@ fn finding(compiled: &super::CompiledRule<'_>, path: &str, hit: &Hit) -> Finding
     f
 }
 
-/// Every hit of one rule over the paired objects. `regex` is the compiled `becomes_matching`.
+/// A document rule's regexes, compiled once for all the objects it is matched against.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Patterns<'r> {
+    /// `becomes_matching`.
+    pub becomes: Option<&'r regex::Regex>,
+    /// `written_by`.
+    pub written_by: Option<&'r regex::Regex>,
+}
+
+/// Every hit of one rule over the paired objects.
 pub fn hits(
     rule: &DocumentMatch,
-    regex: Option<&regex::Regex>,
+    patterns: Patterns<'_>,
     files: &[File<'_>],
     pairs: &[Pair<'_>],
 ) -> Vec<Hit> {
@@ -185,7 +202,7 @@ pub fn hits(
         if rule.paths.is_empty() {
             object_hits(rule, &parsed, files, pairs, pair, &mut out);
         } else {
-            super::values::value_hits(rule, &parsed, regex, files, &defined, pair, &mut out);
+            super::values::value_hits(rule, &parsed, patterns, files, &defined, pair, &mut out);
         }
     }
     out.sort_by(|a, b| (a.file, a.line, &a.shown).cmp(&(b.file, b.line, &b.shown)));
@@ -313,38 +330,7 @@ fn object_hits(
             });
         }
         (Compare::Replaced, Some(old), Some(new)) => {
-            for attribute in replacement::forcing(&new.object.kind) {
-                let before = attribute.select(&old.object.body);
-                let after = attribute.select(&new.object.body);
-                let text = |f: &[Found<'_>]| f.first().map(|f| value_text(f.node));
-                let (b, a) = (text(&before), text(&after));
-                // A value computed at plan time (`${var.name}`) may be the same value under
-                // another expression: only literals (or a literal set or unset) are judged.
-                let computed = |v: &Option<String>| v.as_ref().is_some_and(|v| v.contains("${"));
-                if b == a || computed(&b) || computed(&a) || (b.is_none() && a.is_none()) {
-                    continue;
-                }
-                let line = after
-                    .first()
-                    .map(|f| f.node.line)
-                    .unwrap_or(new.object.line);
-                let shown_value = a.clone().unwrap_or_else(|| "(removed)".into());
-                out.push(Hit {
-                    file: new.file,
-                    line,
-                    old_side: false,
-                    subject: None,
-                    shown: format!("{} {} = {shown_value}", new.object.name, attribute.text),
-                    matched: format!("{}.{}", new.object.name, attribute.text),
-                    extra: format!(
-                        "`{}` forces replacement of {}: it was {}.",
-                        attribute.text,
-                        new.object.kind,
-                        b.map(|b| format!("`{b}`"))
-                            .unwrap_or_else(|| "not set".into())
-                    ),
-                });
-            }
+            super::replaced::hits(files, pairs, old, new, out)
         }
         _ => {}
     }

@@ -17,6 +17,7 @@ mod defined;
 pub mod document;
 mod found;
 mod operation;
+mod replaced;
 mod session;
 mod statement;
 mod values;

@@ -433,3 +433,5 @@ fn rules_sharing_patterns_each_get_their_own_match_and_unless() {
         ]
     );
 }
+
+mod document;

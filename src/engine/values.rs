@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::document::{Hit, KeyPaths, describe, opt_in, reading, value_text, without_ok};
+use super::document::{Hit, KeyPaths, Patterns, describe, opt_in, reading, value_text, without_ok};
 use crate::manifest::compare::{File, Located, Pair};
 use crate::manifest::path::{self, Found};
 use crate::manifest::{Node, Object, TEMPLATED};
@@ -114,7 +114,7 @@ fn replicas_of(object: &Object) -> Option<f64> {
 pub(super) fn value_hits(
     rule: &DocumentMatch,
     parsed: &KeyPaths,
-    regex: Option<&regex::Regex>,
+    patterns: Patterns<'_>,
     files: &[File<'_>],
     defined: &std::collections::HashSet<String>,
     pair: &Pair<'_>,
@@ -126,19 +126,37 @@ pub(super) fn value_hits(
     match &rule.compare {
         Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added => {
             let Some(new) = pair.new else { return };
+            // A value fits when the rule names it, and (`written_by`) a template action that
+            // the rule names writes it on that side.
+            let fits = |side: Option<Located<'_>>, node: &Node| {
+                let v = value_text(node);
+                let named = match &rule.compare {
+                    Compare::Becomes(values) => values.contains(&v),
+                    Compare::BecomesMatching(_) => patterns.becomes.is_some_and(|r| r.is_match(&v)),
+                    _ => !v.is_empty(),
+                };
+                named
+                    && patterns
+                        .written_by
+                        .is_none_or(|re| side.is_some_and(|l| writer(re, &l, node).is_some()))
+            };
             for (at, found) in &new_paths {
                 for f in found {
                     let value = value_text(f.node);
-                    let fits = |v: &str| match &rule.compare {
-                        Compare::Becomes(values) => values.iter().any(|x| x == v),
-                        Compare::BecomesMatching(_) => regex.is_some_and(|r| r.is_match(v)),
-                        _ => !v.is_empty(),
-                    };
-                    if !fits(&value) || rule.except.contains(&value) {
+                    if !fits(Some(new), f.node)
+                        || rule.except.contains(&value)
+                        || !beside_ok(rule, f)
+                    {
                         continue;
                     }
-                    let before = old_paths.get(at);
-                    if before.is_some_and(|b| b.iter().any(|o| fits(&value_text(o.node)))) {
+                    // A list item renamed in place (a container given another name) is the
+                    // same item: its value is not new to it.
+                    let before = old_paths.get(at).or_else(|| {
+                        (rule.compare != Compare::Added)
+                            .then(|| renamed_from(at, f.node, pair, &old_paths, &new_paths))
+                            .flatten()
+                    });
+                    if before.is_some_and(|b| b.iter().any(|o| fits(pair.old, o.node))) {
                         continue;
                     }
                     // The same key moved one section up or down (`loki.image.tag` became
@@ -151,7 +169,7 @@ pub(super) fn value_hits(
                     if rule.compare != Compare::Added
                         && old_paths.iter().any(|(old_at, found)| {
                             (nested(old_at, at) || nested(at, old_at))
-                                && found.iter().any(|o| fits(&value_text(o.node)))
+                                && found.iter().any(|o| fits(pair.old, o.node))
                         })
                     {
                         continue;
@@ -179,7 +197,13 @@ pub(super) fn value_hits(
                         .and_then(|b| b.first())
                         .map(|o| value_text(o.node))
                         .filter(|v| !v.is_empty());
-                    out.push(value_hit(new, f, &value, was.as_deref(), false));
+                    let mut hit = value_hit(new, f, &value, was.as_deref(), false);
+                    if let Some(action) =
+                        patterns.written_by.and_then(|re| writer(re, &new, f.node))
+                    {
+                        hit.extra = format!("{} The template writes `{action}`.", hit.extra);
+                    }
+                    out.push(hit);
                 }
             }
         }
@@ -347,7 +371,8 @@ pub(super) fn value_hits(
                 ) else {
                     continue;
                 };
-                if super::changed::differing_lines(files, (&old, o.node), (&new, n.node)).is_empty()
+                if super::changed::differing_lines(files, at, (&old, o.node), (&new, n.node))
+                    .is_empty()
                 {
                     continue;
                 }
@@ -454,6 +479,103 @@ fn holds_scalar(node: &Node, text: &str) -> bool {
             .as_str()
             .is_some_and(|s| s.trim().trim_matches(|c| c == '"' || c == '\'') == text),
     }
+}
+
+/// The template line that writes the value, when an action writes it there and `re`
+/// (`written_by`) matches the line: what writes it.
+fn writer<'p>(re: &regex::Regex, side: &Located<'p>, node: &Node) -> Option<&'p str> {
+    let at = side
+        .parsed
+        .written
+        .binary_search_by_key(&node.line, |(line, _)| *line)
+        .ok()?;
+    let line = side.parsed.written[at].1.as_str();
+    re.is_match(line).then(|| line.trim())
+}
+
+/// Whether the keys the rule needs beside a value at this key (`needs_beside`) are there: one
+/// of them, in the mapping that holds the value.
+fn beside_ok(rule: &DocumentMatch, found: &Found<'_>) -> bool {
+    let Some(Step::Key(key)) = split_concrete(&found.at).pop() else {
+        return true;
+    };
+    let key = path::normalize(&key);
+    let crate::manifest::Value::Map(entries) = &found.holder.value else {
+        return rule
+            .needs_beside
+            .iter()
+            .all(|(k, _)| path::normalize(k) != key);
+    };
+    rule.needs_beside
+        .iter()
+        .filter(|(k, _)| path::normalize(k) == key)
+        .all(|(_, wanted)| {
+            wanted.iter().any(|w| {
+                let w = path::normalize(w);
+                entries
+                    .iter()
+                    .any(|(k, v)| path::normalize(k) == w && !v.is_empty())
+            })
+        })
+}
+
+/// The old side's values at a path whose list items were renamed in place: the new object no
+/// longer has that path, it differs from `at` only by its items' names, and the item sits at
+/// the same place in a list of the same length, or holds the same value (a container renamed
+/// keeps its image).
+fn renamed_from<'m, 'a>(
+    at: &str,
+    node: &Node,
+    pair: &Pair<'_>,
+    old_paths: &'m HashMap<String, Vec<Found<'a>>>,
+    new_paths: &HashMap<String, Vec<Found<'_>>>,
+) -> Option<&'m Vec<Found<'a>>> {
+    let (old, new) = (pair.old?, pair.new?);
+    let here = places(&new.object.body, at)?;
+    if here.1.is_empty() {
+        return None;
+    }
+    let value = value_text(node);
+    old_paths.iter().find_map(|(old_at, found)| {
+        if new_paths.contains_key(old_at) {
+            return None;
+        }
+        let there = places(&old.object.body, old_at)?;
+        let same_place = there == here;
+        let same_value = there.0 == here.0 && found.iter().any(|o| value_text(o.node) == value);
+        (same_place || same_value).then_some(found)
+    })
+}
+
+/// A concrete path's keys (its items as `[]`) and, for each list item on it, its index and
+/// the list's length.
+fn places(body: &Node, at: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    let mut keys = String::new();
+    let mut items = Vec::new();
+    let mut node = body;
+    for step in split_concrete(at) {
+        node = match step {
+            Step::Key(k) => {
+                keys.push('.');
+                keys.push_str(&k);
+                node.get(&k)?
+            }
+            Step::Item(name) => {
+                let crate::manifest::Value::Seq(list) = &node.value else {
+                    return None;
+                };
+                let (i, item) = list.iter().enumerate().find(|(i, it)| {
+                    it.get("name")
+                        .and_then(Node::as_str)
+                        .map_or_else(|| i.to_string() == name, |n| n == name)
+                })?;
+                keys.push_str("[]");
+                items.push((i, list.len()));
+                item
+            }
+        };
+    }
+    Some((keys, items))
 }
 
 /// Whether a key beside the value answers the rule (`optional: true` next to a Secret's name).

@@ -33,6 +33,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
     let dir = folder(path);
     let mut objects = Vec::new();
     let mut moved = Vec::new();
+    let mut locals = Vec::new();
     for structure in body.iter() {
         let Structure::Block(block) = structure else {
             continue;
@@ -48,6 +49,18 @@ pub fn read(path: &str, text: &str) -> SideReading {
             ("module", [name]) => ("module".to_string(), format!("module.{name}")),
             ("variable", [name]) => ("variable".to_string(), format!("var.{name}")),
             ("output", [name]) => ("output".to_string(), format!("output.{name}")),
+            ("locals", []) => {
+                for s in block.body.iter() {
+                    if let Structure::Attribute(a) = s {
+                        let value = match &a.value {
+                            Expression::Null(_) => String::new(),
+                            e => expression_text(e, text),
+                        };
+                        locals.push((a.key.as_str().to_string(), value));
+                    }
+                }
+                continue;
+            }
             ("moved", []) => {
                 let from = attribute_text(&block.body, "from", text);
                 let to = attribute_text(&block.body, "to", text);
@@ -96,6 +109,8 @@ pub fn read(path: &str, text: &str) -> SideReading {
         renders: Vec::new(),
         first_branches: false,
         default_lines: Vec::new(),
+        written: Vec::new(),
+        locals,
     })
 }
 
@@ -378,6 +393,26 @@ removed {
         assert_eq!(get("v"), "${var.name}");
         assert_eq!(get("f"), "${join(\"-\", [\"a\"])}");
         assert_eq!(get("r"), "${[var.a]}");
+    }
+
+    #[test]
+    fn locals_read_by_name_as_attributes_read() {
+        let text = "locals {\n  prefix = var.use_prefix ? \"${var.name}-\" : null\n  fixed = \"web\"\n}\n\nlocals {\n  none = null\n}\n";
+        let SideReading::Parsed(p) = read("main.tf", text) else {
+            panic!()
+        };
+        assert!(p.objects.is_empty());
+        assert_eq!(
+            p.locals,
+            vec![
+                (
+                    "prefix".to_string(),
+                    "${var.use_prefix ? \"${var.name}-\" : null}".to_string()
+                ),
+                ("fixed".to_string(), "web".to_string()),
+                ("none".to_string(), String::new()),
+            ]
+        );
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub struct Template {
     pub default_lines: Vec<u32>,
     /// The 1-based lines of a helper written out as its keys (see [`read_chart`]).
     pub helper_lines: Vec<u32>,
+    /// The lines where an action writes (part of) a value, read as [`TEMPLATED`]: by 1-based
+    /// line, as the template has them (`version: {{ .Values.image.tag | default
+    /// .Chart.AppVersion }}`), so a rule can tell what writes the value.
+    pub written: Vec<(u32, String)>,
 }
 
 impl Template {
@@ -259,6 +263,7 @@ pub fn read_chart(text: &str, drop_else: bool, chart: Chart<'_>) -> Template {
         .map(|a| renders_block_after_key(text, a))
         .collect();
     let mut at = 0;
+    let mut written_lines: Vec<usize> = Vec::new();
     for (a, &after_key) in actions.iter().zip(&after_key) {
         push_plain(&mut yaml, &text[at..a.start], &has_content, &line_of, at);
         let control =
@@ -266,11 +271,23 @@ pub fn read_chart(text: &str, drop_else: bool, chart: Chart<'_>) -> Template {
         let span = &text[a.start..a.end];
         if !control && !after_key {
             yaml.push_str(TEMPLATED);
+            written_lines.push(line_of(a.start));
         }
         yaml.extend(span.chars().filter(|&c| c == '\n'));
         at = a.end;
     }
     push_plain(&mut yaml, &text[at..], &has_content, &line_of, at);
+    written_lines.dedup();
+    let written = written_lines
+        .into_iter()
+        .map(|l| {
+            let end = line_starts.get(l + 1).copied().unwrap_or(text.len());
+            (
+                l as u32 + 1,
+                text[line_starts[l]..end].trim_end().to_string(),
+            )
+        })
+        .collect();
     // A value written on the lines after its key: by an action on a line of its own, or by one
     // that ends the key's line and indents what it writes (`startupProbe: {{- include "x" . |
     // nindent 12 }}`). The key is looked for above the first, on the line itself for the second.
@@ -331,6 +348,7 @@ pub fn read_chart(text: &str, drop_else: bool, chart: Chart<'_>) -> Template {
         guards,
         default_lines,
         helper_lines: helper_lines.iter().map(|(l, _)| *l as u32 + 1).collect(),
+        written,
     }
 }
 

@@ -80,6 +80,9 @@ pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>
     } else {
         Vec::new()
     };
+    let (default_lines, written, line_guards) = template
+        .map(|t| (t.default_lines, t.written, t.guards))
+        .unwrap_or_default();
     SideReading::Parsed(Parsed {
         format: if templated {
             Format::HelmTemplate
@@ -89,11 +92,10 @@ pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>
         objects,
         moved: Vec::new(),
         conditions,
-        default_lines: template
-            .as_ref()
-            .map(|t| t.default_lines.clone())
-            .unwrap_or_default(),
-        line_guards: template.map(|t| t.guards).unwrap_or_default(),
+        default_lines,
+        written,
+        locals: Vec::new(),
+        line_guards,
         renders,
         first_branches: set_aside,
     })

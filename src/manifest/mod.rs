@@ -11,6 +11,7 @@
 //! falls back to line rules for it with a note: never silent.
 
 pub mod compare;
+pub mod defaults;
 mod hcl;
 pub mod helm;
 pub mod helpers;
@@ -108,6 +109,12 @@ pub struct Parsed {
     /// `toYaml .Values.probe`), by 1-based line, their text compared as keys compare (no case,
     /// `_` or `-`).
     pub renders: Vec<(u32, String)>,
+    /// Helm: the lines where an action writes a value, by 1-based line, as written (see
+    /// [`helm::Template::written`]).
+    pub written: Vec<(u32, String)>,
+    /// Terraform: the file's `locals`, by name, each value as an attribute reads (a literal's
+    /// value, any other expression as `${...}`).
+    pub locals: Vec<(String, String)>,
 }
 
 impl Parsed {
@@ -292,6 +299,8 @@ fn nothing_installed(side: &Side<'_>) -> SideReading {
             renders: Vec::new(),
             first_branches: false,
             default_lines: Vec::new(),
+            written: Vec::new(),
+            locals: Vec::new(),
         }),
     }
 }

@@ -96,6 +96,15 @@ pub struct RawDocument {
     /// and the keys beside it (`{repository}:{value}`), does not count.
     #[serde(default)]
     unless_moved_from_template: Vec<String>,
+    /// By the value's own key: keys one of which must sit beside it for the value to count
+    /// (`version = ["repository", "repo"]`: an image's `version` is its tag only beside what
+    /// names the image). Values at other keys are not affected.
+    #[serde(default)]
+    needs_beside: std::collections::BTreeMap<String, Vec<String>>,
+    /// Helm templates: the value counts only where an action writes it and its line, as the
+    /// template has it (`version: {{ .Chart.AppVersion }}`), matches this regex. A literal
+    /// value, or one read from plain YAML, never matches.
+    written_by: Option<Spanned<String>>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -149,6 +158,8 @@ pub struct DocumentMatch {
     pub not_kinds: Vec<String>,
     pub unless_removed_with: Vec<String>,
     pub unless_moved_from_template: Vec<String>,
+    pub needs_beside: Vec<(String, Vec<String>)>,
+    pub written_by: Option<String>,
 }
 
 impl DocumentMatch {
@@ -187,7 +198,7 @@ impl DocumentMatch {
             Compare::RisesAbove(b) => format!("rises above {}", amount_text(*b)),
             Compare::FallsBelow(b) => format!("falls below {}", amount_text(*b)),
             Compare::Changed => {
-                "changes while the object stays (a value the template computes is not judged)"
+                "changes while the object stays (a value the template computes is not judged, nor a key added or removed with the value the API server stores without it)"
                     .to_string()
             }
             Compare::Replaced => {
@@ -230,6 +241,19 @@ impl DocumentMatch {
         }
         for (k, v) in &self.unless_beside {
             let _ = writeln!(s, "  unless `{k}: {v}` sits beside the value");
+        }
+        for (k, v) in &self.needs_beside {
+            let _ = writeln!(
+                s,
+                "  a value at key `{k}` counts only with one of {} beside it",
+                quote(v)
+            );
+        }
+        if let Some(r) = &self.written_by {
+            let _ = writeln!(
+                s,
+                "  only where a Helm template action writes the value, on a line matching `{r}`"
+            );
         }
         let _ = writeln!(
             s,
@@ -416,6 +440,36 @@ pub fn check(
         );
         return None;
     }
+    if let Some(w) = &raw.written_by {
+        if let Err(e) = regex::Regex::new(w.get_ref()) {
+            ok = false;
+            errors.push(
+                SourceError::new(file, text, w.span(), "invalid regex").label(
+                    e.to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                ),
+            );
+        } else if !matches!(
+            compare,
+            Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added
+        ) {
+            ok = false;
+            errors.push(
+                SourceError::new(
+                    file,
+                    text,
+                    w.span(),
+                    "`written_by` needs a comparison of the new value",
+                )
+                .label("it narrows becomes, becomes_matching or added")
+                .help("e.g. `becomes_matching = '⟨tpl⟩'` with it"),
+            );
+        }
+    }
     for entry in &raw.unless_defined {
         if let Err(why) = Defined::parse(entry) {
             errors.push(
@@ -445,6 +499,8 @@ pub fn check(
         not_kinds: raw.not_kinds,
         unless_removed_with: raw.unless_removed_with,
         unless_moved_from_template: raw.unless_moved_from_template,
+        needs_beside: raw.needs_beside.into_iter().collect(),
+        written_by: raw.written_by.map(Spanned::into_inner),
     })
 }
 
@@ -503,6 +559,8 @@ mod tests {
             not_kinds: vec!["aws_iam_*".into()],
             unless_removed_with: vec![],
             unless_moved_from_template: vec![],
+            needs_beside: vec![],
+            written_by: None,
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));

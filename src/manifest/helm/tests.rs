@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// From kedacore/charts: an opt-in branch indented as the values it writes will be is YAML
@@ -209,4 +208,13 @@ fn a_key_whose_line_ends_with_an_indented_action_holds_the_lines_after_it() {
         Some(TEMPLATED)
     );
     assert_eq!(items[0].at(&["image"]).unwrap().as_str(), Some("app:1.0"));
+}
+
+#[test]
+fn the_lines_an_action_writes_a_value_on_are_kept_as_written() {
+    let t = read(DEPLOYMENT);
+    let lines: Vec<u32> = t.written.iter().map(|(l, _)| *l).collect();
+    // The name, the replicas and the image; not the lines of actions alone.
+    assert_eq!(lines, vec![4, 9, 21]);
+    assert_eq!(t.written[1].1, "  replicas: {{ .Values.replicaCount }}");
 }
