@@ -638,7 +638,13 @@ fn changed_extra(at: &Located<'_>, found: &Found<'_>, was: &str, now: &str) -> S
 /// `said`, and for a value a template computes or any value of a Helm template, how the
 /// template was read.
 fn with_reading(mut said: String, at: &Located<'_>, found: &Found<'_>, value: &str) -> String {
-    if value.contains(TEMPLATED) || at.parsed.format == crate::manifest::Format::HelmTemplate {
+    use crate::manifest::Format;
+    if value.contains(TEMPLATED)
+        || matches!(
+            at.parsed.format,
+            Format::HelmTemplate | Format::HelmDefaultInstall
+        )
+    {
         said.push(' ');
         said.push_str(&reading(at.parsed, found.node.line));
     }

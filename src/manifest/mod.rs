@@ -41,6 +41,9 @@ pub enum Format {
     Yaml,
     /// YAML with Helm template actions blanked (see [`helm`]).
     HelmTemplate,
+    /// A Helm template that is YAML only with the branches its default values leave off set
+    /// aside (see [`helm::Chart::default_install`]): what those branches hold was not read.
+    HelmDefaultInstall,
     Hcl,
 }
 
@@ -49,6 +52,9 @@ impl Format {
         match self {
             Format::Yaml => "YAML",
             Format::HelmTemplate => "a Helm template read as YAML",
+            Format::HelmDefaultInstall => {
+                "a Helm template read as an install with its default values renders it (the branches those values leave off were not read)"
+            }
             Format::Hcl => "HCL",
         }
     }
@@ -263,6 +269,14 @@ pub fn analyze(path: &str, old: &Side<'_>, new: &Side<'_>, values: ChartValues<'
             new: read_side(path, new, true, values.new_chart().as_default_install()),
         };
         if !failed(&again.old) && !failed(&again.new) {
+            let mut again = again;
+            for side in [&mut again.old, &mut again.new] {
+                if let SideReading::Parsed(p) = side {
+                    if p.format == Format::HelmTemplate {
+                        p.format = Format::HelmDefaultInstall;
+                    }
+                }
+            }
             return again;
         }
     }
