@@ -53,13 +53,13 @@ pub fn is_templated(text: &str) -> bool {
 }
 
 /// An action's span in the text and what it does to the branch stack.
-struct Action {
-    start: usize,
-    end: usize,
-    op: Op,
+pub(super) struct Action {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) op: Op,
 }
 
-enum Op {
+pub(super) enum Op {
     Open(String),
     Else(String),
     End,
@@ -69,7 +69,7 @@ enum Op {
     Silent,
 }
 
-fn op_of(inner: &str) -> Op {
+pub(super) fn op_of(inner: &str) -> Op {
     let body = inner.trim_start_matches('-').trim_end_matches('-').trim();
     let word = body.split_whitespace().next().unwrap_or("");
     let normal = body.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -83,7 +83,7 @@ fn op_of(inner: &str) -> Op {
     }
 }
 
-fn actions(text: &str) -> Vec<Action> {
+pub(super) fn actions(text: &str) -> Vec<Action> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(open) = text[at..].find("{{") {
@@ -402,12 +402,7 @@ fn renders_block_after_key(text: &str, a: &Action) -> bool {
 /// or `.Values.a.b | toYaml`, with only formatting after it (`nindent`, `indent`, `trim`).
 /// `None` for anything else (a helper, a condition, a value with a default of its own).
 fn values_written<'v>(action: &str, values: &'v Node) -> Option<&'v Node> {
-    let body = action
-        .trim_start_matches("{{")
-        .trim_end_matches("}}")
-        .trim_matches('-')
-        .trim();
-    let mut stages = body.split('|').map(str::trim);
+    let mut stages = pipeline(action);
     let first = stages.next()?;
     let path = match first.strip_prefix("toYaml ") {
         Some(rest) => rest.trim(),
@@ -416,14 +411,7 @@ fn values_written<'v>(action: &str, values: &'v Node) -> Option<&'v Node> {
             (next == "toYaml").then_some(first)?
         }
     };
-    let formatting = |s: &str| {
-        let word = s.split_whitespace().next().unwrap_or("");
-        matches!(word, "nindent" | "indent" | "trim")
-            && s.split_whitespace()
-                .skip(1)
-                .all(|a| a.parse::<u32>().is_ok())
-    };
-    if !stages.all(formatting) {
+    if !stages.all(is_formatting) {
         return None;
     }
     let keys: Vec<&str> = path.strip_prefix(".Values.")?.split('.').collect();
@@ -438,6 +426,26 @@ fn values_written<'v>(action: &str, values: &'v Node) -> Option<&'v Node> {
     values
         .at(&keys)
         .filter(|v| matches!(v.value, Value::Map(_)))
+}
+
+/// The stages of an action's pipeline (`{{- toYaml .Values.x | nindent 4 }}`: `toYaml
+/// .Values.x`, `nindent 4`), trimmed.
+pub(super) fn pipeline(action: &str) -> impl Iterator<Item = &str> {
+    action
+        .trim_start_matches("{{")
+        .trim_end_matches("}}")
+        .trim_matches('-')
+        .trim()
+        .split('|')
+        .map(str::trim)
+}
+
+/// Whether a pipeline stage only lays out what the stages before it wrote: `nindent N`,
+/// `indent N`, `trim`.
+pub(super) fn is_formatting(stage: &str) -> bool {
+    let mut words = stage.split_whitespace();
+    matches!(words.next(), Some("nindent" | "indent" | "trim"))
+        && words.all(|a| a.parse::<u32>().is_ok())
 }
 
 /// A mapping or list as one line of flow YAML, every scalar quoted.

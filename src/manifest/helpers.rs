@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::helm::{self, TEMPLATED};
+use super::helm::{self, Op, TEMPLATED};
 use super::yaml::{self, Node, Value};
 
 /// A chart's helpers by name: the text of each body.
@@ -19,54 +19,34 @@ pub type Helpers = HashMap<String, String>;
 /// Helpers including helpers: written out this deep at most.
 const MAX_DEPTH: usize = 8;
 
-/// Adds every `define` of `text` (a `_helpers.tpl`) to `out`.
+/// Adds every `define` of `text` (a `_helpers.tpl`) to `out`: its body runs to the `end` that
+/// closes it, nested blocks counted.
 pub fn collect(text: &str, out: &mut Helpers) {
+    let actions = helm::actions(text);
     let mut at = 0;
-    while let Some(open) = text[at..].find("{{") {
-        let start = at + open;
-        let Some(close) = text[start..].find("}}") else {
-            return;
-        };
-        let end = start + close + 2;
-        at = end;
-        let Some(name) = defined_name(&text[start + 2..end - 2]) else {
+    while at < actions.len() {
+        let opened = &actions[at];
+        at += 1;
+        let Some(name) = defined_name(&text[opened.start + 2..opened.end - 2]) else {
             continue;
         };
-        // The body runs to the `end` that closes the define, nested blocks counted.
         let mut depth = 1usize;
-        let mut scan = end;
-        while let Some(open) = text[scan..].find("{{") {
-            let s = scan + open;
-            let Some(close) = text[s..].find("}}") else {
-                return;
-            };
-            let e = s + close + 2;
-            let word = first_word(&text[s + 2..e - 2]);
-            match word {
-                "if" | "with" | "range" | "define" | "block" => depth += 1,
-                "end" => depth -= 1,
+        while at < actions.len() && depth > 0 {
+            match actions[at].op {
+                Op::Open(_) => depth += 1,
+                Op::End => depth -= 1,
                 _ => {}
             }
-            if depth == 0 {
-                out.insert(name.to_string(), text[end..s].to_string());
-                at = e;
-                break;
-            }
-            scan = e;
+            at += 1;
         }
-        if depth != 0 {
+        if depth > 0 {
             return;
         }
+        out.insert(
+            name.to_string(),
+            text[opened.end..actions[at - 1].start].to_string(),
+        );
     }
-}
-
-fn first_word(inner: &str) -> &str {
-    inner
-        .trim_start_matches('-')
-        .trim_end_matches('-')
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
 }
 
 /// `x` of `define "x"`.
@@ -77,27 +57,17 @@ fn defined_name(inner: &str) -> Option<&str> {
     rest.split_once('"').map(|(name, _)| name)
 }
 
-/// The helper an action writes whole, and the indentation it asks for: `include "x" .` or
-/// `template "x" .` (any context), with only `nindent N`, `indent N` or `trim` after it.
+/// The helper an action writes whole: `include "x" .` or `template "x" .` (any context), with
+/// only `nindent N`, `indent N` or `trim` after it.
 fn included(action: &str) -> Option<&str> {
-    let body = action
-        .trim_start_matches("{{")
-        .trim_end_matches("}}")
-        .trim_matches('-')
-        .trim();
-    let mut stages = body.split('|').map(str::trim);
+    let mut stages = helm::pipeline(action);
     let first = stages.next()?;
     let rest = first
         .strip_prefix("include ")
         .or_else(|| first.strip_prefix("template "))?
         .trim_start();
     let name = rest.strip_prefix('"')?.split_once('"')?.0;
-    let formatting = |s: &str| {
-        let mut words = s.split_whitespace();
-        matches!(words.next(), Some("nindent" | "indent" | "trim"))
-            && words.all(|a| a.parse::<u32>().is_ok())
-    };
-    stages.all(formatting).then_some(name)
+    stages.all(helm::is_formatting).then_some(name)
 }
 
 /// The body of helper `name` with the helpers it includes on lines of their own written out,
@@ -116,12 +86,12 @@ fn expanded(name: &str, helpers: &Helpers, depth: usize) -> Option<String> {
         if whole_action && included(trimmed).is_none() {
             // A branch (`if`, `with`, `range`) writes keys only on some installs, and another
             // action on a line of its own (`toYaml .Values.commonLabels`) writes keys that
-            // are not known here: such a helper is not written out.
-            let word = first_word(&trimmed[2..trimmed.len() - 2]);
-            if !(word.starts_with("/*") || word.starts_with('$')) {
-                return None;
+            // are not known here: such a helper is not written out. A comment or a variable
+            // assignment writes nothing.
+            match helm::op_of(&trimmed[2..trimmed.len() - 2]) {
+                Op::Silent => continue,
+                _ => return None,
             }
-            continue;
         }
         match whole_action.then(|| included(trimmed)).flatten() {
             Some(inner) => {

@@ -345,16 +345,12 @@ pub fn check(
     if let Some(v) = &raw.becomes_matching {
         if let Err(e) = regex::Regex::new(v.get_ref()) {
             ok = false;
-            errors.push(
-                SourceError::new(file, text, v.span(), "invalid regex").label(
-                    e.to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string(),
-                ),
-            );
+            errors.push(super::load::invalid_regex(
+                file,
+                text,
+                v.span(),
+                &e.to_string(),
+            ));
         }
         chosen.push((Compare::BecomesMatching(v.get_ref().clone()), v.span()));
     }
@@ -443,16 +439,12 @@ pub fn check(
     if let Some(w) = &raw.written_by {
         if let Err(e) = regex::Regex::new(w.get_ref()) {
             ok = false;
-            errors.push(
-                SourceError::new(file, text, w.span(), "invalid regex").label(
-                    e.to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string(),
-                ),
-            );
+            errors.push(super::load::invalid_regex(
+                file,
+                text,
+                w.span(),
+                &e.to_string(),
+            ));
         } else if !matches!(
             compare,
             Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added

@@ -150,19 +150,27 @@ fn check_regex(
         return;
     }
     if let Err(e) = parsed {
-        let detail = e.to_string();
-        let last = detail
-            .lines()
-            .last()
-            .unwrap_or("invalid regex")
-            .trim()
-            .to_string();
-        errors.push(
-            SourceError::new(path, text, re.span(), "invalid regex")
-                .label(last)
-                .help("regexes use the Rust `regex` crate syntax (no look-around or backreferences); in a TOML basic string write `\\\\` for one backslash, or use a 'literal string'"),
-        );
+        errors.push(invalid_regex(path, text, re.span(), &e.to_string()));
     }
+}
+
+/// The error for a pattern that does not parse, at its span: the last line of what the regex
+/// crate said, and how regexes are written in a rule.
+pub(super) fn invalid_regex(
+    path: &str,
+    text: &str,
+    span: Range<usize>,
+    detail: &str,
+) -> SourceError {
+    let last = detail
+        .lines()
+        .last()
+        .unwrap_or("invalid regex")
+        .trim()
+        .to_string();
+    SourceError::new(path, text, span, "invalid regex")
+        .label(last)
+        .help("regexes use the Rust `regex` crate syntax (no look-around or backreferences); in a TOML basic string write `\\\\` for one backslash, or use a 'literal string'")
 }
 
 /// What the regex crate said, in one line.
