@@ -215,6 +215,16 @@ impl Understander {
                     };
                     let mut a =
                         crate::manifest::analyze(&file.path, &side(old), &side(new), values);
+                    if a.leaves_out_lines() {
+                        let removed: Vec<u32> = file.removed.iter().map(|(n, _)| n).collect();
+                        let added: Vec<u32> = file.added.iter().map(|(n, _)| n).collect();
+                        a.read_touched_variant(
+                            &file.path,
+                            (&side(old), &side(new)),
+                            &added,
+                            &removed,
+                        );
+                    }
                     // An added or deleted file's lines are all of it; another's may be cut.
                     if from_patch && !matches!(file.status, FileStatus::Added | FileStatus::Deleted)
                     {

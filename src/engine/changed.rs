@@ -20,7 +20,7 @@ pub(super) fn differing_lines(
     // may be one the helper now writes, so only keys and values written out on both sides
     // are compared.
     let partial = renders_within(old, o) || renders_within(new, n);
-    let hcl = new.parsed.format == crate::manifest::Format::Hcl;
+    let hcl = new.parsed.format.is_hcl();
     let mut lines = Vec::new();
     let mut trail = keys_of(at);
     differences(o, n, Reading { partial, hcl }, &mut trail, &mut lines);

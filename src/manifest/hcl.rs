@@ -12,23 +12,51 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
 
 use super::yaml::{Node, Value};
-use super::{Format, Moved, Object, Parsed, SideReading, folder};
+use super::{Format, Moved, Object, Parsed, SideReading, folder, jinja};
 
 pub fn read(path: &str, text: &str) -> SideReading {
-    let renamed;
-    let (body, text) = match parse_allowing_repeated_keys(text) {
-        Ok((b, None)) => (b, text),
-        Ok((b, Some(t))) => {
-            renamed = t;
-            (b, renamed.as_str())
-        }
-        Err(e) => {
-            return SideReading::Failed {
-                line: Some(e.location().line() as u32),
-                reason: e.message().to_string(),
-            };
-        }
+    read_variant(path, text, &[])
+}
+
+/// Reads `text`; a Jinja template as the variant with the template variables `on` set and the
+/// others unset (see [`jinja::render`]).
+pub fn read_variant(path: &str, text: &str, on: &[String]) -> SideReading {
+    let failed = |e: hcl_edit::parser::Error| SideReading::Failed {
+        line: Some(e.location().line() as u32),
+        reason: e.message().to_string(),
     };
+    match parse_allowing_repeated_keys(text) {
+        Ok((body, renamed)) => read_body(path, &body, renamed.as_deref().unwrap_or(text)),
+        // A generator's Jinja template (`{% if private_cluster %}`): read as the variant its
+        // variables left unset render, with what that leaves out kept (see [`jinja`]).
+        Err(_) if jinja::looks_like(text) => {
+            let rendered = match jinja::render(text, on) {
+                Ok(r) => r,
+                Err((line, reason)) => {
+                    return SideReading::Failed {
+                        line: Some(line),
+                        reason: format!("{reason} (it is a Jinja template)"),
+                    };
+                }
+            };
+            match parse_allowing_repeated_keys(&rendered.text) {
+                Ok((body, renamed)) => {
+                    let mut reading =
+                        read_body(path, &body, renamed.as_deref().unwrap_or(&rendered.text));
+                    if let SideReading::Parsed(p) = &mut reading {
+                        p.format = Format::JinjaHcl;
+                        p.unread = rendered.unread;
+                    }
+                    reading
+                }
+                Err(e) => failed(e),
+            }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+fn read_body(path: &str, body: &Body, text: &str) -> SideReading {
     let lines = Lines::new(text);
     let dir = folder(path);
     let mut objects = Vec::new();
@@ -111,6 +139,7 @@ pub fn read(path: &str, text: &str) -> SideReading {
         default_lines: Vec::new(),
         written: Vec::new(),
         locals,
+        unread: Vec::new(),
     })
 }
 

@@ -95,6 +95,7 @@ pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>
         default_lines,
         written,
         locals: Vec::new(),
+        unread: Vec::new(),
         line_guards,
         renders,
         first_branches: set_aside,

@@ -15,6 +15,7 @@ pub mod defaults;
 mod hcl;
 pub mod helm;
 pub mod helpers;
+pub mod jinja;
 mod k8s;
 pub(crate) use k8s::is_values_file;
 pub mod path;
@@ -25,6 +26,9 @@ use std::collections::BTreeSet;
 
 pub use helm::{Guard, TEMPLATED};
 pub use yaml::{Node, Value};
+
+/// Most template variables whose combinations [`Analysis::read_touched_variant`] tries.
+const MAX_TEMPLATE_VARIABLES: usize = 6;
 
 /// One side of a changed file, as `understand` hands it over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +49,16 @@ pub enum Format {
     /// aside (see [`helm::Chart::default_install`]): what those branches hold was not read.
     HelmDefaultInstall,
     Hcl,
+    /// Terraform in a generator's Jinja template, read as one variant (see [`jinja`]).
+    JinjaHcl,
 }
 
 impl Format {
+    /// Whether the side is Terraform (plain or from a template).
+    pub fn is_hcl(self) -> bool {
+        matches!(self, Format::Hcl | Format::JinjaHcl)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Yaml => "YAML",
@@ -56,6 +67,9 @@ impl Format {
                 "a Helm template read as an install with its default values renders it (the branches those values leave off were not read)"
             }
             Format::Hcl => "HCL",
+            Format::JinjaHcl => {
+                "HCL in a Jinja template, read as the variant that renders the lines the change touches (the other branches were not read)"
+            }
         }
     }
 }
@@ -121,6 +135,9 @@ pub struct Parsed {
     /// Terraform: the file's `locals`, by name, each value as an attribute reads (a literal's
     /// value, any other expression as `${...}`).
     pub locals: Vec<(String, String)>,
+    /// A Jinja template: the branches its reading left out, by first and last 1-based line,
+    /// with the statement that opened each (see [`jinja::Rendered::unread`]).
+    pub unread: Vec<(u32, u32, String)>,
 }
 
 impl Parsed {
@@ -151,6 +168,12 @@ pub enum SideReading {
     },
     /// The text could not be read (binary, size limit): why.
     Unread(String),
+    /// Read from a template, but the change is in a part the reading left out (see
+    /// [`Analysis::touches_unread`]): the 1-based line, and what was left out.
+    LeftOut {
+        line: u32,
+        reason: String,
+    },
 }
 
 impl SideReading {
@@ -186,6 +209,9 @@ impl Analysis {
                 SideReading::Unread(reason) => {
                     return Some(format!("the {side} version was not read: {reason}"));
                 }
+                SideReading::LeftOut { line, reason } => {
+                    return Some(format!("at line {line} of the {side} version, {reason}"));
+                }
                 _ => {}
             }
         }
@@ -199,7 +225,7 @@ impl Analysis {
         self.read_as_lines().filter(|_| {
             [&self.new, &self.old]
                 .iter()
-                .any(|r| matches!(r, SideReading::Failed { .. }))
+                .any(|r| matches!(r, SideReading::Failed { .. } | SideReading::LeftOut { .. }))
         })
     }
 
@@ -213,6 +239,88 @@ impl Analysis {
                 );
             }
         }
+    }
+
+    /// Whether a side was read with lines left out ([`Parsed::unread`]).
+    pub fn leaves_out_lines(&self) -> bool {
+        [&self.old, &self.new]
+            .iter()
+            .any(|r| r.parsed().is_some_and(|p| !p.unread.is_empty()))
+    }
+
+    /// The first changed line (`added` on the new side, `removed` on the old) that falls in a
+    /// part the side's reading left out, with what left it out.
+    fn left_out(&self, added: &[u32], removed: &[u32]) -> Option<(bool, u32, String)> {
+        [(true, &self.new, added), (false, &self.old, removed)]
+            .into_iter()
+            .find_map(|(is_new, side, lines)| {
+                let p = side.parsed()?;
+                p.unread.iter().find_map(|(from, to, what)| {
+                    lines
+                        .iter()
+                        .find(|&&l| *from <= l && l <= *to)
+                        .map(|&l| (is_new, l, what.clone()))
+                })
+            })
+    }
+
+    /// A Jinja template read as its base variant leaves out the branches its variables turn
+    /// on. When the change is in one, both sides are read again as the variant that renders
+    /// every changed line (the fewest variables set first: `beta_cluster`, then pairs); when
+    /// none does, the side is read as lines: what changed was not read, so it must not be
+    /// judged from what was.
+    pub fn read_touched_variant(
+        &mut self,
+        path: &str,
+        (old, new): (&Side<'_>, &Side<'_>),
+        added: &[u32],
+        removed: &[u32],
+    ) {
+        let Some((is_new, line, what)) = self.left_out(added, removed) else {
+            return;
+        };
+        let variables = |s: &Side<'_>| match s {
+            Side::Text(t) => jinja::variables(t),
+            _ => Vec::new(),
+        };
+        let mut names = variables(old);
+        names.extend(variables(new));
+        names.sort();
+        names.dedup();
+        if names.len() <= MAX_TEMPLATE_VARIABLES {
+            let mut masks: Vec<u32> = (1..1u32 << names.len()).collect();
+            masks.sort_by_key(|m| m.count_ones());
+            let read = |s: &Side<'_>, on: &[String]| match s {
+                Side::Absent => SideReading::Absent,
+                Side::Unread(reason) => SideReading::Unread(reason.to_string()),
+                Side::Text(t) => hcl::read_variant(path, t, on),
+            };
+            for mask in masks {
+                let on: Vec<String> = (0..names.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| names[i].clone())
+                    .collect();
+                let again = Analysis {
+                    old: read(old, &on),
+                    new: read(new, &on),
+                };
+                let failed = |r: &SideReading| matches!(r, SideReading::Failed { .. });
+                if !failed(&again.old)
+                    && !failed(&again.new)
+                    && again.left_out(added, removed).is_none()
+                {
+                    *self = again;
+                    return;
+                }
+            }
+        }
+        let side = if is_new { &mut self.new } else { &mut self.old };
+        *side = SideReading::LeftOut {
+            line,
+            reason: format!(
+                "the change is inside the Jinja branch `{what}`, which no reading of the template with its variables set or unset renders together with the rest of the change"
+            ),
+        };
     }
 
     /// Whether both sides were read as documents (or are absent).
@@ -315,6 +423,7 @@ fn nothing_installed(side: &Side<'_>) -> SideReading {
             default_lines: Vec::new(),
             written: Vec::new(),
             locals: Vec::new(),
+            unread: Vec::new(),
         }),
     }
 }
@@ -387,6 +496,48 @@ pub(crate) fn folder(path: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    /// A generator's template (terraform-google-modules' `autogen/`): a change inside the beta
+    /// branch is read in the beta variant; one in both branches of an `if`/`else` is read by
+    /// no single variant, so it falls back to lines with a reason.
+    #[test]
+    fn a_jinja_template_is_read_as_the_variant_the_change_touches() {
+        use super::{Analysis, ChartValues, Format, Side, SideReading, analyze};
+        let old = "{{ note }}\nvariable \"a\" {\n{% if beta_cluster %}\n  default = 1\n{% else %}\n  default = 2\n{% endif %}\n}\n";
+        let new = "{{ note }}\nvariable \"a\" {\n{% if beta_cluster %}\n  default = 3\n{% else %}\n  default = 4\n{% endif %}\n}\n";
+        let read = |added: &[u32]| -> Analysis {
+            let mut a = analyze(
+                "autogen/variables.tf",
+                &Side::Text(old),
+                &Side::Text(new),
+                ChartValues::default(),
+            );
+            a.read_touched_variant(
+                "autogen/variables.tf",
+                (&Side::Text(old), &Side::Text(new)),
+                added,
+                added,
+            );
+            a
+        };
+        let default = |a: &Analysis| {
+            let p = a.new.parsed().expect("read");
+            assert_eq!(p.format, Format::JinjaHcl);
+            let crate::manifest::Value::Map(m) = &p.objects[0].body.value else {
+                panic!("{:?}", p.objects[0].body);
+            };
+            m[0].1.as_str().map(str::to_string)
+        };
+        assert_eq!(default(&read(&[6])).as_deref(), Some("4"));
+        assert_eq!(default(&read(&[4])).as_deref(), Some("3"));
+        let both = read(&[4, 6]);
+        assert!(
+            matches!(&both.new, SideReading::LeftOut { line: 4, reason } if reason.contains("{% if beta_cluster %}")),
+            "{:?}",
+            both.new
+        );
+        assert!(both.read_as_lines().is_some());
+    }
+
     #[test]
     fn a_template_s_chart_is_the_folder_above_its_templates() {
         use super::chart_root;
