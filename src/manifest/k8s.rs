@@ -187,9 +187,15 @@ fn kubernetes_object(path: &str, kind: String, mut root: Node) -> Object {
     } else {
         ""
     };
+    // `generateName: maint-page-up-` names a new object at each create (`maint-page-up-x7k2p`):
+    // the same object as one the other side names `maint-page-up`.
+    let identity = match root.at(&["metadata", "name"]) {
+        Some(_) => name.as_str(),
+        None => name.trim_end_matches(['-', '.']),
+    };
     let line = root.line;
     Object {
-        key: format!("{kind}/{namespace}/{name}@{scope}"),
+        key: format!("{kind}/{namespace}/{identity}@{scope}"),
         kind,
         name,
         line,
