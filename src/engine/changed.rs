@@ -65,7 +65,13 @@ fn differences(
         Value::Scalar(s) => matches!(squashed(s).as_str(), "" | "\"\"" | "[]" | "{}" | "null"),
         _ => false,
     };
+    // Except a flag turned on: `null` to `true` (the provider's default for a flag is most
+    // often off, and the module now sets it for every caller that left it unset).
+    let on = |n: &Node| n.as_str() == Some("true");
     if hcl && (empty(old) || empty(new)) {
+        if matches!(old.value, Value::Null) && on(new) {
+            out.push(new.line);
+        }
         return;
     }
     match (&old.value, &new.value) {
@@ -344,7 +350,7 @@ fn renders_within(located: &Located<'_>, node: &Node) -> bool {
 pub(super) fn flow(node: &Node) -> String {
     use crate::manifest::Value;
     match &node.value {
-        Value::Null => "~".to_string(),
+        Value::Null => "null".to_string(),
         Value::Scalar(s) => s.clone(),
         Value::Seq(items) => format!(
             "[{}]",
