@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Analysis, Object, Parsed};
+use super::{Analysis, Object, Parsed, TEMPLATED};
 
 /// One file of the change as the comparison sees it.
 #[derive(Debug, Clone, Copy)]
@@ -94,9 +94,9 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             }
         }
     }
-    // Kubernetes: in the same file, an object of the same kind and name whose namespace alone
-    // changed (`namespace: wp` added to a bundle) is the object moved: what it already had is
-    // not new to it.
+    // Kubernetes: in the same file, an object of the same kind and name whose namespace was
+    // written out or dropped (`namespace: wp` added to a bundle) is the object moved: what it
+    // already had is not new to it. One moved from a namespace to another is another object.
     for (o, old) in olds.iter().enumerate() {
         if old_match[o].is_some() || old.object.key.starts_with("tf:") || old.object.templated_key {
             continue;
@@ -105,6 +105,7 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             l.file == old.file
                 && l.object.kind == old.object.kind
                 && l.object.name == old.object.name
+                && same_namespace(l.object, old.object)
         };
         let free = unpaired(&news, &new_taken, same);
         if free.len() == 1 {
@@ -114,12 +115,17 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
     }
     // Kubernetes: in the same file, the one object of a kind left on each side is the same
     // object renamed (a name template changed). Not Terraform: there a new address is a new
-    // resource.
+    // resource. Nor two namespaces both written out: a file git pairs as renamed may hold
+    // another install of the same program (kube-system's example, ingress-nginx's install).
     for (o, old) in olds.iter().enumerate() {
         if old_match[o].is_some() || old.object.key.starts_with("tf:") {
             continue;
         }
-        let same = |l: &Located<'_>| l.file == old.file && l.object.kind == old.object.kind;
+        let same = |l: &Located<'_>| {
+            l.file == old.file
+                && l.object.kind == old.object.kind
+                && same_namespace(l.object, old.object)
+        };
         let old_left = olds
             .iter()
             .enumerate()
@@ -202,6 +208,14 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
         }
     }
     pairs
+}
+
+/// Whether two Kubernetes objects may sit in the same namespace: the same one, or one not written
+/// out (or templated) on either side.
+fn same_namespace(a: &Object, b: &Object) -> bool {
+    let namespace = |o: &Object| o.key.split('/').nth(1).unwrap_or("").to_string();
+    let (x, y) = (namespace(a), namespace(b));
+    x == y || x.is_empty() || y.is_empty() || x.contains(TEMPLATED) || y.contains(TEMPLATED)
 }
 
 /// Where an object's neighbours live: a chart (the folder above `templates/`), else its folder.
