@@ -12,7 +12,8 @@ bin=$(realpath "$1"); repo=$2; out=$3
 rules='^(k8s-|helm-|terraform-|deploy-config-read-as-lines|cron-schedule-changed|ci-deploy-step-changed|gitops-prune-enabled)'
 parts=$(mktemp -d)
 trap 'rm -rf "$parts"' EXIT
-git -C "$repo" log --no-merges --format=%H -- '*.yaml' '*.yml' '*.tf' '*.json' |
+if [ -n "${PATHSPEC:-}" ]; then set -- "$PATHSPEC"; else set -- "*.yaml" "*.yml" "*.tf" "*.json"; fi
+git -C "$repo" log --no-merges -n "${LIMIT:-1500}" --format=%H -- "$@" |
   xargs -P "${JOBS:-2}" -I{} sh -c '
     cd "$1" && "$2" check --commit "$3" --format json --fail-on never 2>/dev/null |
       jq -c --arg c "$3" ".findings[] | {commit: \$c, rule: .rule_id, path, line, old_side, matched, message}" \

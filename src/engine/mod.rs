@@ -461,6 +461,16 @@ impl<'r> Engine<'r> {
             .and_then(|u| u.migration.as_ref())
             .is_some_and(|a| a.is_parsed());
         let unread = understood.is_some_and(|u| u.unread_reason().is_some());
+        // A YAML file that is not valid as written: its `invalid` rules say so, instead of the
+        // note that it was read as lines.
+        let invalid = understood
+            .and_then(|u| u.manifest.as_ref())
+            .is_some_and(|a| a.invalid_as_written().is_some());
+        let invalid_rule = invalid
+            && fact
+                .candidates
+                .iter()
+                .any(|&i| !silenced[i as usize] && self.rules[i as usize].rule.matcher.invalid);
         let documents = understood
             .and_then(|u| u.manifest.as_ref())
             .is_some_and(|a| a.is_structured());
@@ -471,7 +481,12 @@ impl<'r> Engine<'r> {
             }
             let m = &rule.rule.matcher;
             if let Some(want) = m.understood {
-                if !want && unread {
+                let fires = if m.invalid {
+                    invalid
+                } else {
+                    unread && !invalid_rule
+                };
+                if !want && fires {
                     rules.unread.push(i);
                 }
                 continue;
@@ -577,9 +592,21 @@ impl<'r> Engine<'r> {
                     operation::findings(&self.rules[i], &path, &indexed, &db, &mut out);
                 }
             }
-            if let Some(reason) = understood.and_then(|u| u.unread_reason()) {
-                for &i in &unread {
-                    out.push(operation::unread(&self.rules[i], &path, &reason));
+            let invalid = understood
+                .and_then(|u| u.manifest.as_ref())
+                .and_then(|a| a.invalid_as_written());
+            let reason = understood.and_then(|u| u.unread_reason());
+            for &i in &unread {
+                let (why, line) = match (self.rules[i].rule.matcher.invalid, invalid) {
+                    (true, Some((line, why))) => (
+                        Some(line.map_or(why.to_string(), |l| format!("line {l}: {why}"))),
+                        line,
+                    ),
+                    (true, None) => (None, None),
+                    (false, _) => (reason.clone(), None),
+                };
+                if let Some(why) = why {
+                    out.push(operation::unread(&self.rules[i], &path, &why, line));
                 }
             }
         }

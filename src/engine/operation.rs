@@ -56,16 +56,20 @@ pub fn findings(
     }
 }
 
-/// The finding of a file whose structure could not be read (`understood = false` rules).
-pub fn unread(compiled: &CompiledRule<'_>, path: &Arc<str>, reason: &str) -> Finding {
+/// The finding of a file whose structure could not be read (`understood = false` rules), at
+/// `line` when the reason has one.
+pub fn unread(
+    compiled: &CompiledRule<'_>,
+    path: &Arc<str>,
+    reason: &str,
+    line: Option<u32>,
+) -> Finding {
     let rule = compiled.rule;
-    let message = rule
+    let mut f = super::finding(compiled, Some(Arc::clone(path)), line, false, None, None);
+    f.message = rule
         .message
         .replace("{reason}", reason)
         .replace("{path}", path);
-    let mut f = super::finding(compiled, Some(Arc::clone(path)), None, false, None, None);
-    f.message = rule.render_message(Some(path), None, None);
-    f.message = message;
     f
 }
 

@@ -24,6 +24,7 @@ pub fn read_variant(path: &str, text: &str, on: &[String]) -> SideReading {
     let failed = |e: hcl_edit::parser::Error| SideReading::Failed {
         line: Some(e.location().line() as u32),
         reason: e.message().to_string(),
+        as_written: false,
     };
     match parse_allowing_repeated_keys(text) {
         Ok((body, renamed)) => read_body(path, &body, renamed.as_deref().unwrap_or(text)),
@@ -36,6 +37,7 @@ pub fn read_variant(path: &str, text: &str, on: &[String]) -> SideReading {
                     return SideReading::Failed {
                         line: Some(line),
                         reason: format!("{reason} (it is a Jinja template)"),
+                        as_written: false,
                     };
                 }
             };

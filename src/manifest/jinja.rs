@@ -270,9 +270,7 @@ fn tokens(text: &str) -> Option<Vec<String>> {
             c if c.is_whitespace() => {}
             '(' | ')' => out.push(c.to_string()),
             '=' | '!' => {
-                if chars.next_if(|&(_, n)| n == '=').is_none() {
-                    return None;
-                }
+                chars.next_if(|&(_, n)| n == '=')?;
                 out.push(format!("{c}="));
             }
             '"' | '\'' => {

@@ -46,6 +46,7 @@ pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>
                 } else {
                     e.message
                 },
+                as_written: !templated && !["{{", "{%", "<%"].iter().any(|t| text.contains(t)),
             };
         }
     };

@@ -165,11 +165,14 @@ pub enum SideReading {
     Failed {
         line: Option<u32>,
         reason: String,
+        /// Read as written: no template actions in it (Helm, Jinja, ERB), so what does not
+        /// parse here does not parse for `kubectl apply` either.
+        as_written: bool,
     },
     /// The text could not be read (binary, size limit): why.
     Unread(String),
     /// Read from a template, but the change is in a part the reading left out (see
-    /// [`Analysis::touches_unread`]): the 1-based line, and what was left out.
+    /// [`Analysis::read_touched_variant`]): the 1-based line, and what was left out.
     LeftOut {
         line: u32,
         reason: String,
@@ -198,7 +201,7 @@ impl Analysis {
     pub fn read_as_lines(&self) -> Option<String> {
         for (side, reading) in [("new", &self.new), ("old", &self.old)] {
             match reading {
-                SideReading::Failed { line, reason } => {
+                SideReading::Failed { line, reason, .. } => {
                     return Some(match line {
                         Some(l) => {
                             format!("the {side} version does not parse at line {l}: {reason}")
@@ -321,6 +324,23 @@ impl Analysis {
                 "the change is inside the Jinja branch `{what}`, which no reading of the template with its variables set or unset renders together with the rest of the change"
             ),
         };
+    }
+
+    /// Where the new side, a YAML file read as written (no template actions), is not valid
+    /// YAML, when its old side was (or the file is new): whatever applies it fails. The line
+    /// and the parser's reason.
+    pub fn invalid_as_written(&self) -> Option<(Option<u32>, &str)> {
+        match (&self.old, &self.new) {
+            (
+                SideReading::Absent | SideReading::Parsed(_),
+                SideReading::Failed {
+                    line,
+                    reason,
+                    as_written: true,
+                },
+            ) => Some((*line, reason.as_str())),
+            _ => None,
+        }
     }
 
     /// Whether both sides were read as documents (or are absent).

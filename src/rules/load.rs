@@ -87,6 +87,8 @@ struct RawMatch {
     #[serde(default)]
     engines: Vec<Spanned<String>>,
     understood: Option<bool>,
+    #[serde(default)]
+    invalid: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -294,6 +296,18 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
             &raw.matcher.engines,
             &mut errors,
         );
+        if raw.matcher.invalid && raw.matcher.understood != Some(false) {
+            errors.push(
+                SourceError::new(
+                    path,
+                    text,
+                    id_span.clone(),
+                    "`invalid` needs `understood = false`",
+                )
+                .label("this rule would never fire")
+                .help("add [rule.match] understood = false, or remove `invalid`"),
+            );
+        }
         if (!raw.matcher.when.is_empty() || !raw.matcher.engines.is_empty())
             && raw.matcher.operations.is_empty()
         {
@@ -311,6 +325,7 @@ pub fn parse_file(file: &RuleFile) -> std::result::Result<Vec<Rule>, Vec<SourceE
         let matcher = Match {
             operations,
             understood: raw.matcher.understood,
+            invalid: raw.matcher.invalid,
             paths: strings(raw.matcher.paths),
             exclude: strings(raw.matcher.exclude),
             status: raw.matcher.status,

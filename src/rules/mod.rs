@@ -45,6 +45,10 @@ pub struct Match {
     /// `understood = false`: fires on files in its paths whose structure could not be read
     /// (the note that says a migration was read as text only, and why).
     pub understood: Option<bool>,
+    /// With `understood = false`, `invalid = true`: fires only on a YAML file whose new side is
+    /// not valid as written (no template actions in it) where its old side was, or which is new:
+    /// whatever applies it fails. The plain `understood = false` note then stays quiet for it.
+    pub invalid: bool,
 }
 
 impl Match {
