@@ -369,11 +369,19 @@ fn a_chart_s_own_names_are_the_same_knobs() {
 
 #[test]
 fn a_file_that_does_not_parse_is_read_as_lines_with_a_note() {
+    // Plain YAML that is not valid as written: whatever applies it fails, which is the finding
+    // (the read-as-lines note would say less).
     let broken = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  strategy:\n    type: Recreate\n  bad: [unclosed\n";
     let found = rules_fired(&[], &[("k8s/broken.yaml", Some(broken))]);
-    assert!(fires(&found, "deploy-config-read-as-lines"), "{found:?}");
+    assert!(fires(&found, "deploy-config-invalid-yaml"), "{found:?}");
+    assert!(!fires(&found, "deploy-config-read-as-lines"), "{found:?}");
     // The line rule still runs.
     assert!(fires(&found, "k8s-recreate-strategy"), "{found:?}");
+    // A template is not YAML until it is rendered: the note says it was read as lines.
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  strategy:\n    type: Recreate\n  hosts: [{{ range .Values.hosts }}{{ . }},{{ end }}\n";
+    let found = rules_fired(&[], &[("charts/app/templates/deploy.yaml", Some(template))]);
+    assert!(fires(&found, "deploy-config-read-as-lines"), "{found:?}");
+    assert!(!fires(&found, "deploy-config-invalid-yaml"), "{found:?}");
 }
 
 #[test]
