@@ -353,10 +353,10 @@ pub fn variables(text: &str) -> Vec<String> {
     let mut names = std::collections::BTreeSet::new();
     let mut rest = text;
     while let Some(at) = rest.find("{%") {
-        let Some(end) = rest[at..].find("%}") else {
+        let Some(end) = rest[at + 2..].find("%}").map(|e| at + 2 + e) else {
             break;
         };
-        let inner = rest[at + 2..at + end].trim_matches(|c: char| c == '-' || c == '+');
+        let inner = rest[at + 2..end].trim_matches(|c: char| c == '-' || c == '+');
         let inner = inner.trim();
         if let Some(cond) = inner
             .strip_prefix("if ")
@@ -382,7 +382,7 @@ pub fn variables(text: &str) -> Vec<String> {
                 }
             }
         }
-        rest = &rest[at + end..];
+        rest = &rest[end..];
     }
     names.into_iter().collect()
 }
@@ -438,6 +438,37 @@ mod tests {
         ] {
             let e = render(text, &[]).unwrap_err();
             assert_eq!(e.0, line, "{text:?}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn overlapping_tags_do_not_panic() {
+        for text in [
+            "{%}",
+            "{{}",
+            "{#}",
+            "{%%}",
+            "{% if %}",
+            "{%-%}{%+",
+            "a {{ \"b }}",
+            "{% if 'x %}",
+        ] {
+            let _ = render(text, &[]);
+            let _ = variables(text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: an error or a rendering with the same number of lines, never a panic.
+        #[test]
+        fn any_text_renders_or_says_why(text in "[{}%#a-z\"' \n=!()-]{0,80}") {
+            let names = variables(&text);
+            if let Ok(r) = render(&text, &names) {
+                proptest::prop_assert_eq!(
+                    r.text.matches('\n').count(),
+                    text.matches('\n').count()
+                );
+            }
         }
     }
 
