@@ -139,7 +139,14 @@ impl Engine<'_> {
                     if fact.candidates.binary_search(&(i as u32)).is_err() {
                         continue;
                     }
-                    out.push(finding(compiled, &file.path, hit));
+                    // Terraform from a Jinja template: which variant was read.
+                    let at = &list[hit.file].analysis;
+                    let side = if hit.old_side { &at.old } else { &at.new };
+                    let variant = side
+                        .parsed()
+                        .filter(|p| p.format == crate::manifest::Format::JinjaHcl)
+                        .map(|p| p.format.as_str());
+                    out.push(finding(compiled, &file.path, hit, variant));
                 }
                 out
             })
@@ -148,7 +155,12 @@ impl Engine<'_> {
     }
 }
 
-fn finding(compiled: &super::CompiledRule<'_>, path: &str, hit: &Hit) -> Finding {
+fn finding(
+    compiled: &super::CompiledRule<'_>,
+    path: &str,
+    hit: &Hit,
+    reading: Option<&str>,
+) -> Finding {
     let rule = compiled.rule;
     let path: Arc<str> = Arc::from(path);
     let mut f = super::finding(
@@ -163,6 +175,9 @@ fn finding(compiled: &super::CompiledRule<'_>, path: &str, hit: &Hit) -> Finding
     if !hit.extra.is_empty() {
         message.push(' ');
         message.push_str(&hit.extra);
+    }
+    if let Some(reading) = reading.filter(|r| !message.contains(r)) {
+        message.push_str(&format!(" Read as {reading}."));
     }
     f.message = message;
     f.fingerprint = fingerprint(&rule.id, Some(&path), Some(&hit.shown));

@@ -68,7 +68,7 @@ impl Format {
             }
             Format::Hcl => "HCL",
             Format::JinjaHcl => {
-                "HCL in a Jinja template, read as the variant that renders the lines the change touches (the other branches were not read)"
+                "HCL in a Jinja template, in the variant that renders the lines the change touches (the other branches were not read)"
             }
         }
     }
