@@ -15,6 +15,7 @@ mod changed;
 mod compile;
 mod defined;
 pub mod document;
+mod fallback;
 mod found;
 mod operation;
 mod replaced;

@@ -383,6 +383,32 @@ pub(super) fn value_hits(
                 out.push(hit);
             }
         }
+        Compare::FallbackChanged => {
+            let (Some(_), Some(new)) = (pair.old, pair.new) else {
+                return;
+            };
+            for (at, found) in &new_paths {
+                let (Some(o), Some(n)) = (old_paths.get(at).and_then(|v| v.first()), found.first())
+                else {
+                    continue;
+                };
+                let (Some(a), Some(b)) = (o.node.as_str(), n.node.as_str()) else {
+                    continue;
+                };
+                if let Some((was, now)) = super::fallback::changed(a, b) {
+                    if opt_in(files, &new, n.node.line) {
+                        continue;
+                    }
+                    let mut hit = value_hit(new, n, &now, Some(&was), false);
+                    hit.extra = format!(
+                        "{}: the fallback of `{}` was `{was}`, now `{now}`.",
+                        describe(new.object),
+                        n.at
+                    );
+                    out.push(hit);
+                }
+            }
+        }
         Compare::Replaced => {}
     }
 }

@@ -65,6 +65,7 @@ pub struct RawDocument {
     percent_above: Option<Spanned<RawScalar>>,
     replaced: Option<Spanned<bool>>,
     changed: Option<Spanned<bool>>,
+    fallback_changed: Option<Spanned<bool>>,
     /// The value assumed when the key is absent from an object that exists (Kubernetes
     /// defaults: `maxUnavailable` is 25%).
     default: Option<Spanned<RawScalar>>,
@@ -141,6 +142,10 @@ pub enum Compare {
     FallsBelow(Amount),
     Replaced,
     Changed,
+    /// Terraform: the fallback of `lookup(map, key, fallback)`, `try(..., fallback)` or
+    /// `coalesce(..., fallback)` changed, the rest of the call the same: the value a caller gets
+    /// when it leaves the key unset.
+    FallbackChanged,
 }
 
 /// A checked `[rule.match.document]`.
@@ -203,6 +208,9 @@ impl DocumentMatch {
             }
             Compare::Replaced => {
                 "changes an attribute that forces Terraform to replace it (rules/data/terraform-replacement.toml)".to_string()
+            }
+            Compare::FallbackChanged => {
+                "holds a `lookup`, `try` or `coalesce` whose fallback changes, the rest of the call the same".to_string()
             }
         };
         let _ = writeln!(s, "  where {at} {how}");
@@ -367,6 +375,7 @@ pub fn check(
         (flag(&raw.falls), Compare::Falls),
         (flag(&raw.replaced), Compare::Replaced),
         (flag(&raw.changed), Compare::Changed),
+        (flag(&raw.fallback_changed), Compare::FallbackChanged),
     ] {
         match f {
             Some((true, span)) => chosen.push((compare, span)),
@@ -404,7 +413,7 @@ pub fn check(
         0 => {
             errors.push(
                 SourceError::new(file, text, table_span.clone(), "a document match needs a comparison")
-                    .label("none of becomes, becomes_matching, was, removed, added, rises, falls, rises_above, falls_below, percent_above, changed, replaced")
+                    .label("none of becomes, becomes_matching, was, removed, added, rises, falls, rises_above, falls_below, percent_above, changed, fallback_changed, replaced")
                     .help("e.g. `becomes = [\"Recreate\"]` or `removed = true`"),
             );
             None
