@@ -162,7 +162,7 @@ fn occurrences(events: &[Event], history_acks: &[HistoryAck]) -> Vec<Occurrence>
                     resolved.contains(&(e.rule.clone(), e.fingerprint.clone(), pr))
                 }),
             });
-        if e.time < entry.time {
+        if crate::analysis::ledger::earlier(&e.time, &entry.time) {
             entry.time = e.time.clone();
         }
         if e.kind == Kind::Acknowledged {
@@ -337,10 +337,18 @@ pub fn build(inputs: Inputs<'_>) -> Report {
         };
         let stats = &mut rules[at];
         stats.fired += 1;
-        if stats.first_fired.as_ref().is_none_or(|t| &o.time < t) {
+        if stats
+            .first_fired
+            .as_ref()
+            .is_none_or(|t| crate::analysis::ledger::earlier(&o.time, t))
+        {
             stats.first_fired = Some(o.time.clone());
         }
-        if stats.last_fired.as_ref().is_none_or(|t| &o.time > t) {
+        if stats
+            .last_fired
+            .as_ref()
+            .is_none_or(|t| crate::analysis::ledger::earlier(t, &o.time))
+        {
             stats.last_fired = Some(o.time.clone());
         }
         let bucket = bucket_of(&o.time, width).and_then(|b| index.get(b.as_str()).copied());

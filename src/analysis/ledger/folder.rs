@@ -221,7 +221,7 @@ mod tests {
         let acked = read.iter().find(|e| e.kind == Kind::Acknowledged).unwrap();
         assert_eq!(acked.ack_source.as_deref(), Some("trailer"));
         assert_eq!(acked.ack_commit.as_deref(), Some("c0ffee"));
-        assert_eq!(acked.time, "2023-11-14T22:13:20Z");
+        assert_eq!(acked.time, "2023-11-14T22:13:20.000Z");
         // No temporary files are left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

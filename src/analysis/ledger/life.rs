@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{Event, Kind};
+use super::{Event, Kind, earlier};
 
 /// `(rule, fingerprint, pull request)`: one finding on one pull request.
 pub type Key = (String, String, u64);
@@ -28,7 +28,7 @@ pub fn resolved_before_merge(events: &[Event]) -> BTreeSet<Key> {
     let mut last: HashMap<u64, LastCheck<'_>> = HashMap::new();
     for e in events.iter().filter(|e| e.kind == Kind::Checked) {
         let Some(pr) = e.pull_request else { continue };
-        let newer = last.get(&pr).is_none_or(|l| e.time.as_str() > l.time);
+        let newer = last.get(&pr).is_none_or(|l| earlier(l.time, &e.time));
         if newer {
             last.insert(
                 pr,
@@ -63,7 +63,7 @@ pub fn resolved_before_merge(events: &[Event]) -> BTreeSet<Key> {
                 commits: BTreeSet::new(),
                 acknowledged: false,
             });
-        if e.time.as_str() < seen.first {
+        if earlier(&e.time, seen.first) {
             seen.first = &e.time;
         }
         seen.commits.insert(e.commit.as_deref());
@@ -76,7 +76,7 @@ pub fn resolved_before_merge(events: &[Event]) -> BTreeSet<Key> {
                 return false;
             };
             !seen.acknowledged
-                && check.time > seen.first
+                && earlier(seen.first, check.time)
                 && !seen.commits.contains(&check.commit)
                 && !check.seen.contains(&(rule.as_str(), seen.path))
         })
@@ -134,6 +134,19 @@ pub fn by_rule(events: &[Event]) -> BTreeMap<String, RuleLife> {
 mod tests {
     use super::super::Present;
     use super::*;
+
+    /// jiff drops a time's trailing zeros (`28.3Z`), and `28.31Z` then sorts before it as text:
+    /// times are written with three digits and compared as times.
+    #[test]
+    fn event_times_order_as_times_not_as_text() {
+        assert!(earlier("2026-11-29T22:38:28.3Z", "2026-11-29T22:38:28.31Z"));
+        assert!(earlier("2026-11-29T22:38:28Z", "2026-11-29T22:38:28.5Z"));
+        assert!(!earlier("2026-11-29T22:38:28.5Z", "2026-11-29T22:38:28Z"));
+        let t: jiff::Timestamp = "2026-11-29T22:38:28.3Z".parse().unwrap();
+        assert_eq!(super::super::timestamp(t), "2026-11-29T22:38:28.300Z");
+        let u: jiff::Timestamp = "2026-11-29T22:38:28Z".parse().unwrap();
+        assert_eq!(super::super::timestamp(u), "2026-11-29T22:38:28.000Z");
+    }
 
     fn fired(rule: &str, path: &str, fp: &str, pr: u64, commit: &str, time: &str) -> Event {
         Event {

@@ -126,10 +126,22 @@ pub fn rule_version(rule: &Rule) -> String {
     format!("{hash:016x}")
 }
 
+/// RFC 3339 with exactly three fractional digits, so that events' times sort as text: jiff's
+/// own display drops trailing zeros, and `28.3Z` then sorts after `28.31Z`.
 fn timestamp(time: jiff::Timestamp) -> String {
     time.round(jiff::Unit::Millisecond)
         .unwrap_or(time)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
+}
+
+/// Whether event time `a` is before `b`: compared as times, so a ledger written before times
+/// had a fixed width still orders right; as text when one does not parse.
+pub(crate) fn earlier(a: &str, b: &str) -> bool {
+    match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+        (Ok(x), Ok(y)) => x < y,
+        _ => a < b,
+    }
 }
 
 /// The event for one finding.
