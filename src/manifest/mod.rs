@@ -317,12 +317,18 @@ impl Analysis {
                 }
             }
         }
+        let why = if names.len() > MAX_TEMPLATE_VARIABLES {
+            format!(
+                "the template's conditions name {} variables, more variants than are tried ({MAX_TEMPLATE_VARIABLES} variables)",
+                names.len()
+            )
+        } else {
+            "no reading of the template with its variables set or unset renders it together with the rest of the change".to_string()
+        };
         let side = if is_new { &mut self.new } else { &mut self.old };
         *side = SideReading::LeftOut {
             line,
-            reason: format!(
-                "the change is inside the Jinja branch `{what}`, which no reading of the template with its variables set or unset renders together with the rest of the change"
-            ),
+            reason: format!("the change is inside the Jinja branch `{what}`, and {why}"),
         };
     }
 
@@ -556,6 +562,38 @@ mod tests {
             both.new
         );
         assert!(both.read_as_lines().is_some());
+
+        // Seven variables: more variants than are tried, and the note says so.
+        let many = |d: &str| {
+            let mut t = String::from("variable \"a\" {\n");
+            for v in ["a1", "a2", "a3", "a4", "a5", "a6"] {
+                t.push_str(&format!(
+                    "{{% if {v} %}}\n  description = \"{v}\"\n{{% endif %}}\n"
+                ));
+            }
+            t.push_str(&format!(
+                "{{% if a7 %}}\n  default = {d}\n{{% endif %}}\n}}\n"
+            ));
+            t
+        };
+        let (old, new) = (many("1"), many("2"));
+        let mut a = analyze(
+            "autogen/variables.tf",
+            &Side::Text(&old),
+            &Side::Text(&new),
+            ChartValues::default(),
+        );
+        a.read_touched_variant(
+            "autogen/variables.tf",
+            (&Side::Text(&old), &Side::Text(&new)),
+            &[20],
+            &[20],
+        );
+        assert!(
+            matches!(&a.new, SideReading::LeftOut { reason, .. } if reason.contains("7 variables")),
+            "{:?}",
+            a.new
+        );
     }
 
     #[test]
