@@ -35,6 +35,9 @@ pub struct Template {
     /// line, as the template has them (`version: {{ .Values.image.tag | default
     /// .Chart.AppVersion }}`), so a rule can tell what writes the value.
     pub written: Vec<(u32, String)>,
+    /// The lines with content this reading set aside (an `else` branch, a branch the default
+    /// values leave off): first and last 1-based line, and what they are.
+    pub set_aside: Vec<(u32, u32, String)>,
 }
 
 impl Template {
@@ -242,17 +245,34 @@ pub fn read_chart(text: &str, drop_else: bool, chart: Chart<'_>) -> Template {
         }
         guards.push(current.clone());
     }
+    // Lines set aside are kept, by range, with what they are: a change in them was not read.
+    let mut set_aside: Vec<(u32, u32, String)> = Vec::new();
+    let mut aside = |line: usize, has: &mut bool, what: String| {
+        if !std::mem::replace(has, false) {
+            return;
+        }
+        let n = line as u32 + 1;
+        match set_aside.last_mut() {
+            Some((_, last, w)) if *last + 1 == n && *w == what => *last = n,
+            _ => set_aside.push((n, n, what)),
+        }
+    };
     if drop_else {
         for (line, guard) in guards.iter().enumerate() {
-            if guard.iter().any(|c| c.contains(" / ")) {
-                has_content[line] = false;
+            if let Some(c) = guard.iter().find(|c| c.contains(" / ")) {
+                let what = format!(
+                    "the `else` branch of `{}`, set aside because the template is YAML only with its first branches",
+                    c.split(" / ").next().unwrap_or(c)
+                );
+                aside(line, &mut has_content[line], what);
             }
         }
     }
     if let Some(values) = values.filter(|_| chart.default_install) {
         for (line, guard) in guards.iter().enumerate() {
-            if guard.iter().any(|c| off_by_default(c, values)) {
-                has_content[line] = false;
+            if let Some(c) = guard.iter().find(|c| off_by_default(c, values)) {
+                let what = format!("the branch `{c}`, which the chart's default values leave off");
+                aside(line, &mut has_content[line], what);
             }
         }
     }
@@ -349,6 +369,7 @@ pub fn read_chart(text: &str, drop_else: bool, chart: Chart<'_>) -> Template {
         default_lines,
         helper_lines: helper_lines.iter().map(|(l, _)| *l as u32 + 1).collect(),
         written,
+        set_aside,
     }
 }
 

@@ -19,7 +19,8 @@ use super::TEMPLATED;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     pub text: String,
-    /// The branches left out: first and last 1-based line, and the statement that opened them.
+    /// What the reading left out (a branch not taken, a value that writes whole lines): first
+    /// and last 1-based line, and what it is.
     pub unread: Vec<(u32, u32, String)>,
 }
 
@@ -82,9 +83,16 @@ pub fn render(text: &str, on: &[String]) -> Result<Rendered, (u32, String)> {
                         .next()
                         .is_some_and(|l| l.trim().is_empty());
                 // A value alone on its line writes lines (a generated-file note, a block): not
-                // HCL this reading can know. Inside a string it is part of the string; elsewhere
-                // it is an expression, read as a computed string.
-                if !alone {
+                // HCL this reading can know, so it is kept as left out. Inside a string it is
+                // part of the string; elsewhere it is an expression, read as a computed string.
+                if alone {
+                    let last = line + whole.matches('\n').count() as u32;
+                    unread.push((
+                        line,
+                        last,
+                        format!("the Jinja value `{{{{ {inner} }}}}`, whose lines this reading cannot know"),
+                    ));
+                } else {
                     if in_string(&out) {
                         out.push_str(TEMPLATED);
                     } else {
@@ -178,7 +186,7 @@ fn statement(
     let open = |f: &mut Frame, taking: bool, what: &str| {
         f.taking = f.outer && taking;
         if f.outer && !taking {
-            f.aside_from = Some((line, format!("{{% {what} %}}")));
+            f.aside_from = Some((line, format!("the Jinja branch `{{% {what} %}}`")));
         }
     };
     match word {
@@ -401,7 +409,18 @@ mod tests {
             r.text,
             "\n\nvariable \"a\" {\n\n\n\n  default = 2\n\n}\n\nvariable \"b\" {}\n\n"
         );
-        assert_eq!(r.unread, vec![(4, 6, "{% if private_cluster %}".into())]);
+        assert_eq!(
+            r.unread,
+            vec![
+                (
+                    1,
+                    1,
+                    "the Jinja value `{{ autogeneration_note }}`, whose lines this reading cannot know"
+                        .into()
+                ),
+                (4, 6, "the Jinja branch `{% if private_cluster %}`".into())
+            ]
+        );
     }
 
     #[test]

@@ -81,8 +81,8 @@ pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>
     } else {
         Vec::new()
     };
-    let (default_lines, written, line_guards) = template
-        .map(|t| (t.default_lines, t.written, t.guards))
+    let (default_lines, written, line_guards, unread) = template
+        .map(|t| (t.default_lines, t.written, t.guards, t.set_aside))
         .unwrap_or_default();
     SideReading::Parsed(Parsed {
         format: if templated {
@@ -96,7 +96,7 @@ pub fn read(path: &str, text: &str, first_branches: bool, chart: helm::Chart<'_>
         default_lines,
         written,
         locals: Vec::new(),
-        unread: Vec::new(),
+        unread,
         line_guards,
         renders,
         first_branches: set_aside,

@@ -135,8 +135,9 @@ pub struct Parsed {
     /// Terraform: the file's `locals`, by name, each value as an attribute reads (a literal's
     /// value, any other expression as `${...}`).
     pub locals: Vec<(String, String)>,
-    /// A Jinja template: the branches its reading left out, by first and last 1-based line,
-    /// with the statement that opened each (see [`jinja::Rendered::unread`]).
+    /// What a template's reading left out, by first and last 1-based line, with what it is: a
+    /// Jinja template's branches and values (see [`jinja::Rendered::unread`]), a Helm
+    /// template's lines set aside (see [`helm::Template::set_aside`]).
     pub unread: Vec<(u32, u32, String)>,
 }
 
@@ -267,11 +268,12 @@ impl Analysis {
             })
     }
 
-    /// A Jinja template read as its base variant leaves out the branches its variables turn
-    /// on. When the change is in one, both sides are read again as the variant that renders
-    /// every changed line (the fewest variables set first: `beta_cluster`, then pairs); when
-    /// none does, the side is read as lines: what changed was not read, so it must not be
-    /// judged from what was.
+    /// A side read with parts left out ([`Parsed::unread`]: a Jinja template's branches and
+    /// values, a Helm template's `else` branches or the branches its default values leave off)
+    /// whose change falls in one of them. A Jinja template is read again, both sides, as the
+    /// variant that renders every changed line (the fewest variables set first:
+    /// `beta_cluster`, then pairs). When none does, or for a Helm template, the side is read as
+    /// lines: what changed was not read, so it must not be judged from what was.
     pub fn read_touched_variant(
         &mut self,
         path: &str,
@@ -282,53 +284,58 @@ impl Analysis {
         let Some((is_new, line, what)) = self.left_out(added, removed) else {
             return;
         };
-        let variables = |s: &Side<'_>| match s {
-            Side::Text(t) => jinja::variables(t),
-            _ => Vec::new(),
-        };
-        let mut names = variables(old);
-        names.extend(variables(new));
-        names.sort();
-        names.dedup();
-        if names.len() <= MAX_TEMPLATE_VARIABLES {
-            let mut masks: Vec<u32> = (1..1u32 << names.len()).collect();
-            masks.sort_by_key(|m| m.count_ones());
-            let read = |s: &Side<'_>, on: &[String]| match s {
-                Side::Absent => SideReading::Absent,
-                Side::Unread(reason) => SideReading::Unread(reason.to_string()),
-                Side::Text(t) => hcl::read_variant(path, t, on),
+        let jinja = [&self.old, &self.new]
+            .iter()
+            .any(|r| r.parsed().is_some_and(|p| p.format == Format::JinjaHcl));
+        let why = if jinja {
+            let variables = |s: &Side<'_>| match s {
+                Side::Text(t) => jinja::variables(t),
+                _ => Vec::new(),
             };
-            for mask in masks {
-                let on: Vec<String> = (0..names.len())
-                    .filter(|i| mask & (1 << i) != 0)
-                    .map(|i| names[i].clone())
-                    .collect();
-                let again = Analysis {
-                    old: read(old, &on),
-                    new: read(new, &on),
+            let mut names = variables(old);
+            names.extend(variables(new));
+            names.sort();
+            names.dedup();
+            if names.len() > MAX_TEMPLATE_VARIABLES {
+                format!(
+                    ", and the template's conditions name {} variables, more variants than are tried ({MAX_TEMPLATE_VARIABLES} variables)",
+                    names.len()
+                )
+            } else {
+                let mut masks: Vec<u32> = (1..1u32 << names.len()).collect();
+                masks.sort_by_key(|m| m.count_ones());
+                let read = |s: &Side<'_>, on: &[String]| match s {
+                    Side::Absent => SideReading::Absent,
+                    Side::Unread(reason) => SideReading::Unread(reason.to_string()),
+                    Side::Text(t) => hcl::read_variant(path, t, on),
                 };
-                let failed = |r: &SideReading| matches!(r, SideReading::Failed { .. });
-                if !failed(&again.old)
-                    && !failed(&again.new)
-                    && again.left_out(added, removed).is_none()
-                {
-                    *self = again;
-                    return;
+                for mask in masks {
+                    let on: Vec<String> = (0..names.len())
+                        .filter(|i| mask & (1 << i) != 0)
+                        .map(|i| names[i].clone())
+                        .collect();
+                    let again = Analysis {
+                        old: read(old, &on),
+                        new: read(new, &on),
+                    };
+                    let failed = |r: &SideReading| matches!(r, SideReading::Failed { .. });
+                    if !failed(&again.old)
+                        && !failed(&again.new)
+                        && again.left_out(added, removed).is_none()
+                    {
+                        *self = again;
+                        return;
+                    }
                 }
+                ", and no reading of the template with its variables set or unset renders it together with the rest of the change".to_string()
             }
-        }
-        let why = if names.len() > MAX_TEMPLATE_VARIABLES {
-            format!(
-                "the template's conditions name {} variables, more variants than are tried ({MAX_TEMPLATE_VARIABLES} variables)",
-                names.len()
-            )
         } else {
-            "no reading of the template with its variables set or unset renders it together with the rest of the change".to_string()
+            ": what changed there was not read".to_string()
         };
         let side = if is_new { &mut self.new } else { &mut self.old };
         *side = SideReading::LeftOut {
             line,
-            reason: format!("the change is inside the Jinja branch `{what}`, and {why}"),
+            reason: format!("the change is inside {what}{why}"),
         };
     }
 
@@ -522,6 +529,44 @@ pub(crate) fn folder(path: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    /// A Helm template that is YAML only with its first branches: a change in an `else` branch
+    /// that reading sets aside is read as lines, with the branch named.
+    #[test]
+    fn a_change_in_a_helm_branch_set_aside_is_read_as_lines() {
+        use super::{ChartValues, Side, SideReading, analyze};
+        let text = |v: &str| {
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n{{{{- if .Values.a }}}}\n  - one\n  - two\n{{{{- else }}}}\n  a: {v}\n{{{{- end }}}}\n"
+            )
+        };
+        let (old, new) = (text("two"), text("three"));
+        let path = "charts/x/templates/cm.yaml";
+        let mut a = analyze(
+            path,
+            &Side::Text(&old),
+            &Side::Text(&new),
+            ChartValues::default(),
+        );
+        let p = a.new.parsed().expect("read");
+        assert!(p.first_branches, "{p:?}");
+        assert_eq!(p.unread.len(), 1, "{:?}", p.unread);
+        a.read_touched_variant(path, (&Side::Text(&old), &Side::Text(&new)), &[10], &[10]);
+        assert!(
+            matches!(&a.new, SideReading::LeftOut { line: 10, reason } if reason.contains("`else` branch of `if .Values.a`")),
+            "{:?}",
+            a.new
+        );
+        // A change outside it is judged from the reading.
+        let mut b = analyze(
+            path,
+            &Side::Text(&old),
+            &Side::Text(&new),
+            ChartValues::default(),
+        );
+        b.read_touched_variant(path, (&Side::Text(&old), &Side::Text(&new)), &[4], &[4]);
+        assert!(b.new.parsed().is_some());
+    }
+
     /// A generator's template (terraform-google-modules' `autogen/`): a change inside the beta
     /// branch is read in the beta variant; one in both branches of an `if`/`else` is read by
     /// no single variant, so it falls back to lines with a reason.
