@@ -37,7 +37,7 @@ pub fn render(report: &Report, color: bool, width: Option<usize>) -> String {
     let drawn: Vec<String> = report
         .findings
         .par_iter()
-        .map(|finding| renderer.render(&[finding_group(finding, width)]))
+        .map(|finding| draw(&renderer, finding, width, color))
         .collect();
     let mut out = String::with_capacity(drawn.iter().map(|d| d.len() + 2).sum::<usize>() + 256);
     for d in &drawn {
@@ -65,7 +65,9 @@ pub fn render(report: &Report, color: bool, width: Option<usize>) -> String {
 
 /// One finding as a rustc-style diagnostic: title, where, what, the question, the lessons behind
 /// the rule, and how to acknowledge it (or how it was acknowledged).
-fn finding_group(f: &Finding, width: Option<usize>) -> Group<'static> {
+/// With `placeholder`, the first note's text is [`PLACEHOLDER`] and is returned beside the group
+/// with the columns of its name, for [`draw`] to put in.
+fn finding_group(f: &Finding, width: Option<usize>, placeholder: bool) -> Drawing {
     let wrap = |text: &str| wrap(text, width);
     let ack = f.acknowledged.as_ref();
     let level = match (ack, f.severity) {
@@ -84,7 +86,14 @@ fn finding_group(f: &Finding, width: Option<usize>) -> Group<'static> {
     } else {
         AnnotationKind::Primary
     };
-    let message = wrap(&neutralise(&f.message, true));
+    let text = wrap(&neutralise(&f.message, true));
+    // The columns of the first note's name and `: `, when it has one.
+    let mut name_columns = 0;
+    let message = if placeholder {
+        PLACEHOLDER.to_string()
+    } else {
+        text.clone()
+    };
 
     match (f.path.as_deref(), f.line) {
         (Some(path), Some(line)) if f.old_side => {
@@ -93,11 +102,11 @@ fn finding_group(f: &Finding, width: Option<usize>) -> Group<'static> {
             group = group.element(Origin::path(one_line(path)));
             let removed = one_line(f.matched.as_deref().unwrap_or("").trim());
             if removed.is_empty() {
-                group = group.element(Padding).element(
-                    Level::NOTE
-                        .with_name(format!("removed (line {line} before the change)"))
-                        .message(message),
-                );
+                let name = format!("removed (line {line} before the change)");
+                name_columns = name.len() + 2;
+                group = group
+                    .element(Padding)
+                    .element(Level::NOTE.with_name(name).message(message));
             } else {
                 let len = removed.len();
                 group = group
@@ -107,6 +116,7 @@ fn finding_group(f: &Finding, width: Option<usize>) -> Group<'static> {
                             .patch(Patch::new(0..len, "")),
                     )
                     .element(Level::NOTE.with_name("removed").message(message));
+                name_columns = "removed".len() + 2;
             }
         }
         (Some(path), Some(line)) => {
@@ -153,27 +163,148 @@ fn finding_group(f: &Finding, width: Option<usize>) -> Group<'static> {
         }
     }
 
+    let mut notes = Vec::with_capacity(2 + f.findings.len());
     if !f.ask.trim().is_empty() {
-        group = group.element(
-            Level::NOTE
-                .with_name("question")
-                .message(wrap(&neutralise(f.ask.trim(), true))),
-        );
+        notes.push(Note {
+            level: Level::NOTE,
+            name: "question".into(),
+            text: wrap(&neutralise(f.ask.trim(), true)),
+        });
     }
     for link in f.findings.iter() {
-        group = group.element(Level::NOTE.with_name("lesson").message(one_line(link)));
+        notes.push(Note {
+            level: Level::NOTE,
+            name: "lesson".into(),
+            text: one_line(link),
+        });
     }
-    match ack {
-        Some(ack) => {
-            group = group.element(
-                Level::NOTE
-                    .with_name(format!("acknowledged ({})", ack_source(&ack.source)))
-                    .message(wrap(&neutralise(&ack.reason, true))),
-            );
+    notes.push(match ack {
+        Some(ack) => Note {
+            level: Level::NOTE,
+            name: format!("acknowledged ({})", ack_source(&ack.source)),
+            text: wrap(&neutralise(&ack.reason, true)),
+        },
+        None => Note {
+            level: Level::HELP,
+            name: "help".into(),
+            text: wrap(&ack_help(f)),
+        },
+    });
+    Drawing {
+        group,
+        first: (text, name_columns),
+        notes,
+    }
+}
+
+/// A finding ready to draw: the group annotate-snippets draws, the first note's text with the
+/// columns of its name (when the group holds a placeholder for it), and the notes after it.
+struct Drawing {
+    group: Group<'static>,
+    first: (String, usize),
+    notes: Vec<Note>,
+}
+
+/// What the group holds in place of the first note's text: one column wide, and a character
+/// [`neutralise`] leaves as it is, so [`draw`] checks that it occurs once.
+const PLACEHOLDER: &str = "\u{e000}";
+
+/// A note drawn below a finding's first one: `= name: text`.
+struct Note {
+    level: Level<'static>,
+    name: String,
+    text: String,
+}
+
+/// Draws a finding: the group by annotate-snippets, then the text of its first note and the notes
+/// after it. Those are put in here as annotate-snippets draws them (the same columns and escape
+/// sequences): drawing their text there was most of the time of a change with tens of thousands
+/// of findings. Where the columns cannot be told (the placeholder is not found once on a note
+/// line) or a name is not plain ASCII, the library draws everything.
+fn draw(renderer: &Renderer, f: &Finding, width: Option<usize>, color: bool) -> String {
+    let library = || {
+        let Drawing { group, notes, .. } = finding_group(f, width, false);
+        renderer.render(&[with_notes(group, notes)])
+    };
+    let Drawing {
+        group,
+        first: (text, name_columns),
+        notes,
+    } = finding_group(f, width, true);
+    if notes.iter().any(|n| !n.name.is_ascii()) {
+        return library();
+    }
+    let drawn = renderer.render(&[group]);
+    let Some(indent) = note_indent(&drawn, color) else {
+        return library();
+    };
+    let mut places = drawn.match_indices(PLACEHOLDER);
+    let (Some((at, _)), None) = (places.next(), places.next()) else {
+        return library();
+    };
+    let (line_number, emphasis) = if color {
+        (
+            annotate_snippets::renderer::DEFAULT_LINE_NUM_STYLE,
+            annotate_snippets::renderer::DEFAULT_EMPHASIS_STYLE,
+        )
+    } else {
+        (Default::default(), Default::default())
+    };
+    let mut out = String::with_capacity(
+        drawn.len()
+            + text.len()
+            + notes
+                .iter()
+                .map(|n| n.text.len() + n.name.len() + 32)
+                .sum::<usize>(),
+    );
+    // Continuation lines line up under the text: the gutter, `= `, the name and `: `.
+    let put = |out: &mut String, text: &str, padding: usize| {
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', padding));
+            }
+            out.push_str(line);
         }
-        None => group = group.element(Level::HELP.message(wrap(&ack_help(f)))),
+    };
+    out.push_str(&drawn[..at]);
+    put(&mut out, &text, indent + 2 + name_columns);
+    out.push_str(&drawn[at + PLACEHOLDER.len()..]);
+    for note in &notes {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', indent));
+        let _ = write!(out, "{line_number}= {line_number:#}");
+        let _ = write!(out, "{emphasis}{}{emphasis:#}: ", note.name);
+        put(&mut out, &note.text, indent + 2 + note.name.len() + 2);
+    }
+    out
+}
+
+/// The group with its further notes as elements, for annotate-snippets to draw.
+fn with_notes(mut group: Group<'static>, notes: Vec<Note>) -> Group<'static> {
+    for note in notes {
+        group = group.element(note.level.with_name(note.name).message(note.text));
     }
     group
+}
+
+/// The columns before `= ` on the first note line of a drawn group (the gutter's width and a
+/// space), or `None` when it has no note line.
+fn note_indent(drawn: &str, color: bool) -> Option<usize> {
+    let separator = if color {
+        format!(
+            "{}= ",
+            annotate_snippets::renderer::DEFAULT_LINE_NUM_STYLE.render()
+        )
+    } else {
+        "= ".to_string()
+    };
+    drawn.split('\n').find_map(|line| {
+        let rest = line.trim_start_matches(' ');
+        rest.starts_with(&separator)
+            .then_some(line.len() - rest.len())
+    })
 }
 
 /// What goes after the marker: the operation understood (`drop table`), or what the line is.

@@ -324,11 +324,15 @@ fn the_marker_has_a_short_label_and_the_message_goes_below() {
 }
 
 /// A long finding, as a terminal of `width` columns shows it.
-fn long_finding_at(width: Option<usize>) -> String {
+fn long_finding() -> Finding {
     let mut f = line_finding();
     f.message = "payments/migrations/0002_gateway_config.py adds a migration. Nothing in this change names the step that runs it in production, and a migration that has to be run by hand is the kind that gets forgotten.".into();
     f.ask = "Who runs this migration, in which step of the deploy, and before or after the new code starts? Is that written where the person deploying will read it?".into();
-    render(&report(vec![f]), false, width)
+    f
+}
+
+fn long_finding_at(width: Option<usize>) -> String {
+    render(&report(vec![long_finding()]), false, width)
 }
 
 #[test]
@@ -416,4 +420,78 @@ fn content_span_skips_indentation() {
     assert_eq!(content_span("   ", 2), 2..5);
     assert_eq!(content_span("", 0), 0..0);
     assert_eq!(content_span("é", 0), 0..2);
+}
+
+/// Every shape of finding, drawn with the notes put in here and wholly by annotate-snippets, in
+/// both modes and at every width: the two must be the same, byte for byte.
+#[test]
+fn notes_put_in_here_are_drawn_as_annotate_snippets_draws_them() {
+    let mut shapes = everything().findings;
+    let mut removed_empty = line_finding();
+    removed_empty.old_side = true;
+    removed_empty.snippet = None;
+    removed_empty.matched = None;
+    let mut matched_only = line_finding();
+    matched_only.snippet = None;
+    let mut far = line_finding();
+    far.line = Some(1003);
+    far.snippet = Some(FindingSnippet {
+        line_start: 1001,
+        text: "a\nb\n    operations = []\nd\ne".into(),
+    });
+    let mut acknowledged = line_finding();
+    acknowledged.acknowledged = Some(Box::new(Acknowledgement {
+        rule_id: acknowledged.rule_id.to_string(),
+        reason: "Runs in the release job before the new pods start; checked with the SRE on call \
+                 and written in the deploy checklist"
+            .into(),
+        source: AckSource::Trailer {
+            commit: "0123456789abcdef".into(),
+        },
+    }));
+    let mut long = long_finding();
+    long.findings = vec!["a#F1".into(), "b#F2".into()].into();
+    let mut no_question = path_only_long();
+    no_question.ask = "".into();
+    let mut odd = line_finding();
+    odd.message = "tab\there, a \u{e000} private character, and \u{1f600} wide".into();
+    odd.snippet = Some(FindingSnippet {
+        line_start: 1,
+        text: "x\n\u{e000}\nclass Migration(migrations.Migration):".into(),
+    });
+    shapes.extend([
+        removed_empty,
+        matched_only,
+        far,
+        acknowledged,
+        long,
+        no_question,
+        odd,
+    ]);
+    for color in [false, true] {
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        for width in [None, Some(40), Some(80), Some(120)] {
+            for f in &shapes {
+                let Drawing { group, notes, .. } = finding_group(f, width, false);
+                let library = renderer.render(&[with_notes(group, notes)]);
+                assert_eq!(
+                    draw(&renderer, f, width, color),
+                    library,
+                    "{} (color {color}, width {width:?})",
+                    f.rule_id
+                );
+            }
+        }
+    }
+}
+
+fn path_only_long() -> Finding {
+    let mut f = long_finding();
+    f.line = None;
+    f.snippet = None;
+    f
 }
