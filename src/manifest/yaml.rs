@@ -80,8 +80,69 @@ pub struct Document {
     pub root: Node,
 }
 
+/// Lines of a flow collection re-indented at most, per file (each is one more parse).
+const MAX_FLOW_FIXES: usize = 64;
+
 /// Every document of `text`. Aliases read as the node they name.
+///
+/// A line of a flow sequence written at or left of its key's indentation (`command: [` ... `]`
+/// with the `]` under `command`) breaks YAML 1.2's rule, but libyaml, and so PyYAML, go-yaml,
+/// kubectl and Helm, read it, and charts ship it for years. Such a line is indented past the line
+/// above it and the text read again: inside a flow collection, indentation means nothing, and
+/// every line keeps its number.
 pub fn parse(text: &str) -> Result<Vec<Document>, ParseError> {
+    let first = match parse_strict(text) {
+        Err(e) if e.message.starts_with("invalid indentation") => e,
+        other => return other,
+    };
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let mut error = first.clone();
+    for _ in 0..MAX_FLOW_FIXES {
+        let at = (error.line as usize).saturating_sub(1);
+        if at == 0 || at >= lines.len() || !in_flow_sequence(&lines[..at]) {
+            return Err(first);
+        }
+        let above = lines[..at]
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+        let line = lines[at].trim_start_matches(' ').to_string();
+        lines[at] = format!("{}{line}", " ".repeat(above + 1));
+        match parse_strict(&lines.concat()) {
+            Err(e) if e.message.starts_with("invalid indentation") && e.line > error.line => {
+                error = e
+            }
+            Err(_) => return Err(first),
+            Ok(documents) => return Ok(documents),
+        }
+    }
+    Err(first)
+}
+
+/// Whether the end of `lines` is inside a `[` not yet closed (quoted text and comments aside).
+fn in_flow_sequence(lines: &[String]) -> bool {
+    let mut depth = 0i32;
+    for line in lines {
+        let mut quote = None;
+        let mut previous = ' ';
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[') => depth += 1,
+                (None, ']') => depth -= 1,
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    depth > 0
+}
+
+fn parse_strict(text: &str) -> Result<Vec<Document>, ParseError> {
     let mut builder = Builder::default();
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| ParseError {
@@ -262,6 +323,32 @@ mod tests {
         assert_eq!(root.get("a").and_then(Node::as_str), Some("null"));
         assert_eq!(root.at(&["c", "x"]).and_then(Node::as_str), Some("1"));
         assert_eq!(root.at(&["d", "x"]).and_then(Node::as_str), Some("1"));
+    }
+
+    #[test]
+    fn a_flow_sequence_closed_under_its_key_reads_as_libyaml_reads_it() {
+        // vault-helm's preStop hook and jenkins' controller args: the `]` (or an entry) at the
+        // key's indentation.
+        let text = "spec:\n  containers:\n    - name: a\n      command: [\n        \"/bin/sh\", \"-c\",\n        \"sleep 5\",\n      ]\n      image: x\n";
+        let docs = parse(text).unwrap();
+        let c = docs[0].root.at(&["spec", "containers"]).unwrap();
+        let Value::Seq(items) = &c.value else {
+            panic!("{c:?}")
+        };
+        assert_eq!(items[0].get("image").and_then(Node::as_str), Some("x"));
+        assert_eq!(items[0].get("image").map(|n| n.line), Some(8));
+        let Some(Value::Seq(command)) = items[0].get("command").map(|n| &n.value) else {
+            panic!()
+        };
+        assert_eq!(command.len(), 3);
+        let entries = parse("a:\n  b: [\n  1,\n  2\n  ]\n  c: 3\n").unwrap();
+        assert_eq!(
+            entries[0].root.at(&["a", "c"]).and_then(Node::as_str),
+            Some("3")
+        );
+        // Indentation that is wrong outside any flow collection stays an error.
+        assert!(parse("a:\n    b: 1\n  c: 2\n").is_err());
+        assert!(parse("a: [1, 2]\nb:\n    c: 1\n  d: 2\n").is_err());
     }
 
     #[test]
