@@ -9,7 +9,7 @@
 # interleave (a finding's line can be longer than a pipe writes at once).
 set -euo pipefail
 bin=$(realpath "$1"); repo=$2; out=$3
-rules='^(k8s-|helm-|terraform-|deploy-config-|cron-schedule-changed|ci-deploy-step-changed|gitops-prune-enabled)'
+rules='^(k8s-|helm-|terraform-|deploy-config-|cron-schedule-changed|ci-deploy-step-changed|gitops-prune-enabled|flux-)'
 parts=$(mktemp -d)
 trap 'rm -rf "$parts"' EXIT
 if [ -n "${PATHSPEC:-}" ]; then set -- "$PATHSPEC"; else set -- "*.yaml" "*.yml" "*.tf" "*.json"; fi

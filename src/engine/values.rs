@@ -126,6 +126,9 @@ pub(super) fn value_hits(
     match &rule.compare {
         Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added => {
             let Some(new) = pair.new else { return };
+            if rule.existing && pair.old.is_none() {
+                return;
+            }
             // A value fits when the rule names it, and (`written_by`) a template action that
             // the rule names writes it on that side.
             let fits = |side: Option<Located<'_>>, node: &Node| {

@@ -106,6 +106,10 @@ pub struct RawDocument {
     /// template has it (`version: {{ .Chart.AppVersion }}`), matches this regex. A literal
     /// value, or one read from plain YAML, never matches.
     written_by: Option<Spanned<String>>,
+    /// Only objects the old side of the change already had: a value on an object the change
+    /// creates does not count (prune on a new Kustomization, which has nothing to delete yet).
+    #[serde(default)]
+    existing: bool,
 }
 
 /// A number or a share, as a bound or a value.
@@ -165,6 +169,8 @@ pub struct DocumentMatch {
     pub unless_moved_from_template: Vec<String>,
     pub needs_beside: Vec<(String, Vec<String>)>,
     pub written_by: Option<String>,
+    /// Only objects the old side already had.
+    pub existing: bool,
 }
 
 impl DocumentMatch {
@@ -261,6 +267,12 @@ impl DocumentMatch {
             let _ = writeln!(
                 s,
                 "  only where a Helm template action writes the value, on a line matching `{r}`"
+            );
+        }
+        if self.existing {
+            let _ = writeln!(
+                s,
+                "  only on objects that existed before the change (not on one it creates)"
             );
         }
         let _ = writeln!(
@@ -502,6 +514,7 @@ pub fn check(
         unless_moved_from_template: raw.unless_moved_from_template,
         needs_beside: raw.needs_beside.into_iter().collect(),
         written_by: raw.written_by.map(Spanned::into_inner),
+        existing: raw.existing,
     })
 }
 
@@ -562,6 +575,7 @@ mod tests {
             unless_moved_from_template: vec![],
             needs_beside: vec![],
             written_by: None,
+            existing: false,
         };
         assert!(m.names_kind("aws_db_instance"));
         assert!(m.names_kind("Deployment"));
