@@ -169,8 +169,9 @@ impl Understander {
             if let Text::Known(t) = &new {
                 self.load_history(&file.path, t, &mut history);
             }
-            self.load_chart_values(&file.path, [&old, &new], &mut chart_values);
-            self.load_chart_helpers(&file.path, [&old, &new], &mut chart_helpers);
+            let old_path = file.old_path.as_deref();
+            self.load_chart_values(&file.path, old_path, [&old, &new], &mut chart_values);
+            self.load_chart_helpers(&file.path, old_path, [&old, &new], &mut chart_helpers);
             let not_installed = self.outside_chart_install(&file.path, &mut chart_dirs);
             texts.push(Some((old, new, moved_in, not_installed)));
         }
@@ -295,10 +296,18 @@ impl Understander {
     /// A Helm template that writes a value whole from the chart's values (`toYaml .Values.x`):
     /// the chart's `values.yaml` on each side, read once per chart, so the template is read
     /// with the defaults a plain install gets.
-    fn load_chart_values(&self, path: &str, texts: [&Text; 2], out: &mut ChartDefaults) {
+    /// A file moved with its chart (`old_path`) reads the old side from the chart's old folder.
+    fn load_chart_values(
+        &self,
+        path: &str,
+        old_path: Option<&str>,
+        texts: [&Text; 2],
+        out: &mut ChartDefaults,
+    ) {
         let Some(root) = crate::manifest::chart_root(path) else {
             return;
         };
+        let old_root = old_root(root, old_path);
         let writes_values = |t: &Text| match t {
             // Values written whole (`toYaml .Values.x`), or branches on them.
             Text::Known(t) => t.contains(".Values"),
@@ -307,12 +316,14 @@ impl Understander {
         if out.contains_key(root) || !texts.iter().any(|t| writes_values(t)) {
             return;
         }
-        let values_path = if root.is_empty() {
-            "values.yaml".to_string()
-        } else {
-            format!("{root}/values.yaml")
+        let values_path = |root: &str| {
+            if root.is_empty() {
+                "values.yaml".to_string()
+            } else {
+                format!("{root}/values.yaml")
+            }
         };
-        let read = |side: &SideReader| match side.read(&values_path) {
+        let read = |side: &SideReader, root: &str| match side.read(&values_path(root)) {
             Read::Bytes(b) => crate::manifest::yaml::parse(&text_of(b))
                 .ok()
                 .and_then(|docs| docs.into_iter().next())
@@ -322,16 +333,27 @@ impl Understander {
         // Both sides, whichever side this file has: the chart's other templates read them too.
         out.insert(
             root.to_string(),
-            (read(self.old_reader()), read(self.new_reader())),
+            (
+                read(self.old_reader(), old_root),
+                read(self.new_reader(), root),
+            ),
         );
     }
 
     /// A Helm template that writes a block with a helper (`{{- include "app.selectorLabels" .
     /// | nindent 6 }}`): the chart's `templates/_helpers.tpl` on each side, read once per chart.
-    fn load_chart_helpers(&self, path: &str, texts: [&Text; 2], out: &mut ChartHelpers) {
+    /// A file moved with its chart (`old_path`) reads the old side from the chart's old folder.
+    fn load_chart_helpers(
+        &self,
+        path: &str,
+        old_path: Option<&str>,
+        texts: [&Text; 2],
+        out: &mut ChartHelpers,
+    ) {
         let Some(root) = crate::manifest::chart_root(path) else {
             return;
         };
+        let old_root = old_root(root, old_path);
         let includes = |t: &Text| match t {
             Text::Known(t) => t.contains("include \"") || t.contains("template \""),
             _ => false,
@@ -339,12 +361,14 @@ impl Understander {
         if out.contains_key(root) || !texts.iter().any(|t| includes(t)) {
             return;
         }
-        let helpers_path = if root.is_empty() {
-            "templates/_helpers.tpl".to_string()
-        } else {
-            format!("{root}/templates/_helpers.tpl")
+        let helpers_path = |root: &str| {
+            if root.is_empty() {
+                "templates/_helpers.tpl".to_string()
+            } else {
+                format!("{root}/templates/_helpers.tpl")
+            }
         };
-        let read = |side: &SideReader| match side.read(&helpers_path) {
+        let read = |side: &SideReader, root: &str| match side.read(&helpers_path(root)) {
             Read::Bytes(b) => {
                 let mut helpers = crate::manifest::helpers::Helpers::new();
                 crate::manifest::helpers::collect(&text_of(b), &mut helpers);
@@ -355,7 +379,10 @@ impl Understander {
         // Both sides, whichever side this file has: the chart's other templates read them too.
         out.insert(
             root.to_string(),
-            (read(self.old_reader()), read(self.new_reader())),
+            (
+                read(self.old_reader(), old_root),
+                read(self.new_reader(), root),
+            ),
         );
     }
 
@@ -563,4 +590,12 @@ fn sides<'r, 'f>(
     // old side (a moved object is the same object).
     let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied);
     (old, new, moved_in)
+}
+
+/// The chart folder a file's old side lies in: the one its old path names when the file was
+/// moved with its chart, else `root`.
+fn old_root<'p>(root: &'p str, old_path: Option<&'p str>) -> &'p str {
+    old_path
+        .and_then(crate::manifest::chart_root)
+        .unwrap_or(root)
 }

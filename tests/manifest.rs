@@ -731,3 +731,42 @@ fn a_values_file_with_template_text_is_read_as_plain_yaml() {
     );
     assert!(!fires(&found, "k8s-readiness-probe-removed"), "{found:?}");
 }
+
+#[test]
+fn a_chart_moved_to_another_folder_reads_its_old_helpers_from_the_old_folder() {
+    // kubernetes/dashboard 92a8491: the chart folder renamed, the template unchanged. Its
+    // selector comes from a helper; the old side's helper is in the old folder.
+    let chart = "apiVersion: v2\nname: web\nversion: 1.0.0\n";
+    let helpers = "{{- define \"web.matchLabels\" -}}\napp.kubernetes.io/name: web\napp.kubernetes.io/instance: {{ .Release.Name }}\n{{- end }}\n";
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      {{- include \"web.matchLabels\" . | nindent 6 }}\n  template:\n    metadata:\n      labels:\n        {{- include \"web.matchLabels\" . | nindent 8 }}\n    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web:1.2.3\n";
+    let at = |root: &str| {
+        [
+            (format!("{root}/Chart.yaml"), chart),
+            (format!("{root}/templates/_helpers.tpl"), helpers),
+            (format!("{root}/templates/deployment.yaml"), template),
+        ]
+    };
+    let (old, new) = (at("charts/web"), at("charts/helm-chart/web"));
+    let before: Vec<(&str, Option<&str>)> =
+        old.iter().map(|(p, t)| (p.as_str(), Some(*t))).collect();
+    let mut after: Vec<(&str, Option<&str>)> =
+        old.iter().map(|(p, _)| (p.as_str(), None)).collect();
+    after.extend(new.iter().map(|(p, t)| (p.as_str(), Some(*t))));
+    let found = rules_fired(&before, &after);
+    assert!(!fires(&found, "k8s-immutable-field-changed"), "{found:?}");
+    // The same move with the selector's helper really changed still fires.
+    let changed = helpers.replace(
+        "app.kubernetes.io/name: web",
+        "app.kubernetes.io/name: web-ui",
+    );
+    let mut after: Vec<(&str, Option<&str>)> =
+        old.iter().map(|(p, _)| (p.as_str(), None)).collect();
+    let new_changed = [
+        (new[0].0.as_str(), Some(chart)),
+        (new[1].0.as_str(), Some(changed.as_str())),
+        (new[2].0.as_str(), Some(template)),
+    ];
+    after.extend(new_changed);
+    let found = rules_fired(&before, &after);
+    assert!(fires(&found, "k8s-immutable-field-changed"), "{found:?}");
+}
