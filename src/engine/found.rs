@@ -141,3 +141,12 @@ pub(super) fn finding(
         subject: None,
     }
 }
+
+/// `unless.kept`: every added line of `file` holding `text` is matched by a removed line that
+/// holds it too (a line or block moved or edited in place: what it matched was already there).
+/// Counted, so a second reference added beside a moved one still fires.
+pub(super) fn kept(file: &ChangedFile, text: &str) -> bool {
+    let holding =
+        |lines: &crate::diff::Lines| lines.iter().filter(|(_, t)| t.contains(text)).count();
+    holding(&file.added) <= holding(&file.removed)
+}

@@ -736,9 +736,7 @@ impl<'r> Engine<'r> {
                 continue;
             };
             if !rule.rule.unless.matched.is_empty() && rule.unless_matched.is_match(text)
-                || rule.rule.unless.kept
-                    && !removed
-                    && file.removed.iter().any(|(_, t)| t.contains(m.text))
+                || rule.rule.unless.kept && !removed && found::kept(file, m.text)
             {
                 continue;
             }
