@@ -221,9 +221,35 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
         .flatten()
         .filter(|q| seen.insert(&q.key))
         .collect();
+    // The files each question searches, per globs and side: a question with none searches
+    // nothing, and its patterns are not compiled (a migration-heavy change asks thousands of
+    // questions of folders that hold no model at all).
+    let mut scopes = Scopes::new();
+    let any_files: Vec<bool> = distinct
+        .iter()
+        .map(|q| {
+            let scope = Scope::of(q.verify, &q.dir);
+            [(false, &mut old), (true, &mut new)]
+                .into_iter()
+                .filter(|(new_side, _)| {
+                    let name = if *new_side { "new" } else { "old" };
+                    q.verify.sides.iter().any(|s| s == name)
+                })
+                .any(|(new_side, tree)| {
+                    !scopes.files(tree, new_side, &scope, &mut globs).is_empty()
+                })
+        })
+        .collect();
     let compiled: Vec<Result<Patterns, String>> = distinct
         .par_iter()
-        .map(|q| Patterns::compile(q.verify, &q.table, &q.column))
+        .zip(any_files.par_iter())
+        .map(|(q, &any)| {
+            if any {
+                Patterns::compile(q.verify, &q.table, &q.column)
+            } else {
+                Ok(Patterns::none())
+            }
+        })
         .collect();
     for (q, patterns) in distinct.into_iter().zip(compiled) {
         let answer = match patterns {
@@ -232,7 +258,7 @@ pub fn run(findings: &mut Vec<Finding>, rules: &[Rule], change: &ChangeSet) {
                 &patterns,
                 &q.dir,
                 (&mut old, &mut new),
-                &mut globs,
+                (&mut globs, &mut scopes),
             ),
             // A check that cannot run proves nothing: the finding stays, saying so.
             Err(why) => Answer {
@@ -505,6 +531,68 @@ struct Patterns {
 }
 
 impl Patterns {
+    /// For a question with no file to search: whatever its patterns, nothing is found.
+    fn none() -> Patterns {
+        Patterns {
+            patterns: Vec::new(),
+            stopped_by: Vec::new(),
+            unless_found: Vec::new(),
+        }
+    }
+}
+
+/// A check's globs with a finding's folder filled in.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Scope {
+    look_in: Vec<String>,
+    exclude: Vec<String>,
+}
+
+impl Scope {
+    fn of(v: &Verify, dir: &str) -> Scope {
+        Scope {
+            look_in: in_dir(&v.look_in, dir),
+            exclude: in_dir(&v.exclude, dir),
+        }
+    }
+}
+
+/// The files of a side that a scope takes in, found once per scope and side.
+struct Scopes(HashMap<(Scope, bool), Arc<[String]>>);
+
+impl Scopes {
+    fn new() -> Scopes {
+        Scopes(HashMap::new())
+    }
+
+    fn files(
+        &mut self,
+        tree: &mut Tree<'_>,
+        new_side: bool,
+        scope: &Scope,
+        globs: &mut HashMap<Vec<String>, crate::glob::GlobMatcher>,
+    ) -> Arc<[String]> {
+        if let Some(files) = self.0.get(&(scope.clone(), new_side)) {
+            return Arc::clone(files);
+        }
+        for list in [&scope.look_in, &scope.exclude] {
+            if !globs.contains_key(list) {
+                globs.insert(list.clone(), crate::glob::GlobMatcher::new(list));
+            }
+        }
+        let (look_in, exclude) = (&globs[&scope.look_in], &globs[&scope.exclude]);
+        let files: Arc<[String]> = tree
+            .files()
+            .iter()
+            .filter(|p| look_in.is_match(p) && !exclude.is_match(p))
+            .cloned()
+            .collect();
+        self.0.insert((scope.clone(), new_side), Arc::clone(&files));
+        files
+    }
+}
+
+impl Patterns {
     /// The lists compiled, or why one pattern does not compile (a name so long the regex
     /// passes its size limit): the loader checked each template, not each filling.
     fn compile(v: &Verify, table: &str, column: &str) -> Result<Patterns, String> {
@@ -542,7 +630,10 @@ fn search<'c>(
     }: &Patterns,
     dir: &str,
     (old, new): (&mut Tree<'c>, &mut Tree<'c>),
-    globs: &mut HashMap<Vec<String>, crate::glob::GlobMatcher>,
+    (globs, scopes): (
+        &mut HashMap<Vec<String>, crate::glob::GlobMatcher>,
+        &mut Scopes,
+    ),
 ) -> Answer {
     // Every pattern of the three lists at once, over a file's whole text: most files searched
     // hold none, and one pass over the text tells so. A file it matches is read line by line.
@@ -560,13 +651,7 @@ fn search<'c>(
         ))
         .ok()
     };
-    let (look_in, exclude) = (in_dir(&v.look_in, dir), in_dir(&v.exclude, dir));
-    for list in [&look_in, &exclude] {
-        if !globs.contains_key(list) {
-            globs.insert(list.clone(), crate::glob::GlobMatcher::new(list));
-        }
-    }
-    let (look_in, exclude) = (&globs[&look_in], &globs[&exclude]);
+    let scope = Scope::of(v, dir);
     let mut answer = Answer::default();
     let mut searched_files = 0;
     // Files that could not be read (too large, binary, missing objects): a search that skipped
@@ -586,19 +671,14 @@ fn search<'c>(
         } else {
             "the code after it"
         });
-        let files: Vec<String> = tree
-            .files()
-            .iter()
-            .filter(|p| look_in.is_match(p) && !exclude.is_match(p))
-            .cloned()
-            .collect();
+        let files = scopes.files(tree, name == "new", &scope, globs);
         searched_files += files.len();
         if patterns.is_empty() && stopped_by.is_empty() {
             continue;
         }
         let many = files.len() >= 16;
         // Texts read (on every thread when there are many), then searched on every thread.
-        let texts = tree.texts(files);
+        let texts = tree.texts(files.to_vec());
         let anywhere = if many { build_anywhere() } else { None };
         let lists = [patterns, stopped_by, unless_found];
         use rayon::prelude::*;
