@@ -15,6 +15,27 @@ pub struct ColumnHistory {
     pub order: HashMap<String, u32>,
     /// `(table, column)` → `(position of the file that set it, type)`, ascending.
     pub types: HashMap<(String, String), Vec<(u32, String)>>,
+    /// File name → the operations the replay read from it, and how: a migration of the change
+    /// that the replay read is not read again to be judged.
+    pub read: HashMap<String, ReadOps>,
+}
+
+/// A file's operations as the replay read them, with what they depend on.
+#[derive(Debug)]
+pub struct ReadOps {
+    /// A hash of the text read.
+    pub text: u64,
+    pub engine: super::profile::Engine,
+    pub tool: super::detect::SqlTool,
+    pub ops: Vec<super::Operation>,
+}
+
+/// The hash [`ReadOps::text`] holds.
+pub fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 impl ColumnHistory {

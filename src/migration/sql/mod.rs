@@ -157,12 +157,25 @@ pub fn parse_file(
 ) -> Parsed {
     let db = profile.for_path(path);
     let down_file = super::detect::is_down_file(path);
-    let in_tx = match tool {
-        SqlTool::Goose | SqlTool::Dbmate | SqlTool::SqlMigrate | SqlTool::Liquibase => Some(true),
-        SqlTool::Flyway if db.engine.is_postgres_like() => Some(true),
-        _ => None,
+    // Read already by the replay of its folder (the same text, engine and tool): not again.
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let replayed = history
+        .sql_columns(dir)
+        .and_then(|h| h.read.get(name))
+        .filter(|r| {
+            r.engine == db.engine && r.tool == tool && r.text == super::state::text_hash(text)
+        });
+    let mut ops = match replayed {
+        Some(r) => r.ops.clone(),
+        None => read(
+            text,
+            1,
+            db.engine,
+            tool,
+            in_transaction(tool, db.engine),
+            false,
+        )?,
     };
-    let mut ops = read(text, 1, db.engine, tool, in_tx, false)?;
     if down_file {
         for op in &mut ops {
             op.phase = Phase::Down;
@@ -226,6 +239,16 @@ fn record(op: &Operation, columns: &mut super::state::ColumnTypes) {
     }
 }
 
+/// Whether a tool runs each migration in a transaction unless the file says otherwise; `None`
+/// when the file's own statements tell.
+fn in_transaction(tool: SqlTool, engine: Engine) -> Option<bool> {
+    match tool {
+        SqlTool::Goose | SqlTool::Dbmate | SqlTool::SqlMigrate | SqlTool::Liquibase => Some(true),
+        SqlTool::Flyway if engine.is_postgres_like() => Some(true),
+        _ => None,
+    }
+}
+
 /// Replays a folder's SQL migrations in name order, recording every column type they set.
 pub fn replay(
     dir: &str,
@@ -248,7 +271,7 @@ pub fn replay(
             Some(super::Framework::Sql(tool)) => tool,
             _ => SqlTool::Plain,
         };
-        if let Ok(found) = read(text, 1, engine, tool, None, false) {
+        if let Ok(found) = read(text, 1, engine, tool, in_transaction(tool, engine), false) {
             let mut set = super::state::ColumnTypes::default();
             for op in &found {
                 record(op, &mut set);
@@ -256,6 +279,15 @@ pub fn replay(
             for (key, ty) in set {
                 history.types.entry(key).or_default().push((at, ty));
             }
+            history.read.insert(
+                name.clone(),
+                super::state::ReadOps {
+                    text: super::state::text_hash(text),
+                    engine,
+                    tool,
+                    ops: found,
+                },
+            );
         }
     }
     history

@@ -97,3 +97,52 @@ fn do_blocks_and_templates_are_read_inside() {
         ]
     );
 }
+
+/// A history whose only folder replayed one file.
+struct Replayed(crate::migration::state::ColumnHistory);
+
+impl crate::migration::state::History for Replayed {
+    fn django_state(&self, _: &str, _: &str) -> Option<&crate::migration::state::DjangoState> {
+        None
+    }
+    fn sql_columns(&self, dir: &str) -> Option<&crate::migration::state::ColumnHistory> {
+        (dir == "db").then_some(&self.0)
+    }
+    fn rails_schema(&self, _: &str) -> Option<&crate::migration::state::ColumnTypes> {
+        None
+    }
+}
+
+#[test]
+fn a_file_the_replay_read_is_not_read_again_unless_its_text_differs() {
+    let text = "DROP TABLE orders;\n";
+    let profile = crate::migration::profile::Profile::default();
+    let replayed = |of: &str| {
+        let mut h = crate::migration::state::ColumnHistory::default();
+        let ops = read(of, 1, Engine::Postgres, SqlTool::Plain, None, false).unwrap();
+        h.read.insert(
+            "V2__drop.sql".into(),
+            crate::migration::state::ReadOps {
+                text: crate::migration::state::text_hash(of),
+                engine: Engine::Postgres,
+                tool: SqlTool::Plain,
+                ops,
+            },
+        );
+        Replayed(h)
+    };
+    let judged = |history: &Replayed| {
+        parse_file("db/V2__drop.sql", text, SqlTool::Plain, &profile, history)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.kind())
+            .collect::<Vec<_>>()
+    };
+    // The same text: the replay's operations.
+    assert_eq!(judged(&replayed(text)), [OpKind::DropTable]);
+    // The replay read other text under that name (another side): read again, not taken.
+    assert_eq!(
+        judged(&replayed("CREATE TABLE orders (id int);\n")),
+        [OpKind::DropTable]
+    );
+}
