@@ -35,6 +35,9 @@ pub struct Understood {
     /// A Helm template: for each new line (index 0 is line 1), whether it sits in a branch the
     /// change opened (opt-in, not every install), for the rules that read it as lines.
     pub template_opt_in: Option<Vec<bool>>,
+    /// A deleted deploy file whose folder (or chart) still holds other deploy files after the
+    /// change: what it held is removed from something that stays, not retired with it.
+    pub scope_stays: bool,
 }
 
 impl Understood {
@@ -176,12 +179,14 @@ impl Understander {
             texts.push(Some((old, new, moved_in, not_installed)));
         }
         history.prepare(|dir| profile.for_path(&format!("{dir}/x.sql")).engine);
+        let stays = self.scopes_that_stay(files, wanted);
         let history = &history;
         let from_patch = self.from_patch;
         let mut out: Vec<Option<Understood>> = files
             .par_iter()
             .zip(texts.par_iter())
-            .map(|(file, sides)| {
+            .zip(stays.par_iter())
+            .map(|((file, sides), &scope_stays)| {
                 let (old, new, moved_in, not_installed) = sides.as_ref()?;
                 fn pick<'t>(t: &'t Text<'_>) -> Option<&'t str> {
                     match t {
@@ -276,6 +281,7 @@ impl Understander {
                     migration: analysis,
                     manifest,
                     template_opt_in,
+                    scope_stays,
                 })
             })
             .collect();
@@ -291,6 +297,38 @@ impl Understander {
             }
         }
         out
+    }
+
+    /// For each deleted deploy file of `files` (wanted): whether its folder, or its chart,
+    /// still holds another deploy file on the new side (one this batch does not delete too).
+    /// Each folder is listed once.
+    fn scopes_that_stay(&self, files: &[ChangedFile], wanted: &[bool]) -> Vec<bool> {
+        let deleted: std::collections::HashSet<&str> = files
+            .iter()
+            .filter(|f| f.status == FileStatus::Deleted)
+            .map(|f| f.path.as_str())
+            .collect();
+        let mut listed: HashMap<String, bool> = HashMap::new();
+        files
+            .iter()
+            .zip(wanted)
+            .map(|(file, &want)| {
+                if !want
+                    || file.status != FileStatus::Deleted
+                    || !crate::manifest::applies_to(&file.path)
+                {
+                    return false;
+                }
+                let scope = crate::manifest::compare::scope(&file.path);
+                *listed.entry(scope.clone()).or_insert_with(|| {
+                    self.new_reader().list(&scope).is_some_and(|paths| {
+                        paths.iter().any(|p| {
+                            !deleted.contains(p.as_str()) && crate::manifest::applies_to(p)
+                        })
+                    })
+                })
+            })
+            .collect()
     }
 
     /// A Helm template that writes a value whole from the chart's values (`toYaml .Values.x`):

@@ -52,6 +52,7 @@ impl Engine<'_> {
                     File {
                         path: &file.path,
                         analysis,
+                        scope_stays: (*understood).is_some_and(|u| u.scope_stays),
                     },
                 ))
             })

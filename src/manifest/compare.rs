@@ -14,6 +14,8 @@ use super::{Analysis, Object, Parsed, TEMPLATED};
 pub struct File<'a> {
     pub path: &'a str,
     pub analysis: &'a Analysis,
+    /// Deleted, while its folder or chart keeps other files after the change (outside it).
+    pub scope_stays: bool,
 }
 
 /// What became of an object of the old side.
@@ -177,6 +179,12 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
         .filter(|(_, m)| m.is_some())
         .map(|(l, _)| scope(files[l.file].path))
         .chain(news.iter().map(|l| scope(files[l.file].path)))
+        .chain(
+            files
+                .iter()
+                .filter(|f| f.scope_stays)
+                .map(|f| scope(f.path)),
+        )
         .collect();
     let mut pairs = Vec::with_capacity(olds.len() + news.len());
     for (o, old) in olds.iter().enumerate() {
@@ -282,6 +290,7 @@ mod tests {
             .map(|((p, _, _), a)| File {
                 path: p,
                 analysis: a,
+                scope_stays: false,
             })
             .collect();
         pair(&list)

@@ -21,6 +21,7 @@ pub(super) fn document_hits(body: &str, files: &[(&str, &str, &str)]) -> Vec<Hit
         .map(|((p, _, _), a)| File {
             path: p,
             analysis: a,
+            scope_stays: false,
         })
         .collect();
     let pairs = pair(&list);
