@@ -91,7 +91,20 @@ pub(super) fn actions(text: &str) -> Vec<Action> {
     let mut at = 0;
     while let Some(open) = text[at..].find("{{") {
         let start = at + open;
-        let Some(close) = text[start + 2..].find("}}") else {
+        // A comment (`{{/* ... */}}`, `{{- /* ... */ -}}`) ends at its `*/` and the `}}` after
+        // it: text inside it may hold `{{ }}` of its own (an example written in the comment).
+        let inner = text[start + 2..].trim_start_matches('-').trim_start();
+        let after_comment = if inner.starts_with("/*") {
+            let from = text.len() - inner.len();
+            text[from + 2..].find("*/").map(|c| from + 2 + c + 2)
+        } else {
+            None
+        };
+        let search_from = after_comment.unwrap_or(start + 2);
+        let Some(close) = text[search_from..]
+            .find("}}")
+            .map(|c| search_from - start - 2 + c)
+        else {
             // An action never closed: the rest of the file is the action.
             out.push(Action {
                 start,

@@ -218,3 +218,19 @@ fn the_lines_an_action_writes_a_value_on_are_kept_as_written() {
     assert_eq!(lines, vec![4, 9, 21]);
     assert_eq!(t.written[1].1, "  replicas: {{ .Values.replicaCount }}");
 }
+
+#[test]
+fn a_comment_holding_actions_of_its_own_ends_at_its_close() {
+    // cert-manager's templates since 2d15bb5: a comment shows an example with `{{ }}` in it.
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n{{- /*\nSet it with {{ .Values.example }} in your values.\n*/ -}}\nspec:\n  replicas: {{ .Values.replicaCount }}\n";
+    let found = actions(text);
+    assert_eq!(found.len(), 2);
+    assert!(text[found[0].start..found[0].end].ends_with("*/ -}}"));
+    assert!(matches!(found[0].op, Op::Silent));
+    let t = read(text);
+    let docs = super::super::yaml::parse(&t.yaml).expect("read as YAML");
+    assert!(docs[0].root.at(&["spec", "replicas"]).is_some(), "{docs:?}");
+    // A plain comment and an unclosed one read as before.
+    assert_eq!(actions("{{/* note */}}\na: 1\n").len(), 1);
+    assert_eq!(actions("a: {{ /* never closed").len(), 1);
+}
