@@ -303,6 +303,34 @@ fn object_hits(
             if with {
                 return;
             }
+            // Only an object another takes the place of: one of the named kinds added beside it.
+            let taking_its_place = || {
+                pairs.iter().find_map(|p| match (p.old, p.new) {
+                    (None, Some(n))
+                        if rule.replaced_by.contains(&n.object.kind)
+                            && crate::manifest::compare::scope(files[n.file].path) == scope =>
+                    {
+                        Some(describe(n.object))
+                    }
+                    _ => None,
+                })
+            };
+            if !rule.replaced_by.is_empty() {
+                let Some(new) = taking_its_place() else {
+                    return;
+                };
+                let what = describe(old.object);
+                out.push(Hit {
+                    file: old.file,
+                    line: old.object.line,
+                    old_side: true,
+                    subject: None,
+                    shown: format!("{what} removed, {new} added"),
+                    matched: what,
+                    extra: format!("{new} is added in its place."),
+                });
+                return;
+            }
             let mut extra = String::new();
             // A resource of the same type added beside it: perhaps a rename.
             if let Some(renamed) = pairs.iter().find_map(|p| match (p.old, p.new) {

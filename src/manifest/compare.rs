@@ -116,9 +116,11 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
         }
     }
     // Kubernetes: in the same file, the one object of a kind left on each side is the same
-    // object renamed (a name template changed). Not Terraform: there a new address is a new
-    // resource. Nor two namespaces both written out: a file git pairs as renamed may hold
-    // another install of the same program (kube-system's example, ingress-nginx's install).
+    // object under a name template that changed (it may render the same name). Not two names
+    // written out: a Deployment renamed from `web` to `frontend` is another object, and the old
+    // one is deleted. Not Terraform: there a new address is a new resource. Nor two namespaces
+    // both written out: a file git pairs as renamed may hold another install of the same
+    // program (kube-system's example, ingress-nginx's install).
     for (o, old) in olds.iter().enumerate() {
         if old_match[o].is_some() || old.object.key.starts_with("tf:") {
             continue;
@@ -127,6 +129,7 @@ pub fn pair<'a>(files: &[File<'a>]) -> Vec<Pair<'a>> {
             l.file == old.file
                 && l.object.kind == old.object.kind
                 && same_namespace(l.object, old.object)
+                && (l.object.templated_key || old.object.templated_key)
         };
         let old_left = olds
             .iter()

@@ -92,6 +92,11 @@ pub struct RawDocument {
     /// with it (a disruption budget removed with its workload).
     #[serde(default)]
     unless_removed_with: Vec<String>,
+    /// Kinds: with `removed`, only an object that one of these, added in the same folder or
+    /// chart, takes the place of (a workload renamed, or turned from a Deployment into a
+    /// StatefulSet): the old one is deleted before the new one serves.
+    #[serde(default)]
+    replaced_by: Vec<String>,
     /// Helm values: a new value that the chart's templates wrote themselves before the change
     /// (an image moved from a template into values), each form made from the value (`{value}`)
     /// and the keys beside it (`{repository}:{value}`), does not count.
@@ -166,6 +171,8 @@ pub struct DocumentMatch {
     pub unless_beside: Vec<(String, String)>,
     pub not_kinds: Vec<String>,
     pub unless_removed_with: Vec<String>,
+    /// With `removed`: only when an object of one of these kinds is added in its folder or chart.
+    pub replaced_by: Vec<String>,
     pub unless_moved_from_template: Vec<String>,
     pub needs_beside: Vec<(String, Vec<String>)>,
     pub written_by: Option<String>,
@@ -244,6 +251,13 @@ impl DocumentMatch {
                 s,
                 "  unless the chart's templates wrote it before the change, as {}",
                 quote(&self.unless_moved_from_template)
+            );
+        }
+        if !self.replaced_by.is_empty() {
+            let _ = writeln!(
+                s,
+                "  only when an object of kind {} is added in its folder or chart (one takes the other's place)",
+                quote(&self.replaced_by)
             );
         }
         if !self.unless_removed_with.is_empty() {
@@ -511,6 +525,7 @@ pub fn check(
             .collect(),
         not_kinds: raw.not_kinds,
         unless_removed_with: raw.unless_removed_with,
+        replaced_by: raw.replaced_by,
         unless_moved_from_template: raw.unless_moved_from_template,
         needs_beside: raw.needs_beside.into_iter().collect(),
         written_by: raw.written_by.map(Spanned::into_inner),
@@ -572,6 +587,7 @@ mod tests {
             unless_beside: vec![],
             not_kinds: vec!["aws_iam_*".into()],
             unless_removed_with: vec![],
+            replaced_by: vec![],
             unless_moved_from_template: vec![],
             needs_beside: vec![],
             written_by: None,
