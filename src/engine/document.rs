@@ -316,7 +316,16 @@ fn object_hits(
                 })
             };
             if !rule.replaced_by.is_empty() {
-                let Some(new) = taking_its_place() else {
+                // An object of the same kind and name added anywhere in the change (a patch of a
+                // kustomize component beside the base it moved to) leaves the move ambiguous,
+                // not a replacement.
+                let moved = pairs.iter().any(|p| {
+                    p.old.is_none()
+                        && p.new.is_some_and(|n| {
+                            n.object.kind == old.object.kind && n.object.name == old.object.name
+                        })
+                });
+                let Some(new) = taking_its_place().filter(|_| !moved) else {
                     return;
                 };
                 let what = describe(old.object);
