@@ -344,6 +344,15 @@ pub(crate) fn describe_match(rule: &Rule) -> String {
     }
     if let Some(document) = &m.document {
         s.push_str(&document.describe());
+        let _ = writeln!(
+            s,
+            "{}",
+            if m.added.is_empty() && m.removed.is_empty() {
+                "  (a file that cannot be read as documents gets a deploy-config-read-as-lines note instead)"
+            } else {
+                "  (files that cannot be read as documents are matched by the line patterns instead)"
+            }
+        );
     }
     if m.statements {
         let _ = writeln!(

@@ -209,6 +209,9 @@ impl DocumentMatch {
             Compare::Becomes(v) => format!("becomes one of {}", quote(v)),
             Compare::BecomesMatching(r) => format!("becomes a value matching `{r}`"),
             Compare::Was(v) => format!("was one of {} and is no longer", quote(v)),
+            Compare::Removed if self.paths.is_empty() => {
+                "is removed while its folder or chart keeps other objects".to_string()
+            }
             Compare::Removed => "is removed (or emptied) while the object stays".to_string(),
             Compare::Added => "is added".to_string(),
             Compare::Rises => "rises".to_string(),
@@ -289,10 +292,6 @@ impl DocumentMatch {
                 "  only on objects that existed before the change (not on one it creates)"
             );
         }
-        let _ = writeln!(
-            s,
-            "  (files that cannot be read as documents are matched by the line patterns instead)"
-        );
         s
     }
 
