@@ -351,6 +351,37 @@ mod tests {
         assert!(parse("a: [1, 2]\nb:\n    c: 1\n  d: 2\n").is_err());
     }
 
+    proptest::proptest! {
+        /// A flow list written with its entries and its `]` at any indentation up to its key's
+        /// reads as the same list written with them indented past the key, line for line.
+        #[test]
+        fn a_flow_list_reads_the_same_at_any_indentation_under_its_key(
+            depth in 0usize..4,
+            items in proptest::collection::vec("[a-z0-9]{1,6}", 1..5),
+            item_indent in proptest::collection::vec(0usize..10, 5),
+            close_indent in 0usize..8,
+        ) {
+            let key = depth * 2;
+            let mut head = String::new();
+            for d in 0..depth {
+                head.push_str(&format!("{}p{d}:\n", " ".repeat(d * 2)));
+            }
+            let written = |indent: &dyn Fn(usize) -> usize, close: usize| {
+                let mut t = head.clone();
+                t.push_str(&format!("{}list: [\n", " ".repeat(key)));
+                for (i, item) in items.iter().enumerate() {
+                    t.push_str(&format!("{}{item},\n", " ".repeat(indent(i))));
+                }
+                t.push_str(&format!("{}]\n{}after: 1\n", " ".repeat(close), " ".repeat(key)));
+                t
+            };
+            let strict = written(&|_| key + 2, key + 2);
+            let loose = written(&|i| item_indent[i] % (key + 3), close_indent % (key + 1));
+            let expected = parse(&strict).expect("indented past the key");
+            proptest::prop_assert_eq!(parse(&loose).expect("read as libyaml reads it"), expected);
+        }
+    }
+
     #[test]
     fn invalid_yaml_says_where() {
         let err = parse("a: 1\nb: [unclosed\n").unwrap_err();
