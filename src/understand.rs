@@ -354,14 +354,7 @@ impl Understander {
         if out.contains_key(root) || !texts.iter().any(|t| writes_values(t)) {
             return;
         }
-        let values_path = |root: &str| {
-            if root.is_empty() {
-                "values.yaml".to_string()
-            } else {
-                format!("{root}/values.yaml")
-            }
-        };
-        let read = |side: &SideReader, root: &str| match side.read(&values_path(root)) {
+        let read = |side: &SideReader, root: &str| match side.read(&in_chart(root, "values.yaml")) {
             Read::Bytes(b) => crate::manifest::yaml::parse(&text_of(b))
                 .ok()
                 .and_then(|docs| docs.into_iter().next())
@@ -399,14 +392,9 @@ impl Understander {
         if out.contains_key(root) || !texts.iter().any(|t| includes(t)) {
             return;
         }
-        let helpers_path = |root: &str| {
-            if root.is_empty() {
-                "templates/_helpers.tpl".to_string()
-            } else {
-                format!("{root}/templates/_helpers.tpl")
-            }
-        };
-        let read = |side: &SideReader, root: &str| match side.read(&helpers_path(root)) {
+        let read = |side: &SideReader, root: &str| match side
+            .read(&in_chart(root, "templates/_helpers.tpl"))
+        {
             Read::Bytes(b) => {
                 let mut helpers = crate::manifest::helpers::Helpers::new();
                 crate::manifest::helpers::collect(&text_of(b), &mut helpers);
@@ -628,6 +616,15 @@ fn sides<'r, 'f>(
     // old side (a moved object is the same object).
     let moved_in = matches!(file.status, FileStatus::Renamed | FileStatus::Copied);
     (old, new, moved_in)
+}
+
+/// The path of `file` in the chart at `root` (`""`: the repository's root).
+fn in_chart(root: &str, file: &str) -> String {
+    if root.is_empty() {
+        file.to_string()
+    } else {
+        format!("{root}/{file}")
+    }
 }
 
 /// The chart folder a file's old side lies in: the one its old path names when the file was

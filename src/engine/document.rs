@@ -303,9 +303,35 @@ fn object_hits(
             if with {
                 return;
             }
-            // Only an object another takes the place of: one of the named kinds added beside it.
-            let taking_its_place = || {
-                pairs.iter().find_map(|p| match (p.old, p.new) {
+            let what = describe(old.object);
+            let (shown, extra) = if rule.replaced_by.is_empty() {
+                // A resource of the same type added beside it: perhaps a rename.
+                let renamed = pairs.iter().find_map(|p| match (p.old, p.new) {
+                    (None, Some(n))
+                        if n.object.kind == old.object.kind
+                            && crate::manifest::folder(files[n.file].path)
+                                == crate::manifest::folder(files[old.file].path) =>
+                    {
+                        Some(n.object.name.clone())
+                    }
+                    _ => None,
+                });
+                let extra = renamed.map_or_else(String::new, |renamed| format!(
+                    "{renamed} was added in the same change: if this is a rename, a `moved` block (Terraform) or keeping the old name lets the object stay instead of being deleted and created again."
+                ));
+                (format!("{what} removed"), extra)
+            } else {
+                // Only an object another takes the place of: one of the named kinds added in
+                // its scope. An object of the same kind and name added anywhere in the change (a
+                // kustomize component's patch beside the base it moved to) leaves the move
+                // ambiguous, not a replacement.
+                let moved = pairs.iter().any(|p| {
+                    p.old.is_none()
+                        && p.new.is_some_and(|n| {
+                            n.object.kind == old.object.kind && n.object.name == old.object.name
+                        })
+                });
+                let taking_its_place = pairs.iter().find_map(|p| match (p.old, p.new) {
                     (None, Some(n))
                         if rule.replaced_by.contains(&n.object.kind)
                             && crate::manifest::compare::scope(files[n.file].path) == scope =>
@@ -313,56 +339,21 @@ fn object_hits(
                         Some(describe(n.object))
                     }
                     _ => None,
-                })
-            };
-            if !rule.replaced_by.is_empty() {
-                // An object of the same kind and name added anywhere in the change (a patch of a
-                // kustomize component beside the base it moved to) leaves the move ambiguous,
-                // not a replacement.
-                let moved = pairs.iter().any(|p| {
-                    p.old.is_none()
-                        && p.new.is_some_and(|n| {
-                            n.object.kind == old.object.kind && n.object.name == old.object.name
-                        })
                 });
-                let Some(new) = taking_its_place().filter(|_| !moved) else {
+                let Some(new) = taking_its_place.filter(|_| !moved) else {
                     return;
                 };
-                let what = describe(old.object);
-                out.push(Hit {
-                    file: old.file,
-                    line: old.object.line,
-                    old_side: true,
-                    subject: None,
-                    shown: format!("{what} removed, {new} added"),
-                    matched: what,
-                    extra: format!("{new} is added in its place."),
-                });
-                return;
-            }
-            let mut extra = String::new();
-            // A resource of the same type added beside it: perhaps a rename.
-            if let Some(renamed) = pairs.iter().find_map(|p| match (p.old, p.new) {
-                (None, Some(n))
-                    if n.object.kind == old.object.kind
-                        && crate::manifest::folder(files[n.file].path)
-                            == crate::manifest::folder(files[old.file].path) =>
-                {
-                    Some(n.object.name.clone())
-                }
-                _ => None,
-            }) {
-                extra = format!(
-                    "{renamed} was added in the same change: if this is a rename, a `moved` block (Terraform) or keeping the old name lets the object stay instead of being deleted and created again."
-                );
-            }
-            let what = describe(old.object);
+                (
+                    format!("{what} removed, {new} added"),
+                    format!("{new} is added in its place."),
+                )
+            };
             out.push(Hit {
                 file: old.file,
                 line: old.object.line,
                 old_side: true,
                 subject: None,
-                shown: format!("{what} removed"),
+                shown,
                 matched: what,
                 extra,
             });

@@ -292,17 +292,21 @@ fn with_notes(mut group: Group<'static>, notes: Vec<Note>) -> Group<'static> {
 /// The columns before `= ` on the first note line of a drawn group (the gutter's width and a
 /// space), or `None` when it has no note line.
 fn note_indent(drawn: &str, color: bool) -> Option<usize> {
+    // The separator as the styled renderer writes it, made once for every finding.
+    static STYLED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let separator = if color {
-        format!(
-            "{}= ",
-            annotate_snippets::renderer::DEFAULT_LINE_NUM_STYLE.render()
-        )
+        STYLED.get_or_init(|| {
+            format!(
+                "{}= ",
+                annotate_snippets::renderer::DEFAULT_LINE_NUM_STYLE.render()
+            )
+        })
     } else {
-        "= ".to_string()
+        "= "
     };
     drawn.split('\n').find_map(|line| {
         let rest = line.trim_start_matches(' ');
-        rest.starts_with(&separator)
+        rest.starts_with(separator)
             .then_some(line.len() - rest.len())
     })
 }
