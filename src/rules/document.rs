@@ -95,8 +95,7 @@ pub struct RawDocument {
     /// Kinds: with `removed`, only an object that one of these, added in the same folder or
     /// chart, takes the place of (a workload renamed, or turned from a Deployment into a
     /// StatefulSet): the old one is deleted before the new one serves.
-    #[serde(default)]
-    replaced_by: Vec<String>,
+    replaced_by: Option<Spanned<Vec<String>>>,
     /// Helm values: a new value that the chart's templates wrote themselves before the change
     /// (an image moved from a template into values), each form made from the value (`{value}`)
     /// and the keys beside it (`{repository}:{value}`), does not count.
@@ -113,8 +112,7 @@ pub struct RawDocument {
     written_by: Option<Spanned<String>>,
     /// Only objects the old side of the change already had: a value on an object the change
     /// creates does not count (prune on a new Kustomization, which has nothing to delete yet).
-    #[serde(default)]
-    existing: bool,
+    existing: Option<Spanned<bool>>,
 }
 
 /// A number or a share, as a bound or a value.
@@ -496,6 +494,41 @@ pub fn check(
             );
         }
     }
+    // Conditions that narrow one comparison: with another they could never apply, and a rule
+    // that reads as narrower than it runs would mislead whoever reads it.
+    if let Some(e) = raw.existing.as_ref().filter(|e| *e.get_ref()) {
+        if !matches!(
+            compare,
+            Compare::Becomes(_) | Compare::BecomesMatching(_) | Compare::Added
+        ) {
+            ok = false;
+            errors.push(
+                SourceError::new(
+                    file,
+                    text,
+                    e.span(),
+                    "`existing` needs a comparison of the new value",
+                )
+                .label("it narrows becomes, becomes_matching or added to objects the old side had")
+                .help("use it with `becomes`, `becomes_matching` or `added`, or remove it"),
+            );
+        }
+    }
+    if let Some(r) = &raw.replaced_by {
+        if compare != Compare::Removed || !paths.is_empty() {
+            ok = false;
+            errors.push(
+                SourceError::new(
+                    file,
+                    text,
+                    r.span(),
+                    "`replaced_by` needs `removed = true` on the object itself",
+                )
+                .label("it narrows the removal of a whole object to one another takes the place of")
+                .help("use it with `removed = true` and no `path`, or remove it"),
+            );
+        }
+    }
     for entry in &raw.unless_defined {
         if let Err(why) = Defined::parse(entry) {
             errors.push(
@@ -524,11 +557,11 @@ pub fn check(
             .collect(),
         not_kinds: raw.not_kinds,
         unless_removed_with: raw.unless_removed_with,
-        replaced_by: raw.replaced_by,
+        replaced_by: raw.replaced_by.map(Spanned::into_inner).unwrap_or_default(),
         unless_moved_from_template: raw.unless_moved_from_template,
         needs_beside: raw.needs_beside.into_iter().collect(),
         written_by: raw.written_by.map(Spanned::into_inner),
-        existing: raw.existing,
+        existing: raw.existing.is_some_and(|e| *e.get_ref()),
     })
 }
 
@@ -596,6 +629,43 @@ mod tests {
         assert!(m.names_kind("Deployment"));
         assert!(!m.names_kind("google_sql_database_instance"));
         assert!(!m.names_kind("aws_iam_role"));
+    }
+
+    /// `existing` and `replaced_by` narrow one comparison each: with another they are an error
+    /// at their own line, not a rule that silently runs wider than it reads.
+    #[test]
+    fn narrowing_keys_need_the_comparison_they_narrow() {
+        let errors = |text: &str| {
+            let raw: RawDocument = toml::from_str(text).expect("reads");
+            let mut errors = Vec::new();
+            let checked = check("x.toml", text, 0..text.len(), raw, &mut errors);
+            (checked.is_some(), errors)
+        };
+        let (ok, found) = errors(
+            "kinds = [\"Kustomization\"]\npath = \"spec.prune\"\nrises = true\nexisting = true\n",
+        );
+        assert!(!ok);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("`existing`"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[0].text[found[0].span.clone()].contains("true"));
+        let (ok, found) = errors(
+            "kinds = [\"Deployment\"]\npath = \"spec.replicas\"\nremoved = true\nreplaced_by = [\"StatefulSet\"]\n",
+        );
+        assert!(!ok);
+        assert!(
+            found[0].message.contains("`replaced_by`"),
+            "{}",
+            found[0].message
+        );
+        // With the comparisons they narrow, both read.
+        assert!(errors("kinds = [\"Kustomization\"]\npath = \"spec.prune\"\nbecomes = [true]\nexisting = true\n").0);
+        assert!(
+            errors("kinds = [\"Deployment\"]\nremoved = true\nreplaced_by = [\"StatefulSet\"]\n").0
+        );
     }
 
     #[test]
